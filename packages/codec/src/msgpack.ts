@@ -1,0 +1,42 @@
+// MessagePack through msgpackr: compact and fast. Binary comes back as Buffer
+// (a Uint8Array). Maps decode to plain objects, Date round-trips as the standard
+// timestamp; other extension types are refused on both sides (see msgpack-check).
+
+import { Packr } from 'msgpackr'
+import { CodecError, type Codec } from './codec.js'
+import { checkMsgpack } from './msgpack-check.js'
+
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  structuredClone: false,
+  bundleStrings: false,
+  mapsAsObjects: true,
+  int64AsType: 'number',
+})
+
+export const msgpackCodec: Codec = {
+  id: 'msgpack',
+  encode(value: unknown): Uint8Array {
+    let bytes: Uint8Array
+    try {
+      bytes = packr.pack(value)
+    } catch (err) {
+      throw new TypeError(`the msgpack codec cannot encode this value: ${(err as Error).message}`, { cause: err })
+    }
+    try {
+      checkMsgpack(bytes)
+    } catch (err) {
+      throw new TypeError(`the msgpack codec cannot store this value faithfully: ${(err as Error).message}`, { cause: err })
+    }
+    return bytes
+  },
+  decode(bytes: Uint8Array): unknown {
+    checkMsgpack(bytes)
+    try {
+      return packr.unpack(bytes)
+    } catch (err) {
+      throw new CodecError(`malformed MessagePack: ${(err as Error).message}`, { cause: err })
+    }
+  },
+}

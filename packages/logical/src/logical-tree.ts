@@ -1,0 +1,55 @@
+// The contract every tree implements, so that trees are interchangeable under
+// @dbdb/dbdb and a tree written elsewhere can plug in and prove itself with the
+// conformance suite (@dbdb/logical/testing).
+
+import type { Storage } from '@dbdb/storage'
+import type { Key, Range } from './keys.js'
+import type { NodeCache } from './node-cache.js'
+import type { NodeCodec } from './node-store.js'
+
+export type Entry = [key: Key, value: Uint8Array]
+
+/**
+ * A persistent (immutable, path-copying) ordered map from byte keys to byte values.
+ * Writes make new nodes and never change stored or committed ones, so iterators and
+ * savepoints keep seeing the state they started from.
+ */
+export interface LogicalTree {
+  get(key: Key): Uint8Array | undefined
+  has(key: Key): boolean
+  /** The tree keeps `key` and `value` as given: callers pass bytes they will not change. */
+  set(key: Key, value: Uint8Array): void
+  /** True if the key existed. */
+  delete(key: Key): boolean
+  readonly size: number
+  /** Entries in key order within `range`, lazily; sees the tree as it was when called. */
+  entries(range?: Range): IterableIterator<Entry>
+  /** Number of keys within `range`. */
+  count(range?: Range): number
+  /** True when there are changes not yet stored by commit(). */
+  readonly dirty: boolean
+  /** Stores the dirty nodes leaf-to-root through the storage and returns the root's address (0: empty). */
+  commit(): number
+  /** An opaque mark of the current state; rollbackTo(mark) returns to it (nested transactions). */
+  savepoint(): unknown
+  rollbackTo(savepoint: unknown): void
+  /** Throws if any invariant (order, balance, counts, fill) is broken. Walks the whole tree. */
+  check(): void
+  /** Height of the tree (0 when empty): for stats and tests. */
+  readonly height: number
+}
+
+export interface TreeContext {
+  readonly storage: Storage
+  /** How nodes become bytes. */
+  readonly codec: NodeCodec
+  /** Shared by all trees on one storage handle: decoded nodes by address. */
+  readonly cache: NodeCache
+}
+
+export interface TreeFactory {
+  /** Stable name recorded in database files. */
+  readonly id: string
+  /** A tree whose committed state is the record at `root` (0: an empty tree). */
+  open(context: TreeContext, root: number): LogicalTree
+}

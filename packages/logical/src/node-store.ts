@@ -1,0 +1,116 @@
+// The lazy address-or-object reference and the shared commit walk.
+//
+// A child pointer is either a number (the file address of a stored, clean record)
+// or the object itself (a dirty node or value made by the open transaction). A
+// tree loads only the nodes it touches, through a cache keyed by address, and a
+// commit stores only the dirty ones, children before parents, so that every
+// parent can record its children's addresses: leaf-to-root, as in the original.
+
+import { corrupt, DbdbError, type Storage } from '@dbdb/storage'
+import type { NodeCache } from './node-cache.js'
+
+/** A stored record's address, or the dirty object itself. */
+export type NodeRef<N> = number | N
+
+/** A value kept in a record of its own (B+ large values, the binary tree's values). */
+export type ValueRef = number | Uint8Array
+
+/** The codec shape a tree needs (structurally the same as @dbdb/codec's Codec). */
+export interface NodeCodec {
+  readonly id: string
+  encode(value: unknown): Uint8Array
+  decode(bytes: Uint8Array): unknown
+}
+
+/** What a tree teaches the shared walk about its nodes. */
+export interface NodeType<N> {
+  /**
+   * Stores every dirty child (and dirty out-of-line value) of `node` through
+   * `store`/`storeValue`, replacing each such pointer IN PLACE by the returned address.
+   * A node's content never changes, only how its children are held, so iterators
+   * still holding the object keep working.
+   */
+  storeChildren(node: N, store: NodeStore<N>): void
+  /** The plain structure the codec writes; every child pointer is an address by now. */
+  toRaw(node: N): unknown
+  /** Validates and rebuilds a node read at `address`. Throws (any error) on malformed input. */
+  fromRaw(raw: unknown, address: number, store: NodeStore<N>): N
+}
+
+/** Memory a decoded record is assumed to take: its bytes twice over, plus object overhead. */
+function weightOf(bytes: number): number {
+  return 2 * bytes + 256
+}
+
+export class NodeStore<N> {
+  readonly storage: Storage
+  readonly codec: NodeCodec
+  readonly cache: NodeCache
+  readonly type: NodeType<N>
+  /** Records appended by the commit walk, for tests of the write path. */
+  stored = 0
+
+  constructor(storage: Storage, codec: NodeCodec, cache: NodeCache, type: NodeType<N>) {
+    this.storage = storage
+    this.codec = codec
+    this.cache = cache
+    this.type = type
+  }
+
+  /** Follows a pointer: a dirty node is itself, a clean one comes from the cache or the file. */
+  load(ref: NodeRef<N>): N {
+    if (typeof ref !== 'number') return ref
+    const cached = this.cache.get(ref)
+    if (cached !== undefined) return cached as N
+    const bytes = this.storage.read(ref)
+    let node: N
+    try {
+      node = this.type.fromRaw(this.codec.decode(bytes), ref, this)
+    } catch (err) {
+      if (err instanceof DbdbError) throw err
+      throw corrupt(ref, `cannot decode node: ${(err as Error).message}`)
+    }
+    this.cache.set(ref, node, weightOf(bytes.length))
+    return node
+  }
+
+  loadValue(ref: ValueRef): Uint8Array {
+    if (typeof ref !== 'number') return ref
+    const cached = this.cache.get(ref)
+    if (cached !== undefined) return cached as Uint8Array
+    const bytes = this.storage.read(ref)
+    this.cache.set(ref, bytes, weightOf(bytes.length))
+    return bytes
+  }
+
+  /** The commit walk: stores `ref`'s dirty subtree leaf-to-root and returns its address. */
+  store(ref: NodeRef<N>): number {
+    if (typeof ref === 'number') return ref
+    this.type.storeChildren(ref, this)
+    const bytes = this.codec.encode(this.type.toRaw(ref))
+    const address = this.storage.append(bytes)
+    this.stored++
+    this.cache.set(address, ref, weightOf(bytes.length))
+    return address
+  }
+
+  storeValue(ref: ValueRef): number {
+    if (typeof ref === 'number') return ref
+    const address = this.storage.append(ref)
+    this.stored++
+    this.cache.set(address, ref, weightOf(ref.length))
+    return address
+  }
+}
+
+/**
+ * Checks a child address found in the node at `parent`. Children are always written
+ * before their parents, so a child's address is smaller: this makes a cycle in a
+ * crafted file impossible to follow.
+ */
+export function checkChildAddress(child: unknown, parent: number): number {
+  if (typeof child !== 'number' || !Number.isSafeInteger(child) || child <= 0 || child >= parent) {
+    throw corrupt(parent, `child address ${String(child)} is not before its parent`)
+  }
+  return child
+}

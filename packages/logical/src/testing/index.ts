@@ -1,0 +1,2 @@
+export { defineTreeConformance, type ConformanceOptions, type TestApi } from './conformance.js'
+export { prng, testSeed, randomInt, randomBytes } from './random.js'

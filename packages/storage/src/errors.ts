@@ -1,0 +1,47 @@
+// The one error class of DBDB. Codes are stable: they never change meaning, so
+// callers may branch on `err.code`. Bad arguments are `TypeError`/`RangeError`.
+
+export type DbdbErrorCode =
+  /** A record or superblock failed its checksum or points somewhere impossible. */
+  | 'DBDB_CORRUPT'
+  /** The file is not a DBDB database; it was left untouched. */
+  | 'DBDB_NOT_A_DATABASE'
+  /** The file was written by a newer format version than this library reads. */
+  | 'DBDB_VERSION'
+  /** The writer lock was not acquired within `lockTimeoutMs`. */
+  | 'DBDB_LOCKED'
+  /** No way to take a cross-process lock on this platform/installation. */
+  | 'DBDB_LOCK_UNAVAILABLE'
+  /** The handle (or snapshot) was closed. */
+  | 'DBDB_CLOSED'
+  /** A write was attempted through a read-only handle. */
+  | 'DBDB_READ_ONLY'
+  /** The OS failed a write or sync; the commit did not happen and the handle refuses further writes. */
+  | 'DBDB_IO'
+  /** The options given to open() contradict what the file records (tree, codec). */
+  | 'DBDB_MISMATCH'
+  /** A past commit asked for by transaction id is not in the file's history. */
+  | 'DBDB_NO_SUCH_COMMIT'
+  /** A transaction was used in a way that cannot work (e.g. an async function). */
+  | 'DBDB_TRANSACTION'
+
+export class DbdbError extends Error {
+  readonly code: DbdbErrorCode
+  /** The file address involved, for corruption errors. */
+  readonly address: number | undefined
+
+  constructor(code: DbdbErrorCode, message: string, options?: { cause?: unknown; address?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'DbdbError'
+    this.code = code
+    this.address = options?.address
+  }
+}
+
+export function isDbdbError(err: unknown, code?: DbdbErrorCode): err is DbdbError {
+  return err instanceof DbdbError && (code === undefined || err.code === code)
+}
+
+export function corrupt(address: number, why: string): DbdbError {
+  return new DbdbError('DBDB_CORRUPT', `corrupt record at address ${address}: ${why}`, { address })
+}

@@ -1,0 +1,680 @@
+// FileStorage: the append-only database file. Owns the superblock slots, the
+// commit protocol, recovery on open, the writer lock and the fsync policy.
+// The protocols are described step by step in docs/ARCHITECTURE.md.
+
+import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { crc32 } from 'node:zlib'
+import { corrupt, DbdbError } from './errors.js'
+import { FileLock } from './file-lock.js'
+import {
+  checkRecord,
+  COMMIT_RECORD,
+  DATA_START,
+  decodeCommitPayload,
+  decodeSlot,
+  encodeCommitPayload,
+  encodeSlot,
+  hasMagic,
+  MAGIC,
+  RECORD_COMMIT,
+  RECORD_DATA,
+  RECORD_HEADER,
+  RECORD_MAX,
+  SLOT_SIZE,
+  SLOT_USED,
+  writeRecordHeader,
+  type CommitRecord,
+  type Slot,
+} from './format.js'
+import type { Durability, Head, Storage, StorageMeta } from './storage.js'
+
+export interface FileStorageOptions {
+  /** Open without ever taking the writer lock; writes throw DBDB_READ_ONLY. */
+  readOnly?: boolean
+  /** 'fsync' (default): a commit is on disk when commit() returns. 'none': the OS decides. */
+  durability?: Durability
+  /** How long lock() waits for another writer, in ms (default 5000). */
+  lockTimeoutMs?: number
+  /** Recorded in the superblock if this call creates the file. */
+  meta?: StorageMeta
+  /** Create the file if it does not exist (default true). */
+  create?: boolean
+}
+
+/** Records are buffered in memory and reach the OS in writes of about this size. */
+const WRITE_CHUNK = 4 * 1024 * 1024
+/** A read fetches this much at once, so a typical node needs one pread, not two. */
+const READ_AHEAD = 4096
+/** With durability 'none', the superblock is checkpointed (after a sync) this often. */
+const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
+const SCAN_WINDOW = 1024 * 1024
+
+interface FileHead extends Head {
+  /** First byte after this commit's record. */
+  readonly end: number
+}
+
+const EMPTY_HEAD: FileHead = Object.freeze({ txid: 0, root: 0, time: 0, address: 0, end: DATA_START })
+
+export class FileStorage implements Storage {
+  readonly path: string
+  readonly durability: Durability
+  readonly lockTimeoutMs: number
+  readonly #fd: number
+  readonly #lock: FileLock
+  readonly #readOnlyReason: string | undefined
+  #fileId: Buffer = Buffer.alloc(8)
+  #meta: StorageMeta = Object.freeze({})
+  #head: FileHead = EMPTY_HEAD
+  /** File size when #head was last brought up to date. */
+  #seenSize = 0
+  /** txid held by each superblock slot (-1: not valid), to know which one is older. */
+  readonly #slotTxids = [-1, -1]
+  #closed = false
+  /** Set when a write or sync failed: the handle refuses to write again. */
+  #failure: unknown
+
+  // The open transaction's write buffer: bytes for file offsets [#bufStart, #bufStart + #bufLength).
+  #buf: Buffer = Buffer.alloc(0)
+  #bufLength = 0
+  #bufStart = DATA_START
+  /** crc32 of the transaction's bytes already flushed to the file. */
+  #txCrc = 0
+  /** Committed bytes not yet covered by a sync (durability 'none' only). */
+  #unsyncedBytes = 0
+
+  private constructor(filePath: string, fd: number, options: FileStorageOptions, readOnlyReason: string | undefined) {
+    this.path = filePath
+    this.#fd = fd
+    this.#readOnlyReason = readOnlyReason
+    this.durability = options.durability ?? 'fsync'
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
+    this.#lock = new FileLock(fd, filePath)
+  }
+
+  /** Opens (and by default creates) a database file, recovering the newest intact commit. */
+  static open(filePath: string, options: FileStorageOptions = {}): FileStorage {
+    if (typeof filePath !== 'string' || filePath === '') throw new TypeError('path must be a non-empty string')
+    if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
+      throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
+    }
+    const { fd, readOnlyReason } = openFile(filePath, options)
+    const storage = new FileStorage(filePath, fd, options, readOnlyReason)
+    try {
+      storage.#load(options.meta ?? {})
+      return storage
+    } catch (err) {
+      fs.closeSync(fd)
+      throw err
+    }
+  }
+
+  get meta(): StorageMeta {
+    return this.#meta
+  }
+
+  get readOnly(): boolean {
+    return this.#readOnlyReason !== undefined
+  }
+
+  get locked(): boolean {
+    return this.#lock.held
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  head(): Head {
+    this.#checkOpen()
+    if (!this.#lock.held) this.#refresh()
+    return publicHead(this.#head)
+  }
+
+  lock(timeoutMs = this.lockTimeoutMs): Head {
+    this.#checkWritable()
+    if (this.#lock.held) return publicHead(this.#head)
+    this.#lock.acquire(timeoutMs)
+    try {
+      this.#refresh(true)
+      const size = fs.fstatSync(this.#fd).size
+      if (size > this.#head.end) {
+        // Bytes of a transaction that never committed (its writer crashed or its
+        // commit failed). Cut them off durably before appending after the commit.
+        this.#truncate(this.#head.end)
+      }
+      this.#resetBuffer()
+      return publicHead(this.#head)
+    } catch (err) {
+      this.#lock.release()
+      throw err
+    }
+  }
+
+  unlock(): void {
+    if (!this.#lock.held) return
+    try {
+      this.abort()
+    } finally {
+      this.#lock.release()
+    }
+  }
+
+  append(bytes: Uint8Array): number {
+    this.#checkTransaction()
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('append takes a Uint8Array')
+    if (bytes.length > RECORD_MAX) throw new RangeError(`a record holds at most ${RECORD_MAX} bytes`)
+    const size = RECORD_HEADER + bytes.length
+    this.#reserve(size)
+    const address = this.#bufStart + this.#bufLength
+    writeRecordHeader(this.#buf, this.#bufLength, RECORD_DATA, bytes)
+    this.#buf.set(bytes, this.#bufLength + RECORD_HEADER)
+    this.#bufLength += size
+    return address
+  }
+
+  read(address: number): Uint8Array {
+    this.#checkOpen()
+    const pendingEnd = this.#lock.held ? this.#bufStart + this.#bufLength : this.#head.end
+    if (!Number.isSafeInteger(address) || address < DATA_START || address + RECORD_HEADER > pendingEnd) {
+      throw corrupt(address, 'address outside the file')
+    }
+    if (this.#lock.held && address >= this.#bufStart) {
+      const at = address - this.#bufStart
+      const length = this.#buf.readUInt32LE(at)
+      if (at + RECORD_HEADER + length > this.#bufLength) throw corrupt(address, 'length past the end')
+      return Buffer.from(this.#buf.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length))
+    }
+    const limit = this.#lock.held ? this.#bufStart : this.#head.end
+    return this.#readRecord(address, limit, RECORD_DATA)
+  }
+
+  commit(root: number): Head {
+    this.#checkTransaction()
+    const address = this.#bufStart + this.#bufLength
+    if (!Number.isSafeInteger(root) || (root !== 0 && (root < DATA_START || root >= address))) {
+      throw new RangeError(`root ${root} is not an address of this file`)
+    }
+    const txStart = this.#head.end
+    const txCrc = crc32(this.#buf.subarray(0, this.#bufLength), this.#txCrc)
+    const record: Omit<CommitRecord, 'address'> = {
+      fileId: this.#fileId,
+      txid: this.#head.txid + 1,
+      root,
+      prev: this.#head.address,
+      txStart,
+      time: Date.now(),
+      txCrc,
+    }
+    const payload = encodeCommitPayload(record)
+    this.#reserve(COMMIT_RECORD)
+    writeRecordHeader(this.#buf, this.#bufLength, RECORD_COMMIT, payload)
+    this.#buf.set(payload, this.#bufLength + RECORD_HEADER)
+    this.#bufLength += COMMIT_RECORD
+    const end = address + COMMIT_RECORD
+    try {
+      // DURABILITY: the commit record travels with the transaction's last bytes and
+      // one sync covers them all; recovery accepts the commit only if every byte
+      // from txStart to the record matches txCrc, so no second sync is needed.
+      this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
+      if (this.durability === 'fsync') fs.fdatasyncSync(this.#fd)
+    } catch (err) {
+      this.#fail(err, txStart)
+      throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${this.#head.txid}: ${(err as Error).message}`, {
+        cause: err,
+      })
+    }
+    this.#head = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
+    this.#seenSize = end
+    this.#resetBuffer()
+    if (this.durability === 'fsync') {
+      this.#checkpoint()
+    } else {
+      this.#unsyncedBytes += end - txStart
+      if (this.#unsyncedBytes >= UNSYNCED_CHECKPOINT_BYTES) this.#syncAndCheckpoint()
+    }
+    return publicHead(this.#head)
+  }
+
+  abort(): void {
+    if (!this.#lock.held) return
+    const flushedPastCommit = this.#bufStart > this.#head.end
+    this.#resetBuffer()
+    if (flushedPastCommit && this.#failure === undefined) this.#truncate(this.#head.end)
+  }
+
+  *history(): IterableIterator<Head> {
+    this.#checkOpen()
+    let head: Head = this.head()
+    const limit = this.#head.end
+    while (head.txid > 0) {
+      yield head
+      const record = this.#readCommit(head.address, limit)
+      if (record.prev === 0) return
+      const prev = this.#readCommit(record.prev, limit)
+      if (prev.txid !== head.txid - 1 || prev.address >= head.address) {
+        throw corrupt(record.prev, 'commit chain is broken')
+      }
+      head = publicHead(prev)
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return
+    try {
+      if (this.#lock.held) this.unlock()
+      if (this.#unsyncedBytes > 0 && this.#failure === undefined) this.#syncAndCheckpoint()
+    } finally {
+      this.#closed = true
+      fs.closeSync(this.#fd)
+    }
+  }
+
+  // ---- open and recovery ----------------------------------------------------
+
+  #load(metaForNewFile: StorageMeta): void {
+    let size = fs.fstatSync(this.#fd).size
+    if (size < DATA_START && this.#isHalfMade(size)) {
+      if (this.readOnly) {
+        throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
+      }
+      this.#initialize(metaForNewFile)
+      size = fs.fstatSync(this.#fd).size
+    }
+    const slots = this.#readSlots()
+    if (slots.every((s) => s === undefined)) {
+      const head = Buffer.alloc(MAGIC.length)
+      fs.readSync(this.#fd, head, 0, head.length, 0)
+      if (!hasMagic(head)) throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is not a DBDB database`)
+      throw new DbdbError('DBDB_CORRUPT', `${this.path}: both superblock slots are damaged`)
+    }
+    const candidates = slots.filter((s): s is Slot => s !== undefined).sort((a, b) => b.txid - a.txid)
+    let lastError: unknown
+    for (const slot of candidates) {
+      try {
+        this.#fileId = slot.fileId
+        this.#meta = slot.meta
+        this.#adoptSlot(slot, size)
+        this.#scanForward(size)
+        return
+      } catch (err) {
+        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
+        lastError = err
+      }
+    }
+    throw lastError
+  }
+
+  /** Zero bytes, or the start of a superblock whose creation was cut short. */
+  #isHalfMade(size: number): boolean {
+    if (size === 0) return true
+    const buf = Buffer.alloc(size)
+    fs.readSync(this.#fd, buf, 0, size, 0)
+    const prefix = buf.subarray(0, Math.min(size, MAGIC.length))
+    return Buffer.compare(prefix, MAGIC.subarray(0, prefix.length)) === 0 && decodeSlot(buf) === undefined
+  }
+
+  #initialize(meta: StorageMeta): void {
+    this.#lock.acquire(this.lockTimeoutMs)
+    try {
+      const size = fs.fstatSync(this.#fd).size
+      if (size >= DATA_START || !this.#isHalfMade(size)) return // someone else finished it first
+      const header = newFileHeader(meta)
+      this.#writeAt(header, 0)
+      fs.fdatasyncSync(this.#fd)
+    } finally {
+      this.#lock.release()
+    }
+  }
+
+  #readSlots(): Array<Slot | undefined> {
+    const buf = Buffer.alloc(DATA_START)
+    const got = fs.readSync(this.#fd, buf, 0, DATA_START, 0)
+    const slots: Array<Slot | undefined> = []
+    for (let i = 0; i < 2; i++) {
+      const start = i * SLOT_SIZE
+      const slot = got >= start + SLOT_USED ? decodeSlot(buf.subarray(start, start + SLOT_SIZE)) : undefined
+      slots.push(slot)
+      this.#slotTxids[i] = slot?.txid ?? -1
+    }
+    return slots
+  }
+
+  /** Makes `slot` the head after checking that its commit record and root record are intact. */
+  #adoptSlot(slot: Slot, size: number): void {
+    if (slot.txid === 0) {
+      this.#head = EMPTY_HEAD
+      return
+    }
+    if (slot.end > size) throw corrupt(slot.address, 'superblock points past the end of the file')
+    const record = this.#readCommit(slot.address, slot.end)
+    if (record.txid !== slot.txid || record.root !== slot.root) {
+      throw corrupt(slot.address, 'commit record does not match the superblock')
+    }
+    if (slot.address + COMMIT_RECORD !== slot.end) throw corrupt(slot.address, 'superblock end is wrong')
+    if (record.root !== 0) this.#readRecord(record.root, slot.address, RECORD_DATA)
+    this.#head = Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: slot.end })
+  }
+
+  /**
+   * Brings #head up to the newest commit in the file. Cheap when nothing changed:
+   * commits only ever append, so an unchanged size that ends at our head means no news.
+   */
+  #refresh(force = false): void {
+    const size = fs.fstatSync(this.#fd).size
+    if (!force && size === this.#seenSize && size === this.#head.end) return
+    const newest = this.#readSlots()
+      .filter((s): s is Slot => s !== undefined && s.fileId.equals(this.#fileId))
+      .sort((a, b) => b.txid - a.txid)[0]
+    if (newest !== undefined && newest.txid > this.#head.txid) {
+      const before = this.#head
+      try {
+        this.#adoptSlot(newest, size)
+      } catch (err) {
+        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
+        this.#head = before
+      }
+    }
+    this.#scanForward(size)
+  }
+
+  /**
+   * Follows whole transactions written after #head: each must be a run of intact
+   * records ending in a commit record that names the next txid, links to #head's
+   * commit, starts where #head ends, and whose crc covers every byte of the run.
+   * Stops at the first thing that is not such a transaction (a torn tail).
+   */
+  #scanForward(size: number): void {
+    const window = new ScanWindow(this.#fd, size)
+    let pos = this.#head.end
+    let txStart = pos
+    let txCrc = 0
+    while (pos + RECORD_HEADER <= size) {
+      const header = window.bytes(pos, RECORD_HEADER)
+      if (header.length !== RECORD_HEADER) break
+      const length = header.readUInt32LE(0)
+      const type = header[4]
+      if (length > size - pos - RECORD_HEADER || (type !== RECORD_DATA && type !== RECORD_COMMIT)) break
+      const whole = window.bytes(pos, RECORD_HEADER + length)
+      if (whole.length !== RECORD_HEADER + length) break
+      let payload: Buffer
+      try {
+        payload = checkRecord(whole, pos)
+      } catch {
+        break
+      }
+      if (type === RECORD_DATA) {
+        txCrc = crc32(whole, txCrc)
+        pos += whole.length
+        continue
+      }
+      let record: CommitRecord
+      try {
+        record = decodeCommitPayload(payload, pos)
+      } catch {
+        break
+      }
+      if (
+        !record.fileId.equals(this.#fileId) ||
+        record.txid !== this.#head.txid + 1 ||
+        record.prev !== this.#head.address ||
+        record.txStart !== txStart ||
+        record.txCrc !== txCrc
+      ) {
+        break
+      }
+      pos += whole.length
+      this.#head = Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: pos })
+      txStart = pos
+      txCrc = 0
+    }
+    this.#seenSize = size
+  }
+
+  // ---- reading --------------------------------------------------------------
+
+  /** Reads and checks the record at `address`, which must end by `limit`. */
+  #readRecord(address: number, limit: number, type: number): Buffer {
+    if (!Number.isSafeInteger(address) || address < DATA_START || address + RECORD_HEADER > limit) {
+      throw corrupt(address, 'address outside the committed file')
+    }
+    const first = Math.min(READ_AHEAD, limit - address)
+    let rec = Buffer.allocUnsafe(first)
+    this.#readAt(rec, address)
+    const length = rec.readUInt32LE(0)
+    if (length > limit - address - RECORD_HEADER) throw corrupt(address, `length ${length} runs past the end`)
+    if (rec[4] !== type) throw corrupt(address, `record type ${rec[4]} where ${type} was expected`)
+    const total = RECORD_HEADER + length
+    if (total <= first) {
+      rec = rec.subarray(0, total)
+    } else {
+      const whole = Buffer.allocUnsafe(total)
+      rec.copy(whole)
+      this.#readAt(whole.subarray(first), address + first)
+      rec = whole
+    }
+    return checkRecord(rec, address)
+  }
+
+  #readCommit(address: number, limit: number): CommitRecord {
+    const record = decodeCommitPayload(this.#readRecord(address, limit, RECORD_COMMIT), address)
+    if (!record.fileId.equals(this.#fileId)) {
+      throw corrupt(address, 'commit record belongs to another file')
+    }
+    return record
+  }
+
+  #readAt(buf: Buffer, position: number): void {
+    let done = 0
+    while (done < buf.length) {
+      const n = fs.readSync(this.#fd, buf, done, buf.length - done, position + done)
+      if (n === 0) throw corrupt(position, 'file ends early')
+      done += n
+    }
+  }
+
+  // ---- writing --------------------------------------------------------------
+
+  #reserve(size: number): void {
+    if (this.#bufLength + size <= this.#buf.length) return
+    if (this.#bufLength > 0 && this.#bufLength + size > WRITE_CHUNK) this.#flush()
+    if (this.#bufLength + size > this.#buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#bufLength + size, Math.min(this.#buf.length * 2 || 65536, WRITE_CHUNK)))
+      this.#buf.copy(grown, 0, 0, this.#bufLength)
+      this.#buf = grown
+    }
+  }
+
+  /** Writes the buffered part of a large transaction early, keeping memory bounded. */
+  #flush(): void {
+    const chunk = this.#buf.subarray(0, this.#bufLength)
+    try {
+      this.#writeAt(chunk, this.#bufStart)
+    } catch (err) {
+      this.#fail(err, this.#head.end)
+      throw new DbdbError('DBDB_IO', `write failed: ${(err as Error).message}`, { cause: err })
+    }
+    this.#txCrc = crc32(chunk, this.#txCrc)
+    this.#bufStart += this.#bufLength
+    this.#bufLength = 0
+  }
+
+  #writeAt(buf: Uint8Array, position: number): void {
+    let done = 0
+    while (done < buf.length) {
+      done += fs.writeSync(this.#fd, buf, done, buf.length - done, position + done)
+    }
+  }
+
+  #resetBuffer(): void {
+    this.#bufStart = this.#head.end
+    this.#bufLength = 0
+    this.#txCrc = 0
+    if (this.#buf.length > WRITE_CHUNK) this.#buf = Buffer.alloc(0)
+  }
+
+  #truncate(end: number): void {
+    fs.ftruncateSync(this.#fd, end)
+    fs.fdatasyncSync(this.#fd)
+    this.#seenSize = end
+  }
+
+  /**
+   * DURABILITY: after a failed write or sync the page cache may hold bytes that never
+   * reach the disk, and retrying the sync would report success for them. Cut the
+   * transaction off, and refuse to write again until the file is reopened.
+   */
+  #fail(err: unknown, end: number): void {
+    this.#failure = err
+    this.#resetBuffer()
+    try {
+      fs.ftruncateSync(this.#fd, end)
+    } catch {
+      // The commit record may still be in the page cache; readers check every byte
+      // of a transaction against its crc, and a reopen recovers from the file itself.
+    }
+  }
+
+  /** Points the older superblock slot at the head. Only ever called for synced data. */
+  #checkpoint(): void {
+    const older = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 0 : 1
+    const head = this.#head
+    const slot = encodeSlot({ fileId: this.#fileId, txid: head.txid, root: head.root, address: head.address, end: head.end, time: head.time, meta: this.#meta })
+    try {
+      this.#writeAt(slot, older * SLOT_SIZE)
+    } catch {
+      // A missing checkpoint costs only a longer scan at the next open.
+      return
+    }
+    this.#slotTxids[older] = head.txid
+  }
+
+  #syncAndCheckpoint(): void {
+    fs.fdatasyncSync(this.#fd)
+    this.#unsyncedBytes = 0
+    this.#checkpoint()
+  }
+
+  // ---- guards ---------------------------------------------------------------
+
+  #checkOpen(): void {
+    if (this.#closed) throw new DbdbError('DBDB_CLOSED', `${this.path} is closed`)
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen()
+    if (this.#readOnlyReason !== undefined) {
+      throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only (${this.#readOnlyReason})`)
+    }
+    if (this.#failure !== undefined) {
+      throw new DbdbError('DBDB_IO', `an earlier write to ${this.path} failed; reopen the database to recover`, {
+        cause: this.#failure,
+      })
+    }
+  }
+
+  #checkTransaction(): void {
+    this.#checkWritable()
+    if (!this.#lock.held) throw new DbdbError('DBDB_TRANSACTION', 'append and commit need the writer lock (call lock() first)')
+  }
+}
+
+function publicHead(h: Head): Head {
+  return { txid: h.txid, root: h.root, time: h.time, address: h.address }
+}
+
+function newFileHeader(meta: StorageMeta): Buffer {
+  const slot = encodeSlot({ fileId: randomBytes(8), txid: 0, root: 0, address: 0, end: DATA_START, time: 0, meta })
+  return Buffer.concat([slot, slot])
+}
+
+/**
+ * Opens the file, creating it atomically if missing: the superblock is written
+ * and synced in a private temporary file that is then hard-linked into place.
+ * link(2) never replaces an existing file, so when many processes create the same
+ * database at once exactly one file wins and everyone opens it; a crash leaves at
+ * worst a stray temporary file, never a half-made database.
+ */
+function openFile(filePath: string, options: FileStorageOptions): { fd: number; readOnlyReason: string | undefined } {
+  if (options.readOnly) return { fd: openExisting(filePath, 'r'), readOnlyReason: 'readOnly: true' }
+  try {
+    return { fd: openExisting(filePath, 'r+'), readOnlyReason: undefined }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      return { fd: openExisting(filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
+    }
+    if (code !== 'ENOENT' || options.create === false) throw err
+  }
+  const dir = path.dirname(filePath)
+  const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.creating`)
+  const fd = fs.openSync(tmp, 'wx+')
+  try {
+    fs.writeSync(fd, newFileHeader(options.meta ?? {}), 0, DATA_START, 0)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  try {
+    fs.linkSync(tmp, filePath)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  } finally {
+    fs.unlinkSync(tmp)
+  }
+  syncDirectory(dir)
+  return { fd: openExisting(filePath, 'r+'), readOnlyReason: undefined }
+}
+
+function openExisting(filePath: string, flags: 'r' | 'r+'): number {
+  const fd = fs.openSync(filePath, flags)
+  if (fs.fstatSync(fd).isDirectory()) {
+    fs.closeSync(fd)
+    throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`)
+  }
+  return fd
+}
+
+export function syncDirectory(dir: string): void {
+  let fd: number | undefined
+  try {
+    fd = fs.openSync(dir, 'r')
+    fs.fsyncSync(fd)
+  } catch {
+    // Some platforms cannot sync a directory; the data itself is already synced.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
+/** Sequential reads over the tail of the file in large windows, for recovery scans. */
+class ScanWindow {
+  readonly #fd: number
+  readonly #size: number
+  #buf = Buffer.alloc(0)
+  #start = 0
+
+  constructor(fd: number, size: number) {
+    this.#fd = fd
+    this.#size = size
+  }
+
+  bytes(position: number, length: number): Buffer {
+    if (position >= this.#start && position + length <= this.#start + this.#buf.length) {
+      return this.#buf.subarray(position - this.#start, position - this.#start + length)
+    }
+    const want = Math.min(Math.max(length, SCAN_WINDOW), this.#size - position)
+    const buf = Buffer.allocUnsafe(want)
+    let done = 0
+    while (done < want) {
+      const n = fs.readSync(this.#fd, buf, done, want - done, position + done)
+      if (n === 0) break
+      done += n
+    }
+    this.#buf = buf.subarray(0, done)
+    this.#start = position
+    return this.#buf.subarray(0, Math.min(length, done))
+  }
+}
