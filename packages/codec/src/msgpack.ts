@@ -13,6 +13,9 @@ const packr = new Packr({
   bundleStrings: false,
   mapsAsObjects: true,
   int64AsType: 'number',
+  // Decoded binary must not alias the input: a value handed to a caller could otherwise
+  // write through into a cached node.
+  copyBuffers: true,
 })
 
 export const msgpackCodec: Codec = {

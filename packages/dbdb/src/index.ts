@@ -1,1 +1,8 @@
-export {}
+export { open } from './open.js'
+export { Database, type CommitInfo } from './database.js'
+export { Snapshot } from './snapshot.js'
+export type { Range } from './reader.js'
+export type { OpenOptions } from './options.js'
+export { MAX_KEY_BYTES, type KeyEncoding } from './key-encoding.js'
+export { DbdbError, isDbdbError, type DbdbErrorCode } from '@dbdb/storage'
+export { msgpackCodec, jsonCodec, rawCodec, type Codec } from '@dbdb/codec'

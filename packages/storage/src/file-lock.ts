@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module'
 import { DbdbError } from './errors.js'
 
-type FlockSync = (fd: number, flags: 'exnb' | 'un') => void
+export type FlockSync = (fd: number, flags: 'exnb' | 'un') => void
 
 let flock: FlockSync | undefined
 let flockLoadError: unknown
@@ -42,11 +42,14 @@ function sleep(ms: number): void {
 export class FileLock {
   readonly #fd: number
   readonly #path: string
+  readonly #flock: FlockSync | undefined
   #held = false
 
-  constructor(fd: number, path: string) {
+  /** `flock` replaces fs-ext's flockSync (simulated disks in tests). */
+  constructor(fd: number, path: string, flock?: FlockSync) {
     this.#fd = fd
     this.#path = path
+    this.#flock = flock
   }
 
   get held(): boolean {
@@ -60,7 +63,7 @@ export class FileLock {
    */
   acquire(timeoutMs: number): void {
     if (this.#held) return
-    const flockSync = loadFlock()
+    const flockSync = this.#flock ?? loadFlock()
     const deadline = Date.now() + timeoutMs
     let delay = 1
     for (;;) {
@@ -86,6 +89,6 @@ export class FileLock {
   release(): void {
     if (!this.#held) return
     this.#held = false
-    loadFlock()(this.#fd, 'un')
+    ;(this.#flock ?? loadFlock())(this.#fd, 'un')
   }
 }

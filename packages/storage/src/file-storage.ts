@@ -3,11 +3,11 @@
 // The protocols are described step by step in docs/ARCHITECTURE.md.
 
 import { randomBytes } from 'node:crypto'
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
 import { corrupt, DbdbError } from './errors.js'
 import { FileLock } from './file-lock.js'
+import { nodeFileIO, type FileIO } from './file-io.js'
 import {
   checkRecord,
   COMMIT_RECORD,
@@ -41,6 +41,8 @@ export interface FileStorageOptions {
   meta?: StorageMeta
   /** Create the file if it does not exist (default true). */
   create?: boolean
+  /** The file-system calls to use (tests inject faults here). Default: node:fs. */
+  io?: FileIO
 }
 
 /** Records are buffered in memory and reach the OS in writes of about this size. */
@@ -63,6 +65,7 @@ export class FileStorage implements Storage {
   readonly durability: Durability
   readonly lockTimeoutMs: number
   readonly #fd: number
+  readonly #io: FileIO
   readonly #lock: FileLock
   readonly #readOnlyReason: string | undefined
   #fileId: Buffer = Buffer.alloc(8)
@@ -88,10 +91,11 @@ export class FileStorage implements Storage {
   private constructor(filePath: string, fd: number, options: FileStorageOptions, readOnlyReason: string | undefined) {
     this.path = filePath
     this.#fd = fd
+    this.#io = options.io ?? nodeFileIO
     this.#readOnlyReason = readOnlyReason
     this.durability = options.durability ?? 'fsync'
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
-    this.#lock = new FileLock(fd, filePath)
+    this.#lock = new FileLock(fd, filePath, this.#io.flockSync?.bind(this.#io))
   }
 
   /** Opens (and by default creates) a database file, recovering the newest intact commit. */
@@ -100,13 +104,14 @@ export class FileStorage implements Storage {
     if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
       throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
     }
-    const { fd, readOnlyReason } = openFile(filePath, options)
+    const io = options.io ?? nodeFileIO
+    const { fd, readOnlyReason } = openFile(io, filePath, options)
     const storage = new FileStorage(filePath, fd, options, readOnlyReason)
     try {
       storage.#load(options.meta ?? {})
       return storage
     } catch (err) {
-      fs.closeSync(fd)
+      io.closeSync(fd)
       throw err
     }
   }
@@ -139,7 +144,7 @@ export class FileStorage implements Storage {
     this.#lock.acquire(timeoutMs)
     try {
       this.#refresh(true)
-      const size = fs.fstatSync(this.#fd).size
+      const size = this.#io.fstatSync(this.#fd).size
       if (size > this.#head.end) {
         // Bytes of a transaction that never committed (its writer crashed or its
         // commit failed). Cut them off durably before appending after the commit.
@@ -219,7 +224,7 @@ export class FileStorage implements Storage {
       // one sync covers them all; recovery accepts the commit only if every byte
       // from txStart to the record matches txCrc, so no second sync is needed.
       this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
-      if (this.durability === 'fsync') fs.fdatasyncSync(this.#fd)
+      if (this.durability === 'fsync') this.#io.fdatasyncSync(this.#fd)
     } catch (err) {
       this.#fail(err, txStart)
       throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${this.#head.txid}: ${(err as Error).message}`, {
@@ -268,25 +273,25 @@ export class FileStorage implements Storage {
       if (this.#unsyncedBytes > 0 && this.#failure === undefined) this.#syncAndCheckpoint()
     } finally {
       this.#closed = true
-      fs.closeSync(this.#fd)
+      this.#io.closeSync(this.#fd)
     }
   }
 
   // ---- open and recovery ----------------------------------------------------
 
   #load(metaForNewFile: StorageMeta): void {
-    let size = fs.fstatSync(this.#fd).size
+    let size = this.#io.fstatSync(this.#fd).size
     if (size < DATA_START && this.#isHalfMade(size)) {
       if (this.readOnly) {
         throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
       }
       this.#initialize(metaForNewFile)
-      size = fs.fstatSync(this.#fd).size
+      size = this.#io.fstatSync(this.#fd).size
     }
     const slots = this.#readSlots()
     if (slots.every((s) => s === undefined)) {
       const head = Buffer.alloc(MAGIC.length)
-      fs.readSync(this.#fd, head, 0, head.length, 0)
+      this.#io.readSync(this.#fd, head, 0, head.length, 0)
       if (!hasMagic(head)) throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is not a DBDB database`)
       throw new DbdbError('DBDB_CORRUPT', `${this.path}: both superblock slots are damaged`)
     }
@@ -311,7 +316,7 @@ export class FileStorage implements Storage {
   #isHalfMade(size: number): boolean {
     if (size === 0) return true
     const buf = Buffer.alloc(size)
-    fs.readSync(this.#fd, buf, 0, size, 0)
+    this.#io.readSync(this.#fd, buf, 0, size, 0)
     const prefix = buf.subarray(0, Math.min(size, MAGIC.length))
     return Buffer.compare(prefix, MAGIC.subarray(0, prefix.length)) === 0 && decodeSlot(buf) === undefined
   }
@@ -319,11 +324,11 @@ export class FileStorage implements Storage {
   #initialize(meta: StorageMeta): void {
     this.#lock.acquire(this.lockTimeoutMs)
     try {
-      const size = fs.fstatSync(this.#fd).size
+      const size = this.#io.fstatSync(this.#fd).size
       if (size >= DATA_START || !this.#isHalfMade(size)) return // someone else finished it first
       const header = newFileHeader(meta)
       this.#writeAt(header, 0)
-      fs.fdatasyncSync(this.#fd)
+      this.#io.fdatasyncSync(this.#fd)
     } finally {
       this.#lock.release()
     }
@@ -331,7 +336,7 @@ export class FileStorage implements Storage {
 
   #readSlots(): Array<Slot | undefined> {
     const buf = Buffer.alloc(DATA_START)
-    const got = fs.readSync(this.#fd, buf, 0, DATA_START, 0)
+    const got = this.#io.readSync(this.#fd, buf, 0, DATA_START, 0)
     const slots: Array<Slot | undefined> = []
     for (let i = 0; i < 2; i++) {
       const start = i * SLOT_SIZE
@@ -363,7 +368,7 @@ export class FileStorage implements Storage {
    * commits only ever append, so an unchanged size that ends at our head means no news.
    */
   #refresh(force = false): void {
-    const size = fs.fstatSync(this.#fd).size
+    const size = this.#io.fstatSync(this.#fd).size
     if (!force && size === this.#seenSize && size === this.#head.end) return
     const newest = this.#readSlots()
       .filter((s): s is Slot => s !== undefined && s.fileId.equals(this.#fileId))
@@ -387,7 +392,7 @@ export class FileStorage implements Storage {
    * Stops at the first thing that is not such a transaction (a torn tail).
    */
   #scanForward(size: number): void {
-    const window = new ScanWindow(this.#fd, size)
+    const window = new ScanWindow(this.#io, this.#fd, size)
     let pos = this.#head.end
     let txStart = pos
     let txCrc = 0
@@ -469,7 +474,7 @@ export class FileStorage implements Storage {
   #readAt(buf: Buffer, position: number): void {
     let done = 0
     while (done < buf.length) {
-      const n = fs.readSync(this.#fd, buf, done, buf.length - done, position + done)
+      const n = this.#io.readSync(this.#fd, buf, done, buf.length - done, position + done)
       if (n === 0) throw corrupt(position, 'file ends early')
       done += n
     }
@@ -504,7 +509,7 @@ export class FileStorage implements Storage {
   #writeAt(buf: Uint8Array, position: number): void {
     let done = 0
     while (done < buf.length) {
-      done += fs.writeSync(this.#fd, buf, done, buf.length - done, position + done)
+      done += this.#io.writeSync(this.#fd, buf, done, buf.length - done, position + done)
     }
   }
 
@@ -516,8 +521,8 @@ export class FileStorage implements Storage {
   }
 
   #truncate(end: number): void {
-    fs.ftruncateSync(this.#fd, end)
-    fs.fdatasyncSync(this.#fd)
+    this.#io.ftruncateSync(this.#fd, end)
+    this.#io.fdatasyncSync(this.#fd)
     this.#seenSize = end
   }
 
@@ -530,7 +535,7 @@ export class FileStorage implements Storage {
     this.#failure = err
     this.#resetBuffer()
     try {
-      fs.ftruncateSync(this.#fd, end)
+      this.#io.ftruncateSync(this.#fd, end)
     } catch {
       // The commit record may still be in the page cache; readers check every byte
       // of a transaction against its crc, and a reopen recovers from the file itself.
@@ -552,7 +557,7 @@ export class FileStorage implements Storage {
   }
 
   #syncAndCheckpoint(): void {
-    fs.fdatasyncSync(this.#fd)
+    this.#io.fdatasyncSync(this.#fd)
     this.#unsyncedBytes = 0
     this.#checkpoint()
   }
@@ -597,66 +602,68 @@ function newFileHeader(meta: StorageMeta): Buffer {
  * database at once exactly one file wins and everyone opens it; a crash leaves at
  * worst a stray temporary file, never a half-made database.
  */
-function openFile(filePath: string, options: FileStorageOptions): { fd: number; readOnlyReason: string | undefined } {
-  if (options.readOnly) return { fd: openExisting(filePath, 'r'), readOnlyReason: 'readOnly: true' }
+function openFile(io: FileIO, filePath: string, options: FileStorageOptions): { fd: number; readOnlyReason: string | undefined } {
+  if (options.readOnly) return { fd: openExisting(io, filePath, 'r'), readOnlyReason: 'readOnly: true' }
   try {
-    return { fd: openExisting(filePath, 'r+'), readOnlyReason: undefined }
+    return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      return { fd: openExisting(filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
+      return { fd: openExisting(io, filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
     }
     if (code !== 'ENOENT' || options.create === false) throw err
   }
   const dir = path.dirname(filePath)
   const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.creating`)
-  const fd = fs.openSync(tmp, 'wx+')
+  const fd = io.openSync(tmp, 'wx+')
   try {
-    fs.writeSync(fd, newFileHeader(options.meta ?? {}), 0, DATA_START, 0)
-    fs.fsyncSync(fd)
+    io.writeSync(fd, newFileHeader(options.meta ?? {}), 0, DATA_START, 0)
+    io.fsyncSync(fd)
   } finally {
-    fs.closeSync(fd)
+    io.closeSync(fd)
   }
   try {
-    fs.linkSync(tmp, filePath)
+    io.linkSync(tmp, filePath)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
   } finally {
-    fs.unlinkSync(tmp)
+    io.unlinkSync(tmp)
   }
-  syncDirectory(dir)
-  return { fd: openExisting(filePath, 'r+'), readOnlyReason: undefined }
+  syncDirectory(io, dir)
+  return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
 }
 
-function openExisting(filePath: string, flags: 'r' | 'r+'): number {
-  const fd = fs.openSync(filePath, flags)
-  if (fs.fstatSync(fd).isDirectory()) {
-    fs.closeSync(fd)
+function openExisting(io: FileIO, filePath: string, flags: 'r' | 'r+'): number {
+  const fd = io.openSync(filePath, flags)
+  if (io.fstatSync(fd).isDirectory()) {
+    io.closeSync(fd)
     throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`)
   }
   return fd
 }
 
-export function syncDirectory(dir: string): void {
+export function syncDirectory(io: FileIO, dir: string): void {
   let fd: number | undefined
   try {
-    fd = fs.openSync(dir, 'r')
-    fs.fsyncSync(fd)
+    fd = io.openSync(dir, 'r')
+    io.fsyncSync(fd)
   } catch {
     // Some platforms cannot sync a directory; the data itself is already synced.
   } finally {
-    if (fd !== undefined) fs.closeSync(fd)
+    if (fd !== undefined) io.closeSync(fd)
   }
 }
 
 /** Sequential reads over the tail of the file in large windows, for recovery scans. */
 class ScanWindow {
+  readonly #io: FileIO
   readonly #fd: number
   readonly #size: number
   #buf = Buffer.alloc(0)
   #start = 0
 
-  constructor(fd: number, size: number) {
+  constructor(io: FileIO, fd: number, size: number) {
+    this.#io = io
     this.#fd = fd
     this.#size = size
   }
@@ -669,7 +676,7 @@ class ScanWindow {
     const buf = Buffer.allocUnsafe(want)
     let done = 0
     while (done < want) {
-      const n = fs.readSync(this.#fd, buf, done, want - done, position + done)
+      const n = this.#io.readSync(this.#fd, buf, done, want - done, position + done)
       if (n === 0) break
       done += n
     }

@@ -1,0 +1,254 @@
+// The database handle: a Map-like API over one file. It composes storage, codecs
+// and a tree, and owns only the transaction rules: when the writer lock is taken,
+// when the tree is reloaded, and what a commit, rollback or close means.
+
+import type { Codec } from '@dbdb/codec'
+import { NodeCache, type LogicalTree, type TreeContext, type TreeFactory } from '@dbdb/logical'
+import { DbdbError, FileStorage, type Head } from '@dbdb/storage'
+import type { KeyCodec } from './key-encoding.js'
+import { Reader } from './reader.js'
+import { Snapshot } from './snapshot.js'
+
+export interface CommitInfo {
+  /** Transaction id: grows by one with every commit. */
+  readonly txid: number
+  /** Time of the commit, ms since the epoch. */
+  readonly time: number
+  /** Number of keys after the commit. */
+  readonly size: number
+}
+
+export interface DatabaseParts<K> {
+  storage: FileStorage
+  tree: TreeFactory
+  codec: Codec
+  valueCodec: Codec
+  keys: KeyCodec<K>
+  cacheBytes: number | undefined
+}
+
+export class Database<K = string, V = any> extends Reader<K, V> {
+  readonly #storage: FileStorage
+  readonly #factory: TreeFactory
+  readonly #context: TreeContext
+  readonly #nodeCodec: Codec
+  /** The newest commit as this handle last saw it, and its tree (reused while nothing changes). */
+  #view: { head: Head; tree: LogicalTree }
+  /** The open write transaction's tree, holding this handle's uncommitted changes. */
+  #tx: LogicalTree | undefined
+  /** How many transaction(fn) calls are running (nested ones are savepoints). */
+  #depth = 0
+  readonly #snapshots = new Set<Snapshot<K, V>>()
+  #closed = false
+
+  /** @internal Use open(). */
+  constructor(parts: DatabaseParts<K>) {
+    super(parts.keys, parts.valueCodec)
+    this.#storage = parts.storage
+    this.#factory = parts.tree
+    this.#nodeCodec = parts.codec
+    this.#context = { storage: parts.storage, codec: parts.codec, cache: new NodeCache(parts.cacheBytes) }
+    const head = parts.storage.head()
+    this.#view = { head, tree: this.#factory.open(this.#context, head.root) }
+  }
+
+  get path(): string {
+    return this.#storage.path
+  }
+
+  get readOnly(): boolean {
+    return this.#storage.readOnly
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** True while this handle has a write transaction open (and so holds the writer lock). */
+  get inTransaction(): boolean {
+    return this.#tx !== undefined
+  }
+
+  /** The tree and codecs this database is composed of. */
+  get composition(): { tree: string; codec: string; valueCodec: string; keyEncoding: string } {
+    return { tree: this.#factory.id, codec: this.#nodeCodec.id, valueCodec: this.valueCodec.id, keyEncoding: this.keyCodec.name }
+  }
+
+  /** The newest commit this handle can see (its own open transaction aside). */
+  get txid(): number {
+    return this.#latest().head.txid
+  }
+
+  /**
+   * Stores `value` under `key`. The first write of a transaction takes the writer
+   * lock (waiting up to lockTimeoutMs); the change is visible to this handle at
+   * once and to others after commit(). Key and value are captured at the call.
+   */
+  set(key: K, value: V): this {
+    const k = this.keyCodec.encode(key)
+    if (value === undefined) throw new TypeError('value must not be undefined (get() returns undefined for a missing key)')
+    const v = this.valueCodec.encode(value)
+    this.#begin().set(k, v)
+    return this
+  }
+
+  /** Removes `key`; true if it existed. Starts a write transaction like set(). */
+  delete(key: K): boolean {
+    const k = this.keyCodec.encode(key)
+    return this.#begin().delete(k)
+  }
+
+  /** Makes every change since the last commit durable and atomic, and releases the lock. */
+  commit(): CommitInfo | undefined {
+    this.#checkOpen()
+    if (this.#depth > 0) throw new DbdbError('DBDB_TRANSACTION', 'commit() inside transaction(fn): return from fn to commit')
+    return this.#commit()
+  }
+
+  /** Drops every change since the last commit and releases the lock. */
+  rollback(): void {
+    this.#checkOpen()
+    if (this.#depth > 0) throw new DbdbError('DBDB_TRANSACTION', 'rollback() inside transaction(fn): throw from fn to roll back')
+    this.#rollback()
+  }
+
+  /**
+   * Runs `fn` as one transaction: the writer lock is taken before it starts (so its
+   * reads see the newest commit and a read-modify-write loses no other update),
+   * it commits when `fn` returns and rolls back when it throws. Nested calls are
+   * savepoints: an inner throw undoes only the inner changes. `fn` must be synchronous.
+   */
+  transaction<T>(fn: (db: this) => T): T {
+    if (typeof fn !== 'function') throw new TypeError('transaction() takes a function')
+    const tree = this.#begin()
+    const outermost = this.#depth === 0
+    const savepoint = tree.savepoint()
+    this.#depth++
+    let result: T
+    try {
+      result = fn(this)
+      if (isThenable(result)) {
+        throw new DbdbError('DBDB_TRANSACTION', 'transaction functions must be synchronous: the lock cannot be held across await')
+      }
+    } catch (err) {
+      this.#depth--
+      if (this.#tx !== undefined) {
+        if (outermost) this.#rollback()
+        else this.#tx.rollbackTo(savepoint)
+      }
+      throw err
+    }
+    this.#depth--
+    if (outermost) this.#commit()
+    return result
+  }
+
+  /** A read-only view of the newest commit; it sees that commit until closed. */
+  snapshot(): Snapshot<K, V> {
+    const { head } = this.#latest()
+    return this.#viewOf(head)
+  }
+
+  /** Commits still in the file, newest first. */
+  history(): CommitInfo[] {
+    this.#checkOpen()
+    const out: CommitInfo[] = []
+    for (const head of this.#storage.history()) {
+      out.push({ txid: head.txid, time: head.time, size: this.#factory.open(this.#context, head.root).size })
+    }
+    return out
+  }
+
+  /** A read-only view of the past commit `txid` (see history()). */
+  at(txid: number): Snapshot<K, V> {
+    this.#checkOpen()
+    if (!Number.isSafeInteger(txid) || txid < 0) throw new TypeError('txid must be a non-negative integer')
+    if (txid === 0) return this.#viewOf({ txid: 0, root: 0, time: 0, address: 0 })
+    for (const head of this.#storage.history()) {
+      if (head.txid === txid) return this.#viewOf(head)
+      if (head.txid < txid) break
+    }
+    throw new DbdbError('DBDB_NO_SUCH_COMMIT', `transaction ${txid} is not in the history of ${this.path}`)
+  }
+
+  /** Rolls back anything uncommitted, closes every snapshot, and closes the file. */
+  close(): void {
+    if (this.#closed) return
+    try {
+      this.#depth = 0
+      this.#tx = undefined
+      for (const s of [...this.#snapshots]) s.close()
+      this.#storage.close()
+    } finally {
+      this.#closed = true
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  protected readTree(): LogicalTree {
+    return this.#tx ?? this.#latest().tree
+  }
+
+  // ---- internals ------------------------------------------------------------
+
+  /** The newest commit's tree; reloaded only when another commit has happened. */
+  #latest(): { head: Head; tree: LogicalTree } {
+    this.#checkOpen()
+    const head = this.#storage.head()
+    if (head.txid !== this.#view.head.txid || head.root !== this.#view.head.root) {
+      this.#view = { head, tree: this.#factory.open(this.#context, head.root) }
+    }
+    return this.#view
+  }
+
+  /**
+   * The open write transaction's tree, starting one if needed. LOCKING: the tree is
+   * rebuilt from the head returned by lock(), never from what was read before it,
+   * so a stale handle cannot overwrite another writer's commit.
+   */
+  #begin(): LogicalTree {
+    this.#checkOpen()
+    if (this.#tx !== undefined) return this.#tx
+    const head = this.#storage.lock()
+    this.#tx = this.#factory.open(this.#context, head.root)
+    return this.#tx
+  }
+
+  #commit(): CommitInfo | undefined {
+    const tx = this.#tx
+    if (tx === undefined) return undefined
+    try {
+      if (!tx.dirty) return undefined
+      const head = this.#storage.commit(tx.commit())
+      this.#view = { head, tree: tx }
+      return { txid: head.txid, time: head.time, size: tx.size }
+    } finally {
+      // Committed or failed, the transaction is over; a failed commit is rolled back.
+      this.#tx = undefined
+      this.#storage.unlock()
+    }
+  }
+
+  #rollback(): void {
+    this.#tx = undefined
+    this.#storage.unlock()
+  }
+
+  #viewOf(head: Head): Snapshot<K, V> {
+    const tree = this.#factory.open(this.#context, head.root)
+    const snap = new Snapshot<K, V>(this.keyCodec, this.valueCodec, tree, head.txid, head.time, (s) => this.#snapshots.delete(s))
+    this.#snapshots.add(snap)
+    return snap
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new DbdbError('DBDB_CLOSED', `${this.path} is closed`)
+  }
+}
+
+function isThenable(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}

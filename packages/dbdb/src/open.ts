@@ -1,0 +1,21 @@
+// open(): the one way in. Opens (or creates) the file, reconciles the options
+// with what the file records, and hands back the database handle.
+
+import { FileStorage } from '@dbdb/storage'
+import { Database } from './database.js'
+import { metaFor, reconcile, resolveOptions, type OpenOptions } from './options.js'
+
+export function open<V = any>(path: string, options?: OpenOptions & { keyEncoding?: 'utf8' }): Database<string, V>
+export function open<V = any>(path: string, options: OpenOptions & { keyEncoding: 'binary' }): Database<Uint8Array, V>
+export function open(path: string, options: OpenOptions = {}): Database<any, any> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
+  const resolved = resolveOptions(options)
+  const storage = FileStorage.open(path, { ...resolved.storage, meta: metaFor(resolved) })
+  try {
+    const parts = reconcile(path, storage.meta, resolved)
+    return new Database({ storage, ...parts, keys: resolved.keys, cacheBytes: resolved.cacheBytes })
+  } catch (err) {
+    storage.close()
+    throw err
+  }
+}

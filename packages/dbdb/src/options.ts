@@ -1,0 +1,144 @@
+// open()'s options: validated once, resolved to concrete tree/codec objects, and
+// reconciled with what an existing file records (a file remembers its tree and codecs).
+
+import { builtinCodecs, type Codec } from '@dbdb/codec'
+import type { TreeFactory } from '@dbdb/logical'
+import { DbdbError, type Durability, type StorageMeta } from '@dbdb/storage'
+import { binaryTree } from '@dbdb/tree-binary'
+import { bplusTree } from '@dbdb/tree-bplus'
+import { binaryKeys, utf8Keys, type KeyCodec, type KeyEncoding } from './key-encoding.js'
+
+export interface OpenOptions {
+  /** 'bplus' (default for new files), 'binary', or a tree factory. Existing files use what they record. */
+  tree?: 'bplus' | 'binary' | TreeFactory
+  /** Codec for tree nodes and (unless valueCodec is given) for values: 'msgpack' (default), 'json', or a Codec. */
+  codec?: 'msgpack' | 'json' | Codec
+  /** Codec for user values, when it should differ from `codec`: 'msgpack', 'json', 'raw' (Uint8Array as is), or a Codec. */
+  valueCodec?: 'msgpack' | 'json' | 'raw' | Codec
+  /** 'utf8' (default): keys are strings. 'binary': keys are Uint8Array. Not recorded in the file. */
+  keyEncoding?: KeyEncoding
+  /** 'fsync' (default): commit() returns once the commit is on disk. 'none': faster, a power cut may lose recent commits. */
+  durability?: Durability
+  /** How long a write waits for another writer's lock before failing with DBDB_LOCKED (default 5000 ms). */
+  lockTimeoutMs?: number
+  /** Never take the writer lock; writes throw DBDB_READ_ONLY. */
+  readOnly?: boolean
+  /** Bound on the memory of decoded nodes kept in the cache, in bytes (default 64 MiB). */
+  cacheBytes?: number
+  /** Create the file when it is missing (default true). */
+  createIfMissing?: boolean
+}
+
+const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing'])
+const TREES = new Map<string, TreeFactory>([
+  [bplusTree.id, bplusTree],
+  [binaryTree.id, binaryTree],
+])
+
+export interface Resolved {
+  tree: TreeFactory | undefined
+  codec: Codec | undefined
+  valueCodec: Codec | undefined
+  keys: KeyCodec<unknown>
+  storage: { readOnly: boolean; durability: Durability; lockTimeoutMs: number; create: boolean }
+  cacheBytes: number | undefined
+}
+
+export function resolveOptions(options: OpenOptions = {}): Resolved {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}; known: ${[...KNOWN].join(', ')}`)
+  }
+  const keyEncoding = options.keyEncoding ?? 'utf8'
+  if (keyEncoding !== 'utf8' && keyEncoding !== 'binary') throw new TypeError(`keyEncoding must be 'utf8' or 'binary'`)
+  if (options.lockTimeoutMs !== undefined && !(options.lockTimeoutMs >= 0)) throw new TypeError('lockTimeoutMs must be a number >= 0')
+  if (options.cacheBytes !== undefined && !(options.cacheBytes >= 0)) throw new TypeError('cacheBytes must be a number >= 0')
+  if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
+    throw new TypeError(`durability must be 'fsync' or 'none'`)
+  }
+  const codec = options.codec === undefined ? undefined : toCodec(options.codec, 'codec')
+  return {
+    tree: options.tree === undefined ? undefined : toTree(options.tree),
+    codec,
+    valueCodec: options.valueCodec === undefined ? undefined : toCodec(options.valueCodec, 'valueCodec'),
+    keys: keyEncoding === 'binary' ? binaryKeys : utf8Keys,
+    storage: {
+      readOnly: options.readOnly === true,
+      durability: options.durability ?? 'fsync',
+      lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+      create: options.createIfMissing !== false,
+    },
+    cacheBytes: options.cacheBytes,
+  }
+}
+
+function toTree(tree: unknown): TreeFactory {
+  if (typeof tree === 'string') {
+    const factory = TREES.get(tree)
+    if (factory === undefined) throw new TypeError(`unknown tree ${JSON.stringify(tree)}; use 'bplus', 'binary' or a tree factory`)
+    return factory
+  }
+  if (typeof tree === 'object' && tree !== null && typeof (tree as TreeFactory).open === 'function' && typeof (tree as TreeFactory).id === 'string') {
+    return tree as TreeFactory
+  }
+  throw new TypeError(`tree must be 'bplus', 'binary' or a tree factory`)
+}
+
+function toCodec(codec: unknown, what: string): Codec {
+  if (typeof codec === 'string') {
+    const found = builtinCodecs.get(codec)
+    if (found === undefined || (what === 'codec' && codec === 'raw')) {
+      throw new TypeError(`unknown ${what} ${JSON.stringify(codec)}; use ${what === 'codec' ? "'msgpack', 'json'" : "'msgpack', 'json', 'raw'"} or a Codec`)
+    }
+    return found
+  }
+  const c = codec as Codec
+  if (typeof c === 'object' && c !== null && typeof c.id === 'string' && typeof c.encode === 'function' && typeof c.decode === 'function') {
+    return c
+  }
+  throw new TypeError(`${what} must be a codec name or an object { id, encode, decode }`)
+}
+
+/** What a new file records. */
+export function metaFor(r: Resolved): StorageMeta {
+  const codec = r.codec ?? builtinCodecs.get('msgpack')!
+  return {
+    format: 'dbdb',
+    tree: (r.tree ?? TREES.get('bplus')!).id,
+    codec: codec.id,
+    values: (r.valueCodec ?? codec).id,
+  }
+}
+
+export interface Composition {
+  tree: TreeFactory
+  codec: Codec
+  valueCodec: Codec
+}
+
+/** Checks the options against what the file records and fills in what was left out. */
+export function reconcile(path: string, meta: StorageMeta, r: Resolved): Composition {
+  if (meta.format !== 'dbdb' || !meta.tree || !meta.codec || !meta.values) {
+    throw new DbdbError('DBDB_NOT_A_DATABASE', `${path} is a storage file without DBDB's tree and codec records`)
+  }
+  const pick = <T extends { id: string }>(what: string, recorded: string, given: T | undefined, known: ReadonlyMap<string, T>): T => {
+    if (given !== undefined) {
+      if (given.id !== recorded) {
+        throw new DbdbError('DBDB_MISMATCH', `${path} was created with ${what} '${recorded}', not '${given.id}'; open it without the ${what} option or with '${recorded}'`)
+      }
+      return given
+    }
+    const found = known.get(recorded)
+    if (found === undefined) {
+      throw new DbdbError('DBDB_MISMATCH', `${path} uses the ${what} '${recorded}', which is not built in; pass it as options.${what}`)
+    }
+    return found
+  }
+  const codec = pick('codec', meta.codec, r.codec, builtinCodecs)
+  return {
+    tree: pick('tree', meta.tree, r.tree, TREES),
+    codec,
+    // A custom codec given as `codec` also serves the values when the file says so.
+    valueCodec: pick('valueCodec', meta.values, r.valueCodec ?? (r.codec?.id === meta.values ? r.codec : undefined), builtinCodecs),
+  }
+}

@@ -1,0 +1,22 @@
+// The file-system calls FileStorage makes, as one replaceable object. Node's `fs`
+// module is the real implementation; tests substitute a simulated disk that can
+// fail or "lose power" at any chosen call (see crash tests).
+
+import * as fs from 'node:fs'
+
+export interface FileIO {
+  openSync(path: string, flags: string, mode?: number): number
+  closeSync(fd: number): void
+  fstatSync(fd: number): { size: number; isDirectory(): boolean }
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
+  fdatasyncSync(fd: number): void
+  fsyncSync(fd: number): void
+  ftruncateSync(fd: number, length: number): void
+  linkSync(existing: string, created: string): void
+  unlinkSync(path: string): void
+  /** Exclusive non-blocking flock on `fd` ('exnb'), or release ('un'). Absent: use fs-ext. */
+  flockSync?(fd: number, op: 'exnb' | 'un'): void
+}
+
+export const nodeFileIO: FileIO = fs
