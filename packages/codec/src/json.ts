@@ -6,13 +6,16 @@ import { CodecError, type Codec } from './codec.js'
 
 const BYTES_TAG = '$dbdb:bytes'
 
-function replacer(this: unknown, _key: string, value: unknown): unknown {
+// JSON.stringify calls toJSON (Buffer has one) before the replacer sees the value,
+// so look at the holder's original property (the root's holder is { '': value }).
+function replacer(this: Record<string, unknown>, key: string, converted: unknown): unknown {
+  const value = this[key]
   if (value instanceof Uint8Array) return { [BYTES_TAG]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') }
   if (typeof value === 'bigint') throw new TypeError('the json codec cannot encode a bigint')
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, BYTES_TAG)) {
     throw new TypeError(`the json codec reserves the key ${BYTES_TAG}`)
   }
-  return value
+  return converted
 }
 
 function reviver(_key: string, value: unknown): unknown {

@@ -1,0 +1,200 @@
+// The binary tree algorithm: an immutable AVL tree. An update copies the path from
+// the changed node up to the root and rebalances on the way back up; everything else is shared.
+
+import { compareKeys, NodeStore, type Entry, type Key, type LogicalTree, type NodeRef, type Range, type TreeContext, type TreeFactory, type ValueRef } from '@dbdb/logical'
+import { checkBinaryTree } from './binary-check.js'
+import { BinaryNode, binaryNodeType, loadChild, loadValue, plainBytes, type Child } from './binary-node.js'
+import { countRange, walkRange } from './binary-range.js'
+
+/** What a savepoint holds: a persistent root is the whole state. */
+class Savepoint {
+  constructor(readonly root: Child) {}
+}
+
+const MISSING: unique symbol = Symbol('missing')
+
+function heightOf(node: BinaryNode | undefined): number {
+  return node === undefined ? 0 : node.height
+}
+
+function sizeOf(node: BinaryNode | undefined): number {
+  return node === undefined ? 0 : node.size
+}
+
+function checkBytes(bytes: unknown, what: string): void {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`)
+}
+
+export class BinaryTree implements LogicalTree {
+  readonly #store: NodeStore<BinaryNode>
+  #root: Child
+  /** The root as last committed (or opened) and its address: dirty means the root moved since. */
+  #clean: { root: Child; address: number }
+
+  constructor(context: TreeContext, root: number) {
+    if (!Number.isSafeInteger(root) || root < 0) throw new RangeError(`root must be an address or 0, not ${String(root)}`)
+    this.#store = new NodeStore(context.storage, context.codec, context.cache, binaryNodeType)
+    this.#root = root === 0 ? undefined : root
+    this.#clean = { root: this.#root, address: root }
+  }
+
+  get size(): number {
+    return sizeOf(this.#node(this.#root))
+  }
+
+  get height(): number {
+    return heightOf(this.#node(this.#root))
+  }
+
+  get dirty(): boolean {
+    return this.#root !== this.#clean.root
+  }
+
+  get(key: Key): Uint8Array | undefined {
+    let node = this.#node(this.#root)
+    while (node !== undefined) {
+      const c = compareKeys(key, node.key)
+      if (c === 0) return loadValue(this.#store, node.value)
+      node = this.#node(c < 0 ? node.left : node.right, node)
+    }
+    return undefined
+  }
+
+  has(key: Key): boolean {
+    let node = this.#node(this.#root)
+    while (node !== undefined) {
+      const c = compareKeys(key, node.key)
+      if (c === 0) return true
+      node = this.#node(c < 0 ? node.left : node.right, node)
+    }
+    return false
+  }
+
+  set(key: Key, value: Uint8Array): void {
+    checkBytes(key, 'key')
+    checkBytes(value, 'value')
+    this.#root = this.#insert(this.#root, undefined, plainBytes(key), value)
+  }
+
+  delete(key: Key): boolean {
+    const root = this.#remove(this.#root, undefined, key)
+    if (root === MISSING) return false
+    this.#root = root
+    return true
+  }
+
+  entries(range?: Range): IterableIterator<Entry> {
+    // Taken now, not at the first next(): the iteration sees the tree as it is at this call.
+    return walkRange(this.#store, this.#root, range)
+  }
+
+  count(range?: Range): number {
+    return countRange(this.#store, this.#root, range)
+  }
+
+  commit(): number {
+    if (!this.dirty) return this.#clean.address
+    const root = this.#root
+    const address = root === undefined ? 0 : this.#store.store(root)
+    // The root object stays: after the walk it holds only addresses, so it is clean.
+    this.#clean = { root, address }
+    return address
+  }
+
+  savepoint(): unknown {
+    return new Savepoint(this.#root)
+  }
+
+  rollbackTo(savepoint: unknown): void {
+    if (!(savepoint instanceof Savepoint)) throw new TypeError('not a savepoint of a binary tree')
+    this.#root = savepoint.root
+  }
+
+  check(): void {
+    checkBinaryTree(this.#store, this.#root)
+  }
+
+  #node(ref: Child, parent?: BinaryNode): BinaryNode | undefined {
+    return ref === undefined ? undefined : loadChild(this.#store, ref, parent)
+  }
+
+  // ---- path copying and AVL rebalancing: recursion depth is the tree's height ----
+
+  #insert(ref: Child, parent: BinaryNode | undefined, key: Key, value: Uint8Array): BinaryNode {
+    const node = this.#node(ref, parent)
+    if (node === undefined) return new BinaryNode(undefined, key, value, undefined, 1, 1)
+    const c = compareKeys(key, node.key)
+    if (c < 0) return this.#balance(this.#insert(node.left, node, key, value), node.key, node.value, node.right)
+    if (c > 0) return this.#balance(node.left, node.key, node.value, this.#insert(node.right, node, key, value))
+    return new BinaryNode(node.left, node.key, value, node.right, node.size, node.height)
+  }
+
+  #remove(ref: Child, parent: BinaryNode | undefined, key: Key): Child | typeof MISSING {
+    const node = this.#node(ref, parent)
+    if (node === undefined) return MISSING
+    const c = compareKeys(key, node.key)
+    if (c < 0) {
+      const left = this.#remove(node.left, node, key)
+      return left === MISSING ? MISSING : this.#balance(left, node.key, node.value, node.right)
+    }
+    if (c > 0) {
+      const right = this.#remove(node.right, node, key)
+      return right === MISSING ? MISSING : this.#balance(node.left, node.key, node.value, right)
+    }
+    if (node.left === undefined) return node.right
+    if (node.right === undefined) return node.left
+    // Two children: the successor takes this node's place, as the original took the predecessor.
+    const { rest, min } = this.#removeMin(node.right, node)
+    return this.#balance(node.left, min.key, min.value, rest)
+  }
+
+  #removeMin(ref: NodeRef<BinaryNode>, parent: BinaryNode): { rest: Child; min: BinaryNode } {
+    const node = this.#node(ref, parent)!
+    if (node.left === undefined) return { rest: node.right, min: node }
+    const { rest, min } = this.#removeMin(node.left, node)
+    return { rest: this.#balance(rest, node.key, node.value, node.right), min }
+  }
+
+  /** A node over `left` and `right`, rotated back into AVL shape when their heights differ by 2. */
+  #balance(left: Child, key: Key, value: ValueRef, right: Child): BinaryNode {
+    const l = this.#node(left)
+    const r = this.#node(right)
+    if (heightOf(l) > heightOf(r) + 1) {
+      const ll = this.#node(l!.left)
+      const lr = this.#node(l!.right)
+      if (heightOf(ll) >= heightOf(lr)) {
+        return this.#make(l!.left, ll, l!.key, l!.value, this.#make(l!.right, lr, key, value, right, r), undefined)
+      }
+      const inner = lr!
+      const a = this.#make(l!.left, ll, l!.key, l!.value, inner.left, undefined)
+      const b = this.#make(inner.right, undefined, key, value, right, r)
+      return this.#make(a, a, inner.key, inner.value, b, b)
+    }
+    if (heightOf(r) > heightOf(l) + 1) {
+      const rl = this.#node(r!.left)
+      const rr = this.#node(r!.right)
+      if (heightOf(rr) >= heightOf(rl)) {
+        return this.#make(this.#make(left, l, key, value, r!.left, rl), undefined, r!.key, r!.value, r!.right, rr)
+      }
+      const inner = rl!
+      const a = this.#make(left, l, key, value, inner.left, undefined)
+      const b = this.#make(inner.right, undefined, r!.key, r!.value, r!.right, rr)
+      return this.#make(a, a, inner.key, inner.value, b, b)
+    }
+    return this.#make(left, l, key, value, right, r)
+  }
+
+  /** A new node; `l`/`r` are the children already loaded, or undefined to load them here. */
+  #make(left: Child, l: BinaryNode | undefined, key: Key, value: ValueRef, right: Child, r: BinaryNode | undefined): BinaryNode {
+    l ??= this.#node(left)
+    r ??= this.#node(right)
+    return new BinaryNode(left, key, value, right, 1 + sizeOf(l) + sizeOf(r), 1 + Math.max(heightOf(l), heightOf(r)))
+  }
+}
+
+export const binaryTree: TreeFactory = {
+  id: 'binary',
+  open(context: TreeContext, root: number): LogicalTree {
+    return new BinaryTree(context, root)
+  },
+}
