@@ -1,1 +1,1 @@
-export {}
+export { run, usage, EXIT, type Output } from './cli.js'

@@ -222,7 +222,15 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     if (tx === undefined) return undefined
     try {
       if (!tx.dirty) return undefined
-      const head = this.#storage.commit(tx.commit())
+      let head: Head
+      try {
+        head = this.#storage.commit(tx.commit())
+      } catch (err) {
+        // The commit walk cached nodes under addresses that this failed transaction
+        // never made durable; another writer may yet use those addresses.
+        this.#context.cache.clear()
+        throw err
+      }
       this.#view = { head, tree: tx }
       return { txid: head.txid, time: head.time, size: tx.size }
     } finally {
