@@ -78,6 +78,8 @@ export class FileStorage implements Storage {
   #closed = false
   /** Set when a write or sync failed: the handle refuses to write again. */
   #failure: unknown
+  /** Whether this handle has synced the directory, making the file's name durable. */
+  #nameSynced = false
 
   // The open transaction's write buffer: bytes for file offsets [#bufStart, #bufStart + #bufLength).
   #buf: Buffer = Buffer.alloc(0)
@@ -143,6 +145,12 @@ export class FileStorage implements Storage {
     if (this.#lock.held) return publicHead(this.#head)
     this.#lock.acquire(timeoutMs)
     try {
+      if (!this.#nameSynced) {
+        // DURABILITY: whoever created the file may have died between link(2) and
+        // syncing the directory; a commit is not durable while the name is not.
+        syncDirectory(this.#io, path.dirname(this.path))
+        this.#nameSynced = true
+      }
       this.#refresh(true)
       const size = this.#io.fstatSync(this.#fd).size
       if (size > this.#head.end) {
@@ -370,7 +378,8 @@ export class FileStorage implements Storage {
   #refresh(force = false): void {
     const size = this.#io.fstatSync(this.#fd).size
     if (!force && size === this.#seenSize && size === this.#head.end) return
-    const newest = this.#readSlots()
+    const slots = this.#readSlots()
+    const newest = slots
       .filter((s): s is Slot => s !== undefined && s.fileId.equals(this.#fileId))
       .sort((a, b) => b.txid - a.txid)[0]
     if (newest !== undefined && newest.txid > this.#head.txid) {
@@ -383,6 +392,25 @@ export class FileStorage implements Storage {
       }
     }
     this.#scanForward(size)
+    // DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps
+    // the other, so the kept one must be good. If it is not our head and does not
+    // check out (a damaged slot that still has a valid checksum), overwrite it instead.
+    const head = this.#head
+    const keep = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 1 : 0
+    const kept = slots[keep]
+    const keptIsHead =
+      kept?.fileId.equals(this.#fileId) && kept.txid === head.txid && kept.address === head.address && kept.root === head.root && kept.end === head.end
+    if (kept !== undefined && !keptIsHead) {
+      try {
+        if (!kept.fileId.equals(this.#fileId)) throw corrupt(kept.address, 'superblock of another file')
+        this.#adoptSlot(kept, size)
+      } catch (err) {
+        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
+        this.#slotTxids[keep] = -1
+      } finally {
+        this.#head = head
+      }
+    }
   }
 
   /**
@@ -521,8 +549,15 @@ export class FileStorage implements Storage {
   }
 
   #truncate(end: number): void {
-    this.#io.ftruncateSync(this.#fd, end)
-    this.#io.fdatasyncSync(this.#fd)
+    try {
+      this.#io.ftruncateSync(this.#fd, end)
+      this.#io.fdatasyncSync(this.#fd)
+    } catch (err) {
+      // DURABILITY: as in #fail, a failed sync cannot be retried; refuse to write
+      // on, and report it like every other failed write (not as a raw errno).
+      this.#failure = err
+      throw new DbdbError('DBDB_IO', `truncating ${this.path} failed: ${(err as Error).message}`, { cause: err })
+    }
     this.#seenSize = end
   }
 
@@ -608,6 +643,8 @@ function openFile(io: FileIO, filePath: string, options: FileStorageOptions): { 
     return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
+    // open(2) refuses a directory for writing (EISDIR) before openExisting can fstat it.
+    if (code === 'EISDIR') throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`, { cause: err })
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       return { fd: openExisting(io, filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
     }
@@ -619,6 +656,14 @@ function openFile(io: FileIO, filePath: string, options: FileStorageOptions): { 
   try {
     io.writeSync(fd, newFileHeader(options.meta ?? {}), 0, DATA_START, 0)
     io.fsyncSync(fd)
+  } catch (err) {
+    // A full or failing disk must not leave the temporary file behind (only a crash may).
+    try {
+      io.unlinkSync(tmp)
+    } catch {
+      // the first error is the one to report
+    }
+    throw err
   } finally {
     io.closeSync(fd)
   }

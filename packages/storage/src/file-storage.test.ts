@@ -1,0 +1,442 @@
+// FileStorage on real files: the original DBDB's physical tests in spirit, plus
+// reopening, two handles, the lock, abort, files that are not databases, and
+// transactions large enough to flush the write buffer early.
+
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { crc32 } from 'node:zlib'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DbdbError, type DbdbErrorCode } from './errors.js'
+import { FileStorage, type FileStorageOptions } from './file-storage.js'
+import { DATA_START, FORMAT_VERSION, SLOT_SIZE, SLOT_USED } from './format.js'
+import { prng, randomBytes } from './testing/random.js'
+
+let dir: string
+let file: string
+const open: FileStorage[] = []
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-storage-'))
+  file = path.join(dir, 'test.db')
+})
+
+afterEach(() => {
+  for (const s of open.splice(0)) {
+    try {
+      s.close()
+    } catch {
+      // already closed or failed: the test said what it had to
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+function openStorage(options: FileStorageOptions = {}, at = file): FileStorage {
+  const s = FileStorage.open(at, options)
+  open.push(s)
+  return s
+}
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+function expectCode(fn: () => unknown, code: DbdbErrorCode): DbdbError {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(DbdbError)
+    expect((err as DbdbError).code).toBe(code)
+    return err as DbdbError
+  }
+  throw new Error(`expected ${code}, but nothing was thrown`)
+}
+
+/** Big enough that the write buffer (4 MiB) flushes before the commit. */
+function largeRecords(seed: number): Uint8Array[] {
+  const rand = prng(seed)
+  return Array.from({ length: 9 }, (_, i) => Buffer.alloc(512 * 1024 + i, randomBytes(rand, 4096)))
+}
+
+describe('FileStorage: append, read, commit', () => {
+  it('reads back what was appended', () => {
+    const s = openStorage()
+    s.lock()
+    const sizes = [0, 1, 8, 100, 4087, 4088, 4096, 5000, 70000]
+    const records = sizes.map((n, i) => Buffer.alloc(n, i + 1))
+    const addresses = records.map((r) => s.append(r))
+    records.forEach((r, i) => expect(Buffer.from(s.read(addresses[i]!))).toEqual(r))
+    s.commit(addresses.at(-1)!)
+    records.forEach((r, i) => expect(Buffer.from(s.read(addresses[i]!))).toEqual(r))
+  })
+
+  it('commits a root address', () => {
+    const s = openStorage()
+    expect(s.head()).toEqual({ txid: 0, root: 0, time: 0, address: 0 })
+    s.lock()
+    const root = s.append(bytes('root'))
+    const head = s.commit(root)
+    expect(head.txid).toBe(1)
+    expect(head.root).toBe(root)
+    expect(head.address).toBeGreaterThan(root)
+    expect(s.head()).toEqual(head)
+  })
+
+  it('a record appended after a commit is not the committed root', () => {
+    const s = openStorage()
+    s.lock()
+    const root = s.append(bytes('committed'))
+    s.commit(root)
+    const later = s.append(bytes('not committed'))
+    expect(later).not.toBe(root)
+    expect(s.head().root).toBe(root)
+    s.unlock()
+    const other = openStorage()
+    expect(other.head().root).toBe(root)
+    expect(Buffer.from(other.read(root)).toString()).toBe('committed')
+  })
+
+  it('runs a workflow of several appends and commits, reading every address back', () => {
+    const s = openStorage()
+    const written = new Map<number, string>()
+    const heads = []
+    s.lock()
+    for (let tx = 1; tx <= 10; tx++) {
+      let last = 0
+      for (let i = 0; i < tx; i++) {
+        const text = `tx ${tx} record ${i} `.repeat(i + 1)
+        last = s.append(bytes(text))
+        written.set(last, text)
+      }
+      heads.push(s.commit(last))
+      if (tx % 3 === 0) {
+        s.unlock()
+        s.lock()
+      }
+      for (const [address, text] of written) expect(Buffer.from(s.read(address)).toString()).toBe(text)
+    }
+    s.close()
+    const again = openStorage()
+    expect(again.head()).toEqual(heads.at(-1))
+    for (const [address, text] of written) expect(Buffer.from(again.read(address)).toString()).toBe(text)
+    expect([...again.history()]).toEqual(heads.slice().reverse())
+  })
+
+  it('checks its arguments and its state', () => {
+    expect(() => FileStorage.open('')).toThrow(TypeError)
+    expect(() => FileStorage.open(file, { durability: 'sometimes' as never })).toThrow(TypeError)
+    const s = openStorage()
+    expectCode(() => s.append(bytes('x')), 'DBDB_TRANSACTION')
+    expectCode(() => s.commit(0), 'DBDB_TRANSACTION')
+    s.lock()
+    expect(() => s.append('text' as never)).toThrow(TypeError)
+    const a = s.append(bytes('x'))
+    expect(() => s.commit(a + 1000)).toThrow(RangeError)
+    expect(() => s.commit(100)).toThrow(RangeError)
+    expect(expectCode(() => s.read(123), 'DBDB_CORRUPT').address).toBe(123)
+    s.close()
+    expectCode(() => s.head(), 'DBDB_CLOSED')
+    expectCode(() => s.read(a), 'DBDB_CLOSED')
+    expectCode(() => s.lock(), 'DBDB_CLOSED')
+    s.close()
+  })
+})
+
+describe('FileStorage: reopening and other handles', () => {
+  it('a reopen sees the last commit', () => {
+    const s = openStorage()
+    s.lock()
+    const a = s.append(bytes('one'))
+    s.commit(a)
+    const b = s.append(bytes('two'))
+    const head = s.commit(b)
+    s.append(bytes('never committed'))
+    s.close()
+    const again = openStorage()
+    expect(again.head()).toEqual(head)
+    expect(Buffer.from(again.read(b)).toString()).toBe('two')
+    expect(fs.statSync(file).size).toBe(head.address + 61)
+  })
+
+  it('a second handle sees the commits of the first, and not its uncommitted appends', () => {
+    const writer = openStorage()
+    const reader = openStorage()
+    writer.lock()
+    const a = writer.append(bytes('first'))
+    const head1 = writer.commit(a)
+    expect(reader.head()).toEqual(head1)
+    expect(Buffer.from(reader.read(a)).toString()).toBe('first')
+    const b = writer.append(bytes('pending'))
+    expect(reader.head()).toEqual(head1)
+    expectCode(() => reader.read(b), 'DBDB_CORRUPT')
+    // Even once the write buffer flushed to the file, the reader does not see it.
+    const end = fs.statSync(file).size
+    for (const r of largeRecords(1)) writer.append(r)
+    expect(fs.statSync(file).size).toBeGreaterThan(end + 3 * 1024 * 1024)
+    expect(reader.head()).toEqual(head1)
+    const head2 = writer.commit(b)
+    expect(reader.head()).toEqual(head2)
+    expect(Buffer.from(reader.read(b)).toString()).toBe('pending')
+  })
+
+  it('lock() reloads the newest commit', () => {
+    const first = openStorage()
+    const second = openStorage()
+    expect(second.head().txid).toBe(0)
+    first.lock()
+    const head = first.commit(first.append(bytes('x')))
+    first.unlock()
+    expect(second.lock()).toEqual(head)
+    const next = second.commit(second.append(bytes('y')))
+    expect(next.txid).toBe(2)
+    expect(first.head()).toEqual(next)
+  })
+
+  it('a second handle in the same process cannot take the lock while the first holds it', () => {
+    const first = openStorage({ lockTimeoutMs: 50 })
+    const second = openStorage({ lockTimeoutMs: 50 })
+    first.lock()
+    expect(first.locked).toBe(true)
+    expectCode(() => second.lock(), 'DBDB_LOCKED')
+    expect(second.locked).toBe(false)
+    first.unlock()
+    second.lock()
+    expect(second.locked).toBe(true)
+    expectCode(() => first.lock(), 'DBDB_LOCKED')
+    second.close()
+    first.lock()
+  })
+
+  it('lists history newest first', () => {
+    const s = openStorage()
+    s.lock()
+    const heads = []
+    for (let i = 0; i < 5; i++) heads.push(s.commit(s.append(bytes(`v${i}`))))
+    const history = [...s.history()]
+    expect(history.map((h) => h.txid)).toEqual([5, 4, 3, 2, 1])
+    expect(history).toEqual(heads.reverse())
+    for (const h of history) expect(Buffer.from(s.read(h.root)).toString()).toBe(`v${h.txid - 1}`)
+    expect([...openStorage().history()]).toEqual(history)
+  })
+
+  it('records meta when it creates the file, and keeps it', () => {
+    const s = openStorage({ meta: { tree: 'bplus', codec: 'msgpack' } })
+    expect(s.meta).toEqual({ tree: 'bplus', codec: 'msgpack' })
+    s.lock()
+    s.commit(s.append(bytes('x')))
+    s.close()
+    expect(openStorage({ meta: { tree: 'other' } }).meta).toEqual({ tree: 'bplus', codec: 'msgpack' })
+    expect(openStorage({ readOnly: true }).meta).toEqual({ tree: 'bplus', codec: 'msgpack' })
+    expect(() => FileStorage.open(path.join(dir, 'big.db'), { meta: { x: 'y'.repeat(2000) } })).toThrow(RangeError)
+  })
+
+  it('does not create a missing file when create is false', () => {
+    expect(() => FileStorage.open(file, { create: false })).toThrow(expect.objectContaining({ code: 'ENOENT' }))
+    expect(() => FileStorage.open(file, { readOnly: true })).toThrow(expect.objectContaining({ code: 'ENOENT' }))
+    expect(fs.existsSync(file)).toBe(false)
+  })
+})
+
+describe('FileStorage: abort and truncation', () => {
+  it('abort drops the appends, keeps the lock, and the next append reuses the space', () => {
+    const s = openStorage()
+    s.lock()
+    const head = s.commit(s.append(bytes('kept')))
+    const dropped = s.append(bytes('dropped'))
+    s.abort()
+    expect(s.locked).toBe(true)
+    expectCode(() => s.read(dropped), 'DBDB_CORRUPT')
+    const again = s.append(bytes('again'))
+    expect(again).toBe(dropped)
+    s.unlock()
+    expect(s.locked).toBe(false)
+    expect(s.head()).toEqual(head)
+    expect(fs.statSync(file).size).toBe(head.address + 61)
+  })
+
+  it('a writer cuts off bytes past the committed end when it takes the lock', () => {
+    const s = openStorage()
+    s.lock()
+    const head = s.commit(s.append(bytes('x')))
+    s.close()
+    const end = fs.statSync(file).size
+    fs.appendFileSync(file, randomBytes(prng(7), 3000))
+    const again = openStorage()
+    expect(again.head()).toEqual(head)
+    expect(fs.statSync(file).size).toBe(end + 3000)
+    again.lock()
+    expect(fs.statSync(file).size).toBe(end)
+    expect(again.commit(again.append(bytes('y'))).txid).toBe(2)
+  })
+
+  it('a large transaction (over 4 MiB, flushed early) commits and reads back', () => {
+    const s = openStorage()
+    s.lock()
+    const records = largeRecords(2)
+    const addresses = records.map((r) => s.append(r))
+    expect(fs.statSync(file).size).toBeGreaterThan(DATA_START + 3 * 1024 * 1024)
+    records.forEach((r, i) => expect(Buffer.from(s.read(addresses[i]!)).equals(r)).toBe(true))
+    const head = s.commit(addresses[0]!)
+    s.close()
+    const again = openStorage()
+    expect(again.head()).toEqual(head)
+    records.forEach((r, i) => expect(Buffer.from(again.read(addresses[i]!)).equals(r)).toBe(true))
+  })
+
+  it('a large transaction aborted after flushing leaves the file at the previous commit', () => {
+    const s = openStorage()
+    s.lock()
+    const head = s.commit(s.append(bytes('before')))
+    const end = fs.statSync(file).size
+    const flushed = largeRecords(3).map((r) => s.append(r))
+    expect(fs.statSync(file).size).toBeGreaterThan(end)
+    s.abort()
+    expect(fs.statSync(file).size).toBe(end)
+    expectCode(() => s.read(flushed[0]!), 'DBDB_CORRUPT')
+    for (const r of largeRecords(4)) s.append(r)
+    s.unlock()
+    expect(fs.statSync(file).size).toBe(end)
+    s.close()
+    const again = openStorage()
+    expect(again.head()).toEqual(head)
+    again.lock()
+    const next = again.commit(again.append(bytes('after')))
+    expect(next.txid).toBe(2)
+    expect(Buffer.from(openStorage().read(next.root)).toString()).toBe('after')
+  })
+
+  it('close() drops an open transaction', () => {
+    const s = openStorage()
+    s.lock()
+    const head = s.commit(s.append(bytes('a')))
+    for (const r of largeRecords(5)) s.append(r)
+    s.close()
+    expect(fs.statSync(file).size).toBe(head.address + 61)
+    expect(openStorage().head()).toEqual(head)
+  })
+})
+
+describe('FileStorage: files it must not touch', () => {
+  function expectRefused(target: string, code: DbdbErrorCode): void {
+    const before = fs.statSync(target).isDirectory() ? undefined : fs.readFileSync(target)
+    const mtime = fs.statSync(target).mtimeMs
+    for (const options of [{}, { readOnly: true }, { create: false }]) {
+      expectCode(() => FileStorage.open(target, options), code)
+    }
+    if (before !== undefined) expect(fs.readFileSync(target).equals(before)).toBe(true)
+    expect(fs.statSync(target).mtimeMs).toBe(mtime)
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.creating'))).toEqual([])
+  }
+
+  it('refuses random bytes', () => {
+    const rand = prng(11)
+    for (const size of [DATA_START, 20000]) {
+      fs.writeFileSync(file, randomBytes(rand, size))
+      expectRefused(file, 'DBDB_NOT_A_DATABASE')
+    }
+  })
+
+  it('refuses a text file', () => {
+    fs.writeFileSync(file, 'hello, this is a text file, not a database\n'.repeat(500))
+    expectRefused(file, 'DBDB_NOT_A_DATABASE')
+    fs.writeFileSync(file, 'short text\n')
+    expectRefused(file, 'DBDB_NOT_A_DATABASE')
+  })
+
+  it('refuses a 100-byte file', () => {
+    fs.writeFileSync(file, Buffer.alloc(100, 0x41))
+    expectRefused(file, 'DBDB_NOT_A_DATABASE')
+    const rand = prng(12)
+    const random = randomBytes(rand, 100)
+    random[0] = 0x17
+    fs.writeFileSync(file, random)
+    expectRefused(file, 'DBDB_NOT_A_DATABASE')
+  })
+
+  it('refuses a directory', () => {
+    const sub = path.join(dir, 'a-directory')
+    fs.mkdirSync(sub)
+    fs.writeFileSync(path.join(sub, 'inside'), 'x')
+    expectRefused(sub, 'DBDB_NOT_A_DATABASE')
+    expect(fs.readdirSync(sub)).toEqual(['inside'])
+  })
+
+  it('refuses a file of a newer format version, and leaves it untouched', () => {
+    const s = openStorage()
+    s.lock()
+    s.commit(s.append(bytes('x')))
+    s.close()
+    const original = fs.readFileSync(file)
+    for (const slots of [[0], [1], [0, 1]]) {
+      const image = Buffer.from(original)
+      for (const i of slots) {
+        const slot = image.subarray(i * SLOT_SIZE, (i + 1) * SLOT_SIZE)
+        slot.writeUInt32LE(FORMAT_VERSION + 1, 8)
+        slot.writeUInt32LE(crc32(slot.subarray(0, SLOT_USED - 4)), SLOT_USED - 4) // the slot's checksum is its last used word
+      }
+      fs.writeFileSync(file, image)
+      expectRefused(file, 'DBDB_VERSION')
+    }
+  })
+
+  it('makes an empty existing file a database (and refuses it read-only)', () => {
+    fs.writeFileSync(file, '')
+    expectCode(() => FileStorage.open(file, { readOnly: true }), 'DBDB_NOT_A_DATABASE')
+    expect(fs.statSync(file).size).toBe(0)
+    const s = openStorage({ meta: { made: 'here' } })
+    expect(s.head().txid).toBe(0)
+    expect(s.meta).toEqual({ made: 'here' })
+    expect(fs.statSync(file).size).toBe(DATA_START)
+    s.lock()
+    const head = s.commit(s.append(bytes('x')))
+    s.close()
+    expect(openStorage({ readOnly: true }).head()).toEqual(head)
+  })
+
+  it('a read-only open never writes', () => {
+    const s = openStorage()
+    s.lock()
+    const heads = [s.commit(s.append(bytes('a'))), s.commit(s.append(bytes('b')))]
+    s.close()
+    // Garbage past the end, as a crashed writer leaves: a writer would cut it off.
+    fs.appendFileSync(file, randomBytes(prng(13), 5000))
+    const past = new Date(Date.now() - 3_600_000)
+    fs.utimesSync(file, past, past)
+    const before = fs.readFileSync(file)
+    const mtime = fs.statSync(file).mtimeMs
+    const r = openStorage({ readOnly: true })
+    expect(r.readOnly).toBe(true)
+    expect(r.head()).toEqual(heads[1])
+    expect([...r.history()]).toEqual(heads.slice().reverse())
+    expect(Buffer.from(r.read(heads[0]!.root)).toString()).toBe('a')
+    expectCode(() => r.lock(), 'DBDB_READ_ONLY')
+    expectCode(() => r.append(bytes('x')), 'DBDB_READ_ONLY')
+    expectCode(() => r.commit(0), 'DBDB_READ_ONLY')
+    r.unlock()
+    r.abort()
+    r.close()
+    expect(fs.readFileSync(file).equals(before)).toBe(true)
+    expect(fs.statSync(file).mtimeMs).toBe(mtime)
+  })
+
+  const asRoot = process.getuid?.() === 0
+  it(
+    asRoot
+      ? 'opens read-only when asked (running as root, so a file without write permission cannot be tested)'
+      : 'opens a file without write permission read-only',
+    () => {
+      const s = openStorage()
+      s.lock()
+      const head = s.commit(s.append(bytes('a')))
+      s.close()
+      if (!asRoot) fs.chmodSync(file, 0o444)
+      const before = fs.readFileSync(file)
+      const r = openStorage(asRoot ? { readOnly: true } : {})
+      expect(r.readOnly).toBe(true)
+      expect(r.head()).toEqual(head)
+      const err = expectCode(() => r.lock(), 'DBDB_READ_ONLY')
+      if (!asRoot) expect(err.message).toMatch(/not writable/)
+      r.close()
+      expect(fs.readFileSync(file).equals(before)).toBe(true)
+    },
+  )
+})

@@ -1,0 +1,4 @@
+// Test helpers for the physical layer, exported as @dbdb/storage/testing: a
+// simulated disk for crash and fault tests, and seeded randomness.
+export { SimDisk, SimulatedCrash, SECTOR_SIZE, type FaultKind, type PowerLossMode } from './sim-disk.js'
+export { prng, testSeed, randomInt, randomBytes } from './random.js'
