@@ -1,1 +1,2 @@
-export {}
+// @dbdb/tree-bplus: an immutable copy-on-write B+ tree behind DBDB's LogicalTree contract.
+export { bplusTree, createBPlusTree, DEFAULT_INLINE_VALUE_MAX, DEFAULT_ORDER, MIN_ORDER, type BPlusTreeOptions } from './factory.js'

@@ -1,0 +1,152 @@
+// BPlusTree: the LogicalTree over copy-on-write B+ nodes. Holds the current root
+// (an address, or the dirty root node), answers reads by descending from it, and
+// hands writes to the Editor and commits to the shared walk of NodeStore.
+
+import { type Entry, type Key, type LogicalTree, type NodeRef, NodeStore, type Range, toBounds, type TreeContext } from '@dbdb/logical'
+import { checkTree } from './check.js'
+import { scan } from './cursor.js'
+import { EMPTY, Editor } from './editor.js'
+import { BRANCH, countOf, type Leaf, type Node, readSlot, search, upperBound } from './node.js'
+import { bplusNodeType } from './node-type.js'
+
+export interface BPlusTreeSettings {
+  readonly order: number
+  readonly inlineValueMax: number
+}
+
+/** An opaque savepoint: the persistent root and what we knew of its size. */
+class Savepoint {
+  constructor(
+    readonly owner: BPlusTree,
+    readonly root: NodeRef<Node>,
+    readonly size: number,
+  ) {}
+}
+
+export class BPlusTree implements LogicalTree {
+  readonly #store: NodeStore<Node>
+  readonly #editor: Editor
+  #root: NodeRef<Node>
+  /** The root as last opened or committed: the tree is dirty when it differs. */
+  #clean: NodeRef<Node>
+  /** Keys in the tree, or -1 until someone asks (it costs loading the root). */
+  #size = -1
+
+  constructor(context: TreeContext, root: number, settings: BPlusTreeSettings) {
+    if (!Number.isSafeInteger(root) || root < 0) throw new RangeError(`a root address must be an integer >= 0, not ${String(root)}`)
+    this.#store = new NodeStore(context.storage, context.codec, context.cache, bplusNodeType)
+    this.#editor = new Editor(this.#store, settings.order, settings.inlineValueMax)
+    this.#root = root
+    this.#clean = root
+  }
+
+  get(key: Key): Uint8Array | undefined {
+    const leaf = this.#leafFor(key)
+    if (leaf === undefined) return undefined
+    const i = search(leaf.keys, key)
+    return i >= 0 ? readSlot(leaf.values[i]!, this.#store) : undefined
+  }
+
+  has(key: Key): boolean {
+    const leaf = this.#leafFor(key)
+    return leaf !== undefined && search(leaf.keys, key) >= 0
+  }
+
+  set(key: Key, value: Uint8Array): void {
+    if (!(key instanceof Uint8Array)) throw new TypeError('a key must be a Uint8Array')
+    if (!(value instanceof Uint8Array)) throw new TypeError('a value must be a Uint8Array')
+    this.#root = this.#editor.insert(this.#root, key, value)
+    if (this.#size >= 0 && this.#editor.added) this.#size++
+  }
+
+  delete(key: Key): boolean {
+    this.#root = this.#editor.remove(this.#root, key)
+    if (!this.#editor.removed) return false
+    if (this.#size >= 0) this.#size--
+    return true
+  }
+
+  get size(): number {
+    if (this.#size < 0) this.#size = this.#root === EMPTY ? 0 : countOf(this.#store.load(this.#root))
+    return this.#size
+  }
+
+  entries(range?: Range): IterableIterator<Entry> {
+    const bounds = toBounds(range)
+    // The iterator holds this root: nothing reachable from it may change in place now.
+    this.#editor.freeze()
+    return scan(this.#store, this.#root, bounds)
+  }
+
+  count(range?: Range): number {
+    const b = toBounds(range)
+    if (this.#root === EMPTY || b.limit === 0) return 0
+    const below = b.lower === undefined ? 0 : this.#rank(b.lower, !b.lowerInclusive)
+    const upTo = b.upper === undefined ? this.size : this.#rank(b.upper, b.upperInclusive)
+    return Math.min(Math.max(0, upTo - below), b.limit)
+  }
+
+  get dirty(): boolean {
+    return this.#root !== this.#clean
+  }
+
+  commit(): number {
+    // Stored nodes go into the shared cache: they must never change in place again.
+    this.#editor.freeze()
+    const address = this.#root === EMPTY ? EMPTY : this.#store.store(this.#root)
+    this.#root = address
+    this.#clean = address
+    return address
+  }
+
+  savepoint(): unknown {
+    this.#editor.freeze()
+    return new Savepoint(this, this.#root, this.#size)
+  }
+
+  rollbackTo(savepoint: unknown): void {
+    if (!(savepoint instanceof Savepoint) || savepoint.owner !== this) throw new TypeError('not a savepoint of this tree')
+    this.#editor.freeze()
+    this.#root = savepoint.root
+    this.#size = savepoint.size
+  }
+
+  check(): void {
+    const { order, min } = this.#editor
+    const count = checkTree(this.#store, this.#root, { order, min })
+    if (this.#size >= 0 && this.#size !== count) throw new Error(`bplus: size is ${this.#size} but the tree holds ${count} keys`)
+  }
+
+  get height(): number {
+    let height = 0
+    let ref = this.#root
+    while (ref !== EMPTY) {
+      height++
+      const node = this.#store.load(ref)
+      if (node.kind !== BRANCH) break
+      ref = node.children[0]!
+    }
+    return height
+  }
+
+  /** The leaf whose range holds `key`, or undefined for an empty tree. */
+  #leafFor(key: Key): Leaf | undefined {
+    if (this.#root === EMPTY) return undefined
+    let node = this.#store.load(this.#root)
+    while (node.kind === BRANCH) node = this.#store.load(node.children[upperBound(node.keys, key)]!)
+    return node
+  }
+
+  /** How many keys are below `key` (or at most `key`, when `orEqual`): O(height) nodes. */
+  #rank(key: Key, orEqual: boolean): number {
+    let rank = 0
+    let node = this.#store.load(this.#root)
+    while (node.kind === BRANCH) {
+      const i = upperBound(node.keys, key)
+      for (let c = 0; c < i; c++) rank += node.counts[c]!
+      node = this.#store.load(node.children[i]!)
+    }
+    const i = search(node.keys, key)
+    return rank + (i < 0 ? ~i : orEqual ? i + 1 : i)
+  }
+}

@@ -1,0 +1,76 @@
+// The invariant check: walks the whole tree and throws at the first broken rule.
+// A rule broken by a stored node is reported as DBDB_CORRUPT naming its address;
+// one broken by a node of the open transaction is a bug, reported as a plain Error.
+
+import { compareKeys, corrupt, type Key, type NodeRef, type NodeStore } from '@dbdb/logical'
+import { BRANCH, LargeValue, type Node, readSlot } from './node.js'
+
+export interface CheckLimits {
+  /** Most entries (leaf keys, branch children) a node may hold. */
+  readonly order: number
+  /** Fewest entries a node off the right edge may hold (on it: one key, or two children). */
+  readonly min: number
+}
+
+/** Checks the tree under `root` and returns its key count. */
+export function checkTree(store: NodeStore<Node>, root: NodeRef<Node>, limits: CheckLimits): number {
+  if (root === 0) return 0
+  const leafDepths = new Set<number>()
+  const count = checkNode(store, root, limits, undefined, undefined, 0, true, leafDepths)
+  if (leafDepths.size !== 1) throw new Error(`bplus: leaves at different depths ${[...leafDepths].join(', ')}`)
+  return count
+}
+
+/** Every key k of the subtree satisfies lower <= k < upper; `edge`: the last node of its level. */
+function checkNode(
+  store: NodeStore<Node>,
+  ref: NodeRef<Node>,
+  limits: CheckLimits,
+  lower: Key | undefined,
+  upper: Key | undefined,
+  depth: number,
+  edge: boolean,
+  leafDepths: Set<number>,
+): number {
+  const node = store.load(ref)
+  const address = typeof ref === 'number' ? ref : undefined
+  const fail = (why: string): never => {
+    throw address === undefined ? new Error(`bplus: invariant broken at depth ${depth}: ${why}`) : corrupt(address, why)
+  }
+  const keys = node.keys
+  for (let i = 0; i < keys.length; i++) {
+    if (!(keys[i] instanceof Uint8Array)) fail(`key ${i} is not bytes`)
+    if (i > 0 && compareKeys(keys[i - 1]!, keys[i]!) >= 0) fail(`keys ${i - 1} and ${i} are out of order`)
+  }
+  if (keys.length > 0) {
+    if (lower !== undefined && compareKeys(keys[0]!, lower) < 0) fail('a key is below its separator')
+    if (upper !== undefined && compareKeys(keys[keys.length - 1]!, upper) >= 0) fail('a key is not below its separator')
+  }
+  if (node.kind !== BRANCH) {
+    if (node.values.length !== keys.length) fail('a leaf has not one value per key')
+    const least = edge ? 1 : limits.min
+    if (keys.length > limits.order) fail(`a leaf holds ${keys.length} keys, more than ${limits.order}`)
+    if (keys.length < least) fail(`a leaf holds ${keys.length} keys, fewer than ${least}`)
+    for (const slot of node.values) {
+      if (!(slot instanceof Uint8Array || slot instanceof LargeValue || typeof slot === 'number')) fail('a value is neither bytes nor an address')
+      if (!(readSlot(slot, store) instanceof Uint8Array)) fail('a value record is not bytes')
+    }
+    leafDepths.add(depth)
+    return keys.length
+  }
+
+  const { children, counts } = node
+  if (children.length !== keys.length + 1) fail('a branch has not one separator between each two children')
+  if (counts.length !== children.length) fail('a branch has not one count per child')
+  if (children.length > limits.order) fail(`a branch has ${children.length} children, more than ${limits.order}`)
+  const least = edge ? 2 : limits.min
+  if (children.length < least) fail(`a branch has ${children.length} children, fewer than ${least}`)
+  let total = 0
+  for (let i = 0; i < children.length; i++) {
+    const last = i === children.length - 1
+    const n = checkNode(store, children[i]!, limits, i === 0 ? lower : keys[i - 1], last ? upper : keys[i], depth + 1, edge && last, leafDepths)
+    if (counts[i] !== n) fail(`child ${i} is counted ${counts[i]} but holds ${n} keys`)
+    total += n
+  }
+  return total
+}

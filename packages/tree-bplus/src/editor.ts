@@ -1,0 +1,266 @@
+// Insert and delete: copy-on-write along the path from the root to one leaf,
+// with splits on the way up after an insert and borrow/merge after a delete.
+//
+// Copy-on-write without the copies: a node made by the current edit session
+// (owner === this.owner) is reachable only from the current root, so it may be
+// changed in place. Anything that can observe a root (savepoint, iterator,
+// commit) calls freeze() first, which starts a new session; from then on every
+// node that existed is copied before it changes. So a bulk load copies each node
+// once per freeze, not once per insert, and persistence is never broken.
+//
+// Fill rule, kept by split and rebalance: every node holds at most `order`
+// entries (leaf keys or branch children). Every node holds at least
+// `min = ceil(order / 2)`, except those on the right edge (the last node of each
+// level, the root among them), which need only one key (a leaf) or two children
+// (a branch). The exception makes appending in key order fill nodes completely:
+// when the last leaf overflows with a key beyond every other, it keeps `order`
+// keys and the new key starts a new last leaf (SQLite's "quick balance", LMDB's
+// append mode), instead of leaving a trail of half-full leaves behind. An empty
+// tree has no root at all (address 0).
+
+import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
+import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, type Node, search, separator, type Slot, upperBound } from './node.js'
+
+/** The empty tree. */
+export const EMPTY = 0
+
+export class Editor {
+  readonly store: NodeStore<Node>
+  readonly order: number
+  readonly min: number
+  readonly inlineValueMax: number
+  /** The current edit session's token. */
+  owner: object = {}
+  /** Whether the last insert added a key (false: it replaced a value). */
+  added = false
+  /** Whether the last remove found its key. */
+  removed = false
+  // A split's result, handed from a child to its parent.
+  #splitRight: Node | undefined
+  #splitKey: Key | undefined
+
+  constructor(store: NodeStore<Node>, order: number, inlineValueMax: number) {
+    this.store = store
+    this.order = order
+    this.min = Math.ceil(order / 2)
+    this.inlineValueMax = inlineValueMax
+  }
+
+  /** The fewest entries a node other than the root may hold (see the fill rule above). */
+  least(kind: typeof LEAF | typeof BRANCH, edge: boolean): number {
+    if (!edge) return this.min
+    return kind === LEAF ? 1 : 2
+  }
+
+  /** Ends the session: every node that exists now is shared from here on. */
+  freeze(): void {
+    this.owner = {}
+  }
+
+  /** Returns the new root (always a node of the current session). */
+  insert(root: NodeRef<Node>, key: Key, value: Uint8Array): Node {
+    const slot: Slot = value.length > this.inlineValueMax ? new LargeValue(value) : value
+    if (root === EMPTY) {
+      this.added = true
+      return new Leaf([key], [slot], this.owner)
+    }
+    const top = this.#insert(this.store.load(root), key, slot, true)
+    const right = this.#splitRight
+    if (right === undefined) return top
+    this.#splitRight = undefined
+    return new Branch([this.#splitKey!], [top, right], [countOf(top), countOf(right)], this.owner)
+  }
+
+  /** Returns the new root, or `root` itself (untouched, nothing copied) when `key` is absent. */
+  remove(root: NodeRef<Node>, key: Key): NodeRef<Node> {
+    this.removed = false
+    if (root === EMPTY) return EMPTY
+    const top = this.#remove(this.store.load(root), key, true)
+    if (top === undefined) return root
+    this.removed = true
+    if (top.kind === LEAF) return top.keys.length === 0 ? EMPTY : top
+    // A merge below the root can leave it with one child, which becomes the root.
+    return top.children.length === 1 ? top.children[0]! : top
+  }
+
+  /** `edge`: `node` is the last of its level, so appends past its end may split unevenly. */
+  #insert(node: Node, key: Key, slot: Slot, edge: boolean): Node {
+    if (node.kind === LEAF) {
+      const leaf = this.#ownLeaf(node)
+      const i = search(leaf.keys, key)
+      if (i >= 0) {
+        leaf.values[i] = slot
+        this.added = false
+        return leaf
+      }
+      insertAt(leaf.keys, ~i, key)
+      insertAt(leaf.values, ~i, slot)
+      this.added = true
+      const n = leaf.keys.length
+      if (n > this.order) this.#splitLeaf(leaf, edge && ~i === n - 1 ? n - 1 : Math.ceil(n / 2))
+      return leaf
+    }
+    const i = upperBound(node.keys, key)
+    const child = this.#insert(this.store.load(node.children[i]!), key, slot, edge && i === node.children.length - 1)
+    const branch = this.#ownBranch(node)
+    branch.children[i] = child
+    const right = this.#splitRight
+    if (right === undefined) {
+      if (this.added) branch.counts[i]!++
+      return branch
+    }
+    this.#splitRight = undefined
+    branch.counts[i] = countOf(child)
+    branch.keys.splice(i, 0, this.#splitKey!)
+    branch.children.splice(i + 1, 0, right)
+    branch.counts.splice(i + 1, 0, countOf(right))
+    const n = branch.children.length
+    if (n > this.order) this.#splitBranch(branch, edge && i + 2 === n ? n - 2 : Math.ceil(n / 2))
+    return branch
+  }
+
+  // A split leaves `mid` entries on the left. Even splits keep the larger half on the
+  // left, so both hold at least ceil(order / 2); an append on the right edge keeps a
+  // full node on the left and starts the new last node with what was appended.
+  #splitLeaf(leaf: Leaf, mid: number): void {
+    const right = new Leaf(leaf.keys.splice(mid), leaf.values.splice(mid), this.owner)
+    this.#splitKey = separator(leaf.keys[mid - 1]!, right.keys[0]!)
+    this.#splitRight = right
+  }
+
+  #splitBranch(branch: Branch, mid: number): void {
+    const rightKeys = branch.keys.splice(mid)
+    this.#splitKey = branch.keys.pop()!
+    this.#splitRight = new Branch(rightKeys, branch.children.splice(mid), branch.counts.splice(mid), this.owner)
+  }
+
+  #remove(node: Node, key: Key, edge: boolean): Node | undefined {
+    if (node.kind === LEAF) {
+      const i = search(node.keys, key)
+      if (i < 0) return undefined
+      const leaf = this.#ownLeaf(node)
+      removeAt(leaf.keys, i)
+      removeAt(leaf.values, i)
+      return leaf
+    }
+    const i = upperBound(node.keys, key)
+    const childEdge = edge && i === node.children.length - 1
+    const child = this.#remove(this.store.load(node.children[i]!), key, childEdge)
+    if (child === undefined) return undefined
+    const branch = this.#ownBranch(node)
+    branch.children[i] = child
+    branch.counts[i]!--
+    if (entriesOf(child) < this.least(child.kind, childEdge)) this.#rebalance(branch, i, child)
+    return branch
+  }
+
+  /** `child` (at `i`, owned) fell below the minimum: borrow from a sibling or merge with it. */
+  #rebalance(parent: Branch, i: number, child: Node): void {
+    // The left sibling if there is one, so only one sibling is ever loaded.
+    const j = i > 0 ? i - 1 : i + 1
+    const sibling = this.store.load(parent.children[j]!)
+    const canLend = entriesOf(sibling) > this.min
+    if (j < i) {
+      if (canLend) this.#borrowFromLeft(parent, i, this.#own(sibling), child)
+      else this.#merge(parent, j, this.#own(sibling), child)
+    } else {
+      if (canLend) this.#borrowFromRight(parent, i, child, this.#own(sibling))
+      else this.#merge(parent, i, child, sibling)
+    }
+  }
+
+  #borrowFromLeft(parent: Branch, i: number, left: Node, child: Node): void {
+    parent.children[i - 1] = left
+    let moved: number
+    if (left.kind === LEAF && child.kind === LEAF) {
+      const key = left.keys.pop()!
+      child.keys.unshift(key)
+      child.values.unshift(left.values.pop()!)
+      parent.keys[i - 1] = separator(left.keys[left.keys.length - 1]!, key)
+      moved = 1
+    } else if (left.kind === BRANCH && child.kind === BRANCH) {
+      moved = left.counts.pop()!
+      child.children.unshift(left.children.pop()!)
+      child.counts.unshift(moved)
+      child.keys.unshift(parent.keys[i - 1]!)
+      parent.keys[i - 1] = left.keys.pop()!
+    } else {
+      throw new Error('bplus: siblings of different kinds (leaves at different depths)')
+    }
+    parent.counts[i - 1]! -= moved
+    parent.counts[i]! += moved
+  }
+
+  #borrowFromRight(parent: Branch, i: number, child: Node, right: Node): void {
+    parent.children[i + 1] = right
+    let moved: number
+    if (right.kind === LEAF && child.kind === LEAF) {
+      const key = right.keys.shift()!
+      child.keys.push(key)
+      child.values.push(right.values.shift()!)
+      parent.keys[i] = separator(key, right.keys[0]!)
+      moved = 1
+    } else if (right.kind === BRANCH && child.kind === BRANCH) {
+      moved = right.counts.shift()!
+      child.children.push(right.children.shift()!)
+      child.counts.push(moved)
+      child.keys.push(parent.keys[i]!)
+      parent.keys[i] = right.keys.shift()!
+    } else {
+      throw new Error('bplus: siblings of different kinds (leaves at different depths)')
+    }
+    parent.counts[i]! += moved
+    parent.counts[i + 1]! -= moved
+  }
+
+  /** Moves everything of children[j + 1] into children[j] (`left`, owned) and drops the right one. */
+  #merge(parent: Branch, j: number, left: Node, right: Node): void {
+    if (left.kind === LEAF && right.kind === LEAF) {
+      for (let k = 0; k < right.keys.length; k++) {
+        left.keys.push(right.keys[k]!)
+        left.values.push(right.values[k]!)
+      }
+    } else if (left.kind === BRANCH && right.kind === BRANCH) {
+      left.keys.push(parent.keys[j]!)
+      for (const k of right.keys) left.keys.push(k)
+      for (let k = 0; k < right.children.length; k++) {
+        left.children.push(right.children[k]!)
+        left.counts.push(right.counts[k]!)
+      }
+    } else {
+      throw new Error('bplus: siblings of different kinds (leaves at different depths)')
+    }
+    parent.children[j] = left
+    parent.counts[j]! += parent.counts[j + 1]!
+    parent.keys.splice(j, 1)
+    parent.children.splice(j + 1, 1)
+    parent.counts.splice(j + 1, 1)
+  }
+
+  #own(node: Node): Node {
+    return node.kind === LEAF ? this.#ownLeaf(node) : this.#ownBranch(node)
+  }
+
+  #ownLeaf(leaf: Leaf): Leaf {
+    if (leaf.owner === this.owner) return leaf
+    return new Leaf(leaf.keys.slice(), leaf.values.slice(), this.owner)
+  }
+
+  #ownBranch(branch: Branch): Branch {
+    if (branch.owner === this.owner) return branch
+    return new Branch(branch.keys.slice(), branch.children.slice(), branch.counts.slice(), this.owner)
+  }
+}
+
+// Array.prototype.splice allocates the array of removed items on every call; these
+// run once per insert or delete, so they shift in place instead.
+function insertAt<T>(items: T[], at: number, item: T): void {
+  for (let j = items.length; j > at; j--) items[j] = items[j - 1]!
+  items[at] = item
+}
+
+function removeAt<T>(items: T[], at: number): void {
+  const last = items.length - 1
+  for (let j = at; j < last; j++) items[j] = items[j + 1]!
+  items.pop()
+}

@@ -1,0 +1,37 @@
+// The tree factories: `bplusTree` with the defaults, `createBPlusTree` for other
+// node sizes. Node size is not part of the file format (each node records its own
+// entries), so every configuration shares the id 'bplus' and reads every file.
+
+import type { LogicalTree, TreeContext, TreeFactory } from '@dbdb/logical'
+import { BPlusTree } from './bplus-tree.js'
+
+/** Most entries (leaf keys, branch children) per node. One constant, to be tuned by measurement. */
+export const DEFAULT_ORDER = 64
+/** Values up to this many bytes live in their leaf; larger ones get a record of their own. */
+export const DEFAULT_INLINE_VALUE_MAX = 1024
+/** Smallest order for which split and merge keep every node at least half full. */
+export const MIN_ORDER = 3
+
+export interface BPlusTreeOptions {
+  /** Most entries per node (keys in a leaf, children in a branch); default DEFAULT_ORDER. */
+  order?: number
+  /** Largest value, in bytes, stored inside its leaf; default DEFAULT_INLINE_VALUE_MAX. */
+  inlineValueMax?: number
+}
+
+export function createBPlusTree(options: BPlusTreeOptions = {}): TreeFactory {
+  const order = options.order ?? DEFAULT_ORDER
+  const inlineValueMax = options.inlineValueMax ?? DEFAULT_INLINE_VALUE_MAX
+  if (!Number.isSafeInteger(order) || order < MIN_ORDER) throw new RangeError(`order must be an integer >= ${MIN_ORDER}, not ${String(order)}`)
+  if (!Number.isSafeInteger(inlineValueMax) || inlineValueMax < 0) throw new RangeError(`inlineValueMax must be an integer >= 0, not ${String(inlineValueMax)}`)
+  const settings = Object.freeze({ order, inlineValueMax })
+  return Object.freeze({
+    id: 'bplus',
+    open(context: TreeContext, root: number): LogicalTree {
+      return new BPlusTree(context, root, settings)
+    },
+  })
+}
+
+/** The production default tree. */
+export const bplusTree: TreeFactory = createBPlusTree()

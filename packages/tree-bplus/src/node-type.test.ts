@@ -1,0 +1,121 @@
+// Reading untrusted records: every malformed node is DBDB_CORRUPT naming its
+// address, never data, and a crafted file cannot send a reader round a cycle.
+// check() also finds what no single node shows: separators, counts, depths, fill.
+import { equal, throws } from 'node:assert/strict'
+import { jsonCodec, msgpackCodec } from '@dbdb/codec'
+import { describe, it } from 'vitest'
+import { enc, Harness } from './harness.fixture.js'
+import { createBPlusTree } from './index.js'
+
+const k = (s: string) => Buffer.from(s)
+const isCorrupt = (address?: number) => (err: unknown) => {
+  const e = err as { code?: string; address?: number }
+  return e.code === 'DBDB_CORRUPT' && (address === undefined || e.address === address)
+}
+
+for (const codec of [msgpackCodec, jsonCodec]) {
+  describe(`bplus node records (${codec.id})`, () => {
+    const setup = () => {
+      const h = new Harness(createBPlusTree({ order: 4 }), codec)
+      h.storage.lock()
+      const put = (raw: unknown) => h.storage.append(codec.encode(raw))
+      // Two well-formed leaves to point at.
+      const low = put([0, [k('a'), k('b')], [k('1'), k('2')]])
+      const high = put([0, [k('x'), k('y')], [k('3'), k('4')]])
+      return { h, put, low, high }
+    }
+
+    it('rejects malformed leaves', () => {
+      const { h, put } = setup()
+      const bad: unknown[] = [
+        'a string',
+        { kind: 0 },
+        [],
+        [7, [], []],
+        [0, [k('a')], [k('1')], 'extra'],
+        [0, [], []],
+        [0, ['a'], [k('1')]],
+        [0, [1], [k('1')]],
+        [0, [k('b'), k('a')], [k('1'), k('2')]],
+        [0, [k('a'), k('a')], [k('1'), k('2')]],
+        [0, [k('a')], []],
+        [0, [k('a')], [true]],
+        [0, [k('a')], ['1']],
+        [0, [k('a')], [0]],
+        [0, [k('a')], [-5]],
+        [0, [k('a')], [1.5]],
+        [0, [k('a')], [1e15]],
+        [0, k('a'), [k('1')]],
+      ]
+      for (const raw of bad) {
+        const at = put(raw)
+        throws(() => h.open(at).get(enc('a')), isCorrupt(at), JSON.stringify(raw))
+      }
+    })
+
+    it('rejects malformed branches', () => {
+      const { h, put, low, high } = setup()
+      const bad: unknown[] = [
+        [1, [], [low], [2]],
+        [1, [k('m')], [low, high], [2]],
+        [1, [k('m')], [low, high], [2, 0]],
+        [1, [k('m')], [low, high], [2, -2]],
+        [1, [k('m')], [low, high], [2, 1.5]],
+        [1, [k('m')], [low, high], [2, '2']],
+        [1, [k('m')], [low, high], [2, 2], 'extra'],
+        [1, [k('m'), k('n')], [low, high], [2, 2]],
+        [1, [k('n'), k('m')], [low, high, high], [2, 2, 2]],
+        [1, [k('m')], [low, 1e15], [2, 2]],
+        [1, [k('m')], [low, 'x'], [2, 2]],
+        [1, [k('m')], [low, k('x')], [2, 2]],
+        [1, [k('m')], [low, high], [Number.MAX_SAFE_INTEGER, 2]],
+      ]
+      for (const raw of bad) {
+        const at = put(raw)
+        throws(() => h.open(at).get(enc('z')), isCorrupt(at), JSON.stringify(raw))
+      }
+    })
+
+    it('refuses a node that names itself as its child', () => {
+      const { h, put, low } = setup()
+      // An aborted append shows which address the next record will get.
+      h.storage.commit(low)
+      const next = put([0, [k('q')], [k('q')]])
+      h.storage.abort()
+      const at = put([1, [k('m')], [low, next], [2, 2]])
+      equal(at, next)
+      throws(() => h.open(at).get(enc('z')), isCorrupt(at))
+    })
+
+    it('check() finds separators that do not bound their subtrees', () => {
+      const { h, put, low, high } = setup()
+      const at = put([1, [k('c')], [high, low], [2, 2]])
+      h.open(at).get(enc('a'))
+      throws(() => h.open(at).check(), isCorrupt())
+    })
+
+    it('check() finds wrong subtree counts', () => {
+      const { h, put, low, high } = setup()
+      const at = put([1, [k('m')], [low, high], [2, 3]])
+      throws(() => h.open(at).check(), isCorrupt(at))
+    })
+
+    it('check() finds leaves at different depths', () => {
+      const { h, put, low, high } = setup()
+      const higher = put([0, [k('z1'), k('z2')], [k('5'), k('6')]])
+      const inner = put([1, [k('z')], [high, higher], [2, 2]])
+      const at = put([1, [k('m')], [low, inner], [2, 4]])
+      throws(() => h.open(at).check(), (err: unknown) => /depth/.test((err as Error).message))
+    })
+
+    it('check() finds underfull nodes off the right edge, and allows them on it', () => {
+      const { h, put, low, high } = setup()
+      const thin = put([0, [k('a')], [k('1')]])
+      const at = put([1, [k('m')], [thin, high], [1, 2]])
+      h.open(at).get(enc('a'))
+      throws(() => h.open(at).check(), isCorrupt(thin))
+      const last = put([0, [k('z')], [k('1')]])
+      h.open(put([1, [k('m')], [low, last], [2, 1]])).check()
+    })
+  })
+}
