@@ -1,6 +1,6 @@
 // The dbdb command through real child processes, as a user runs it.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -98,5 +98,37 @@ describe('arguments and exit codes', () => {
   it('keys and values may look like options after --', () => {
     expect(dbdb(file, 'set', '--', '--weird', '-v').status).toBe(0)
     expect(dbdb(file, 'get', '--', '--weird').stdout).toBe('-v\n')
+  })
+})
+
+describe('check', () => {
+  it('reports a sound file and exits 0', () => {
+    for (let i = 0; i < 5; i++) dbdb(file, 'set', `k${i}`, `v${i}`)
+    const r = dbdb(file, 'check')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('commit   txid 5, 5 keys')
+    expect(r.stdout).toContain('history  5 transactions intact')
+    expect(r.stdout).toContain('result   ok')
+    const json = JSON.parse(dbdb(file, 'check', '--json').stdout)
+    expect(json).toMatchObject({ ok: true, txid: 5, keys: 5, problems: [] })
+  })
+
+  it('finds a flipped bit in an old record and in the newest root, and exits 5', () => {
+    for (let i = 0; i < 5; i++) dbdb(file, 'set', `k${i}`, `v${i}`)
+    const clean = readFileSync(file)
+    const old = Buffer.from(clean)
+    old[8192 + 12] ^= 0x04 // inside the first transaction's first record
+    writeFileSync(file, old)
+    let r = dbdb(file, 'check')
+    expect(r.status).toBe(5)
+    expect(r.stdout).toContain('damage   transaction 1 (from address 8192) is damaged')
+    expect(r.stdout).toContain('result   DAMAGED')
+    // Both slots now point at commits whose records are broken: open itself fails.
+    const wrecked = Buffer.from(clean)
+    for (let at = 8192; at < wrecked.length; at += 7) wrecked[at] ^= 0xff
+    writeFileSync(file, wrecked)
+    r = dbdb(file, 'check')
+    expect(r.status).toBe(5)
+    expect(r.stderr).toContain('DAMAGED')
   })
 })

@@ -3,7 +3,7 @@
 
 import { isDbdbError, open, type Database } from '@dbdb/dbdb'
 
-export const EXIT = { OK: 0, BAD_ARGS: 1, BAD_VERB: 2, NOT_FOUND: 3, DB_ERROR: 4 } as const
+export const EXIT = { OK: 0, BAD_ARGS: 1, BAD_VERB: 2, NOT_FOUND: 3, DB_ERROR: 4, DAMAGED: 5 } as const
 
 export interface Output {
   stdout: (text: string) => void
@@ -43,6 +43,33 @@ const VERBS: Record<string, Verb> = {
       return EXIT.OK
     },
   },
+  check: {
+    args: [],
+    summary: 'verify both superblock slots, every checksum, the commit chain and the tree (exit 5 on damage)',
+    writes: false,
+    run(db, _args, flags, out) {
+      const r = db.check()
+      if (flags.json) {
+        out.stdout(`${JSON.stringify(r)}\n`)
+        return r.ok ? EXIT.OK : EXIT.DAMAGED
+      }
+      const { tree, codec } = db.composition
+      const slots = r.storage.slots.map((s, i) => `${i}: ${s.ok ? `txid ${s.txid} ok` : `unusable (${s.note})`}`).join('; ')
+      out.stdout(
+        [
+          `file     ${db.path}, ${r.storage.fileBytes} bytes, tree ${tree}, codec ${codec}`,
+          `commit   txid ${r.txid}, ${r.keys} keys, height ${r.height}`,
+          `slots    ${slots}`,
+          `history  ${r.storage.commits} transactions intact from the start of the file`,
+          `tail     ${r.storage.tailBytes} bytes after the last commit${r.storage.tailBytes ? ' (an interrupted transaction; the next writer cuts it off)' : ''}`,
+          ...r.problems.map((p) => `damage   ${p}`),
+          `result   ${r.ok ? 'ok' : 'DAMAGED'}`,
+          '',
+        ].join('\n'),
+      )
+      return r.ok ? EXIT.OK : EXIT.DAMAGED
+    },
+  },
   delete: {
     args: ['KEY'],
     summary: 'remove KEY and commit',
@@ -67,7 +94,7 @@ export function usage(): string {
     '  --json   values are JSON (set parses VALUE, get prints JSON)',
     '  --help   show this help',
     '',
-    'Exit codes: 0 ok, 1 bad arguments, 2 unknown verb, 3 key not found, 4 database error',
+    'Exit codes: 0 ok, 1 bad arguments, 2 unknown verb, 3 key not found, 4 database error, 5 damage found by check',
     '',
   ].join('\n')
 }
@@ -104,6 +131,10 @@ export function run(argv: string[], out: Output): number {
     if (code === 'ENOENT') {
       out.stderr(`dbdb: ${file} does not exist\n`)
       return EXIT.DB_ERROR
+    }
+    if (verbName === 'check' && isDbdbError(err, 'DBDB_CORRUPT')) {
+      out.stderr(`dbdb: ${err.message}\nresult   DAMAGED\n`)
+      return EXIT.DAMAGED
     }
     if (isDbdbError(err) || err instanceof TypeError || err instanceof RangeError || typeof code === 'string') {
       out.stderr(`dbdb: ${(err as Error).message}\n`)

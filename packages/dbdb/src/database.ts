@@ -4,7 +4,7 @@
 
 import type { Codec } from '@dbdb/codec'
 import { NodeCache, type LogicalTree, type TreeContext, type TreeFactory } from '@dbdb/logical'
-import { DbdbError, FileStorage, type Head } from '@dbdb/storage'
+import { DbdbError, FileStorage, type Head, type StorageReport } from '@dbdb/storage'
 import type { KeyCodec } from './key-encoding.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
@@ -17,6 +17,23 @@ export interface CommitInfo {
   /** Number of keys after the commit. */
   readonly size: number
 }
+
+export interface CheckReport {
+  /** True when nothing is damaged. */
+  readonly ok: boolean
+  /** The newest commit, as checked. */
+  readonly txid: number
+  /** Keys in that commit's tree (every one of them was read). */
+  readonly keys: number
+  readonly height: number
+  /** The file: slots, every record's checksum, the commit chain. */
+  readonly storage: StorageReport
+  /** Damage found in the file or the tree; empty when ok. */
+  readonly problems: readonly string[]
+}
+
+/** Cache for an integrity check: small, and its own, so every node is read from the file. */
+const CHECK_CACHE_BYTES = 4 * 1024 * 1024
 
 export interface DatabaseParts<K> {
   storage: FileStorage
@@ -169,6 +186,32 @@ export class Database<K = string, V = any> extends Reader<K, V> {
       if (head.txid < txid) break
     }
     throw new DbdbError('DBDB_NO_SUCH_COMMIT', `transaction ${txid} is not in the history of ${this.path}`)
+  }
+
+  /**
+   * Verifies the file and the newest commit's tree: both superblock slots, every
+   * record's checksum and the commit chain, then every node and value reachable
+   * from the root, read from the file (not the cache), and the tree's invariants.
+   * Reports what it found rather than throwing.
+   */
+  check(): CheckReport {
+    this.#checkOpen()
+    const storage = this.#storage.verify()
+    const problems = [...storage.problems]
+    const tree = this.#factory.open({ ...this.#context, cache: new NodeCache(CHECK_CACHE_BYTES) }, storage.head.root)
+    let keys = 0
+    let height = 0
+    try {
+      tree.check()
+      height = tree.height
+      for (const [, value] of tree.entries()) {
+        this.valueCodec.decode(value)
+        keys++
+      }
+    } catch (err) {
+      problems.push((err as Error).message)
+    }
+    return { ok: problems.length === 0, txid: storage.head.txid, keys, height, storage, problems }
   }
 
   /** Rolls back anything uncommitted, closes every snapshot, and closes the file. */

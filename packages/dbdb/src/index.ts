@@ -1,5 +1,5 @@
 export { open } from './open.js'
-export { Database, type CommitInfo } from './database.js'
+export { Database, type CommitInfo, type CheckReport } from './database.js'
 export { Snapshot } from './snapshot.js'
 export type { Range } from './reader.js'
 export type { OpenOptions } from './options.js'

@@ -58,6 +58,29 @@ interface FileHead extends Head {
   readonly end: number
 }
 
+export interface SlotReport {
+  readonly ok: boolean
+  /** The transaction the slot points at, when it could be read. */
+  readonly txid?: number
+  /** Why the slot is not usable. */
+  readonly note?: string
+}
+
+export interface StorageReport {
+  /** Size of the file in bytes. */
+  readonly fileBytes: number
+  /** The newest intact commit. */
+  readonly head: Head
+  /** Each superblock slot. One slot torn by a crash is harmless: the next commit rewrites it. */
+  readonly slots: readonly SlotReport[]
+  /** Transactions found intact, in order, scanning the file from its first record. */
+  readonly commits: number
+  /** Bytes after the newest commit: an interrupted transaction, cut off by the next writer. */
+  readonly tailBytes: number
+  /** Damage. Empty when the file is sound. */
+  readonly problems: readonly string[]
+}
+
 const EMPTY_HEAD: FileHead = Object.freeze({ txid: 0, root: 0, time: 0, address: 0, end: DATA_START })
 
 export class FileStorage implements Storage {
@@ -274,6 +297,35 @@ export class FileStorage implements Storage {
     }
   }
 
+  /**
+   * Checks the whole file: both superblock slots, and every record from the first
+   * one on (each record's crc, each transaction's crc and the commit chain).
+   * Reports rather than throws; `problems` lists damage, nothing else does.
+   */
+  verify(): StorageReport {
+    this.#checkOpen()
+    const head = this.head()
+    const size = this.#io.fstatSync(this.#fd).size
+    const problems: string[] = []
+    const slots = this.#readSlots().map((slot, i): SlotReport => {
+      if (slot === undefined) return { ok: false, note: 'does not validate (torn by a crash, or damaged)' }
+      try {
+        this.#validateSlot(slot, size)
+        return { ok: true, txid: slot.txid }
+      } catch (err) {
+        const note = (err as Error).message
+        if (slot.txid >= head.txid) problems.push(`superblock slot ${i} points at transaction ${slot.txid}, which is damaged: ${note}`)
+        return { ok: false, txid: slot.txid, note }
+      }
+    })
+    const full = this.#scan(EMPTY_HEAD, size)
+    if (full.head.txid < head.txid) {
+      problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
+    }
+    const end = this.#lock.held ? this.#head.end : full.head.txid === head.txid ? full.head.end : this.#head.end
+    return { fileBytes: size, head, slots, commits: full.head.txid, tailBytes: Math.max(0, size - end), problems }
+  }
+
   close(): void {
     if (this.#closed) return
     try {
@@ -309,8 +361,8 @@ export class FileStorage implements Storage {
       try {
         this.#fileId = slot.fileId
         this.#meta = slot.meta
-        this.#adoptSlot(slot, size)
-        this.#scanForward(size)
+        this.#head = this.#scan(this.#validateSlot(slot, size), size).head
+        this.#seenSize = size
         return
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
@@ -355,12 +407,10 @@ export class FileStorage implements Storage {
     return slots
   }
 
-  /** Makes `slot` the head after checking that its commit record and root record are intact. */
-  #adoptSlot(slot: Slot, size: number): void {
-    if (slot.txid === 0) {
-      this.#head = EMPTY_HEAD
-      return
-    }
+  /** The commit `slot` points at, after checking that its commit record and root record are intact. */
+  #validateSlot(slot: Slot, size: number): FileHead {
+    if (slot.txid === 0) return EMPTY_HEAD
+    if (!slot.fileId.equals(this.#fileId)) throw corrupt(slot.address, 'superblock of another file')
     if (slot.end > size) throw corrupt(slot.address, 'superblock points past the end of the file')
     const record = this.#readCommit(slot.address, slot.end)
     if (record.txid !== slot.txid || record.root !== slot.root) {
@@ -368,7 +418,7 @@ export class FileStorage implements Storage {
     }
     if (slot.address + COMMIT_RECORD !== slot.end) throw corrupt(slot.address, 'superblock end is wrong')
     if (record.root !== 0) this.#readRecord(record.root, slot.address, RECORD_DATA)
-    this.#head = Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: slot.end })
+    return Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: slot.end })
   }
 
   /**
@@ -380,48 +430,46 @@ export class FileStorage implements Storage {
     if (!force && size === this.#seenSize && size === this.#head.end) return
     const slots = this.#readSlots()
     const newest = slots
-      .filter((s): s is Slot => s !== undefined && s.fileId.equals(this.#fileId))
+      .filter((slot): slot is Slot => slot !== undefined && slot.fileId.equals(this.#fileId))
       .sort((a, b) => b.txid - a.txid)[0]
-    if (newest !== undefined && newest.txid > this.#head.txid) {
-      const before = this.#head
+    let head = this.#head
+    if (newest !== undefined && newest.txid > head.txid) {
       try {
-        this.#adoptSlot(newest, size)
+        head = this.#validateSlot(newest, size)
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
-        this.#head = before
       }
     }
-    this.#scanForward(size)
+    this.#head = head = this.#scan(head, size).head
+    this.#seenSize = size
     // DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps
     // the other, so the kept one must be good. If it is not our head and does not
     // check out (a damaged slot that still has a valid checksum), overwrite it instead.
-    const head = this.#head
     const keep = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 1 : 0
     const kept = slots[keep]
     const keptIsHead =
       kept?.fileId.equals(this.#fileId) && kept.txid === head.txid && kept.address === head.address && kept.root === head.root && kept.end === head.end
     if (kept !== undefined && !keptIsHead) {
       try {
-        if (!kept.fileId.equals(this.#fileId)) throw corrupt(kept.address, 'superblock of another file')
-        this.#adoptSlot(kept, size)
+        this.#validateSlot(kept, size)
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
         this.#slotTxids[keep] = -1
-      } finally {
-        this.#head = head
       }
     }
   }
 
   /**
-   * Follows whole transactions written after #head: each must be a run of intact
-   * records ending in a commit record that names the next txid, links to #head's
-   * commit, starts where #head ends, and whose crc covers every byte of the run.
-   * Stops at the first thing that is not such a transaction (a torn tail).
+   * Follows whole transactions after `from`: each must be a run of intact records
+   * ending in a commit record that names the next txid, links to the previous
+   * commit, starts where it ends, and whose crc covers every byte of the run.
+   * Stops at the first thing that is not such a transaction (a torn tail), and
+   * says where that is.
    */
-  #scanForward(size: number): void {
+  #scan(from: FileHead, size: number): { head: FileHead; stoppedAt: number } {
     const window = new ScanWindow(this.#io, this.#fd, size)
-    let pos = this.#head.end
+    let head = from
+    let pos = from.end
     let txStart = pos
     let txCrc = 0
     while (pos + RECORD_HEADER <= size) {
@@ -451,19 +499,19 @@ export class FileStorage implements Storage {
       }
       if (
         !record.fileId.equals(this.#fileId) ||
-        record.txid !== this.#head.txid + 1 ||
-        record.prev !== this.#head.address ||
+        record.txid !== head.txid + 1 ||
+        record.prev !== head.address ||
         record.txStart !== txStart ||
         record.txCrc !== txCrc
       ) {
         break
       }
       pos += whole.length
-      this.#head = Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: pos })
+      head = Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: pos })
       txStart = pos
       txCrc = 0
     }
-    this.#seenSize = size
+    return { head, stoppedAt: txStart }
   }
 
   // ---- reading --------------------------------------------------------------
