@@ -52,4 +52,11 @@ export interface TreeFactory {
   readonly id: string
   /** A tree whose committed state is the record at `root` (0: an empty tree). */
   open(context: TreeContext, root: number): LogicalTree
+  /**
+   * Optional: writes a packed, balanced tree holding `entries` (in strictly increasing
+   * key order; `count` of them) bottom-up through `context.storage`, which the caller
+   * has locked, children before parents, and returns its root address (0: empty).
+   * Compaction uses it; a tree without it is rebuilt by inserting in batches.
+   */
+  build?(context: TreeContext, entries: Iterable<Entry>, count: number): number
 }

@@ -24,6 +24,8 @@ export type DbdbErrorCode =
   | 'DBDB_NO_SUCH_COMMIT'
   /** A transaction was used in a way that cannot work (e.g. an async function). */
   | 'DBDB_TRANSACTION'
+  /** Compaction replaced the file this storage handle has open; reopen the path. (@dbdb/dbdb does so itself.) */
+  | 'DBDB_MOVED'
 
 export class DbdbError extends Error {
   readonly code: DbdbErrorCode

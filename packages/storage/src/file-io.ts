@@ -7,7 +7,9 @@ import * as fs from 'node:fs'
 export interface FileIO {
   openSync(path: string, flags: string, mode?: number): number
   closeSync(fd: number): void
-  fstatSync(fd: number): { size: number; isDirectory(): boolean }
+  fstatSync(fd: number): { size: number; isDirectory(): boolean; ino?: number; dev?: number }
+  /** Identity of the file now at `path` (compaction replaces it). Absent: replacement is not detected. */
+  statSync?(path: string): { ino: number; dev: number }
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
   fdatasyncSync(fd: number): void

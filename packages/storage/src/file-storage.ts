@@ -22,6 +22,7 @@ import {
   RECORD_DATA,
   RECORD_HEADER,
   RECORD_MAX,
+  RECORD_MOVED,
   SLOT_SIZE,
   SLOT_USED,
   writeRecordHeader,
@@ -41,6 +42,8 @@ export interface FileStorageOptions {
   meta?: StorageMeta
   /** Create the file if it does not exist (default true). */
   create?: boolean
+  /** For a file this call creates: the txid its first commit follows (compaction continues txids). */
+  base?: number
   /** The file-system calls to use (tests inject faults here). Default: node:fs. */
   io?: FileIO
 }
@@ -81,7 +84,17 @@ export interface StorageReport {
   readonly problems: readonly string[]
 }
 
-const EMPTY_HEAD: FileHead = Object.freeze({ txid: 0, root: 0, time: 0, address: 0, end: DATA_START })
+/** The head of a file with no commit yet: txid `base`, nothing stored. */
+function baseHead(base: number): FileHead {
+  return Object.freeze({ txid: base, root: 0, time: 0, address: 0, end: DATA_START })
+}
+
+export interface CommitOptions {
+  /** Transaction id to record; must exceed the head's (default: head + 1). Compaction uses it to keep txids. */
+  txid?: number
+  /** Commit time to record, ms since the epoch (default: now). */
+  time?: number
+}
 
 export class FileStorage implements Storage {
   readonly path: string
@@ -93,7 +106,11 @@ export class FileStorage implements Storage {
   readonly #readOnlyReason: string | undefined
   #fileId: Buffer = Buffer.alloc(8)
   #meta: StorageMeta = Object.freeze({})
-  #head: FileHead = EMPTY_HEAD
+  #head: FileHead = baseHead(0)
+  /** txid of this file's starting point (0 unless written by compaction). */
+  #base = 0
+  /** Set once the file at `path` is another one (compaction replaced it): this handle must reopen. */
+  #moved = false
   /** File size when #head was last brought up to date. */
   #seenSize = 0
   /** txid held by each superblock slot (-1: not valid), to know which one is older. */
@@ -157,6 +174,15 @@ export class FileStorage implements Storage {
     return this.#closed
   }
 
+  /**
+   * True once compaction has replaced the file at `path` with a new one. This
+   * handle can still read the commits it knows, but must be reopened to see or
+   * make newer ones; lock() fails with DBDB_MOVED.
+   */
+  get moved(): boolean {
+    return this.#moved
+  }
+
   head(): Head {
     this.#checkOpen()
     if (!this.#lock.held) this.#refresh()
@@ -166,6 +192,7 @@ export class FileStorage implements Storage {
   lock(timeoutMs = this.lockTimeoutMs): Head {
     this.#checkWritable()
     if (this.#lock.held) return publicHead(this.#head)
+    if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
     this.#lock.acquire(timeoutMs)
     try {
       if (!this.#nameSynced) {
@@ -173,6 +200,13 @@ export class FileStorage implements Storage {
         // syncing the directory; a commit is not durable while the name is not.
         syncDirectory(this.#io, path.dirname(this.path))
         this.#nameSynced = true
+      }
+      // LOCKING: the lock is on this file; if compaction has renamed another file
+      // into its place, writing here would be lost. Check after taking the lock,
+      // since compaction renames while holding it.
+      if (this.#replaced()) {
+        this.#moved = true
+        throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
       }
       this.#refresh(true)
       const size = this.#io.fstatSync(this.#fd).size
@@ -227,7 +261,7 @@ export class FileStorage implements Storage {
     return this.#readRecord(address, limit, RECORD_DATA)
   }
 
-  commit(root: number): Head {
+  commit(root: number, options: CommitOptions = {}): Head {
     this.#checkTransaction()
     const address = this.#bufStart + this.#bufLength
     if (!Number.isSafeInteger(root) || (root !== 0 && (root < DATA_START || root >= address))) {
@@ -237,11 +271,11 @@ export class FileStorage implements Storage {
     const txCrc = crc32(this.#buf.subarray(0, this.#bufLength), this.#txCrc)
     const record: Omit<CommitRecord, 'address'> = {
       fileId: this.#fileId,
-      txid: this.#head.txid + 1,
+      txid: options.txid ?? this.#head.txid + 1,
       root,
       prev: this.#head.address,
       txStart,
-      time: Date.now(),
+      time: options.time ?? Date.now(),
       txCrc,
     }
     const payload = encodeCommitPayload(record)
@@ -298,6 +332,35 @@ export class FileStorage implements Storage {
   }
 
   /**
+   * For compaction, holding the lock, just before it renames the compacted file
+   * over this one: appends a MOVED record past the last commit (never part of a
+   * transaction, so recovery ignores it and the next writer cuts it off if the
+   * rename never happens) and syncs it, so that every handle reading this file
+   * notices, looks at the path again, and reopens.
+   */
+  markMoved(): void {
+    this.#checkTransaction()
+    const rec = Buffer.alloc(RECORD_HEADER)
+    writeRecordHeader(rec, 0, RECORD_MOVED, new Uint8Array(0))
+    try {
+      this.#writeAt(rec, this.#head.end)
+      this.#io.fdatasyncSync(this.#fd)
+    } catch (err) {
+      this.#fail(err, this.#head.end)
+      throw new DbdbError('DBDB_IO', `marking ${this.path} as replaced failed: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /** After the rename that markMoved announced: this handle's file is no longer the database. */
+  retire(): void {
+    this.#moved = true
+    if (this.#lock.held) {
+      this.#resetBuffer()
+      this.#lock.release()
+    }
+  }
+
+  /**
    * Checks the whole file: both superblock slots, and every record from the first
    * one on (each record's crc, each transaction's crc and the commit chain).
    * Reports rather than throws; `problems` lists damage, nothing else does.
@@ -318,7 +381,7 @@ export class FileStorage implements Storage {
         return { ok: false, txid: slot.txid, note }
       }
     })
-    const full = this.#scan(EMPTY_HEAD, size)
+    const full = this.#scan(baseHead(this.#base), size)
     if (full.head.txid < head.txid) {
       problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
     }
@@ -361,6 +424,7 @@ export class FileStorage implements Storage {
       try {
         this.#fileId = slot.fileId
         this.#meta = slot.meta
+        this.#base = slot.base
         this.#head = this.#scan(this.#validateSlot(slot, size), size).head
         this.#seenSize = size
         return
@@ -386,7 +450,7 @@ export class FileStorage implements Storage {
     try {
       const size = this.#io.fstatSync(this.#fd).size
       if (size >= DATA_START || !this.#isHalfMade(size)) return // someone else finished it first
-      const header = newFileHeader(meta)
+      const header = newFileHeader(meta, 0)
       this.#writeAt(header, 0)
       this.#io.fdatasyncSync(this.#fd)
     } finally {
@@ -409,7 +473,7 @@ export class FileStorage implements Storage {
 
   /** The commit `slot` points at, after checking that its commit record and root record are intact. */
   #validateSlot(slot: Slot, size: number): FileHead {
-    if (slot.txid === 0) return EMPTY_HEAD
+    if (slot.txid === slot.base) return baseHead(slot.base)
     if (!slot.fileId.equals(this.#fileId)) throw corrupt(slot.address, 'superblock of another file')
     if (slot.end > size) throw corrupt(slot.address, 'superblock points past the end of the file')
     const record = this.#readCommit(slot.address, slot.end)
@@ -440,8 +504,10 @@ export class FileStorage implements Storage {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
       }
     }
-    this.#head = head = this.#scan(head, size).head
+    const scanned = this.#scan(head, size)
+    this.#head = head = scanned.head
     this.#seenSize = size
+    if (scanned.stoppedAt < size && this.#movedRecordAt(scanned.stoppedAt, size) && this.#replaced()) this.#moved = true
     // DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps
     // the other, so the kept one must be good. If it is not our head and does not
     // check out (a damaged slot that still has a valid checksum), overwrite it instead.
@@ -499,7 +565,7 @@ export class FileStorage implements Storage {
       }
       if (
         !record.fileId.equals(this.#fileId) ||
-        record.txid !== head.txid + 1 ||
+        record.txid <= head.txid ||
         record.prev !== head.address ||
         record.txStart !== txStart ||
         record.txCrc !== txCrc
@@ -512,6 +578,32 @@ export class FileStorage implements Storage {
       txCrc = 0
     }
     return { head, stoppedAt: txStart }
+  }
+
+  /** Whether a MOVED record (see markMoved) stands at `position`. */
+  #movedRecordAt(position: number, size: number): boolean {
+    if (size - position !== RECORD_HEADER) return false
+    const rec = Buffer.alloc(RECORD_HEADER)
+    this.#readAt(rec, position)
+    if (rec[4] !== RECORD_MOVED) return false
+    try {
+      checkRecord(rec, position)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Whether the file now at `path` is another one than this handle has open. */
+  #replaced(): boolean {
+    if (this.#io.statSync === undefined) return false
+    const mine = this.#io.fstatSync(this.#fd)
+    try {
+      const now = this.#io.statSync(this.path)
+      return now.ino !== mine.ino || now.dev !== mine.dev
+    } catch {
+      return true
+    }
   }
 
   // ---- reading --------------------------------------------------------------
@@ -629,7 +721,7 @@ export class FileStorage implements Storage {
   #checkpoint(): void {
     const older = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 0 : 1
     const head = this.#head
-    const slot = encodeSlot({ fileId: this.#fileId, txid: head.txid, root: head.root, address: head.address, end: head.end, time: head.time, meta: this.#meta })
+    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
     try {
       this.#writeAt(slot, older * SLOT_SIZE)
     } catch {
@@ -673,8 +765,8 @@ function publicHead(h: Head): Head {
   return { txid: h.txid, root: h.root, time: h.time, address: h.address }
 }
 
-function newFileHeader(meta: StorageMeta): Buffer {
-  const slot = encodeSlot({ fileId: randomBytes(8), txid: 0, root: 0, address: 0, end: DATA_START, time: 0, meta })
+function newFileHeader(meta: StorageMeta, base: number): Buffer {
+  const slot = encodeSlot({ ...baseHead(base), fileId: randomBytes(8), base, meta })
   return Buffer.concat([slot, slot])
 }
 
@@ -702,7 +794,7 @@ function openFile(io: FileIO, filePath: string, options: FileStorageOptions): { 
   const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.creating`)
   const fd = io.openSync(tmp, 'wx+')
   try {
-    io.writeSync(fd, newFileHeader(options.meta ?? {}), 0, DATA_START, 0)
+    io.writeSync(fd, newFileHeader(options.meta ?? {}, options.base ?? 0), 0, DATA_START, 0)
     io.fsyncSync(fd)
   } catch (err) {
     // A full or failing disk must not leave the temporary file behind (only a crash may).

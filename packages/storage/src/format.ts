@@ -13,7 +13,7 @@ export const SLOT_COUNT = 2
 /** Records start after the two superblock slots. */
 export const DATA_START = SLOT_SIZE * SLOT_COUNT
 
-const SLOT_HEADER = 68
+const SLOT_HEADER = 76
 export const META_MAX = 1024
 const SLOT_CRC_AT = SLOT_HEADER + META_MAX
 /** Bytes of a slot that carry anything (the rest of the 4 KiB is zero). */
@@ -23,6 +23,11 @@ export const SLOT_USED = SLOT_CRC_AT + 4
 export const RECORD_HEADER = 9
 export const RECORD_DATA = 1
 export const RECORD_COMMIT = 2
+/**
+ * Appended (outside any transaction) by compaction just before it renames the
+ * compacted file over this one: a hint that tells handles to look at the path again.
+ */
+export const RECORD_MOVED = 3
 /** Largest payload a record may claim; anything above is corruption, not a reason to allocate. */
 export const RECORD_MAX = 0x7fff_ffff
 export const COMMIT_PAYLOAD = 52
@@ -45,6 +50,11 @@ export function readU64(buf: Buffer, offset: number): number {
 export interface Slot extends Head {
   readonly version: number
   readonly fileId: Buffer
+  /**
+   * The txid the file starts from: 0 for a new database, the txid before the first
+   * kept commit for a file written by compaction (txids continue across it).
+   */
+  readonly base: number
   /** End of the committed data: the first byte after the newest commit record. */
   readonly end: number
   readonly meta: StorageMeta
@@ -63,7 +73,8 @@ export function encodeSlot(slot: Omit<Slot, 'version'>): Buffer {
   writeU64(buf, 40, slot.address)
   writeU64(buf, 48, slot.end)
   buf.writeDoubleLE(slot.time, 56)
-  buf.writeUInt32LE(meta.length, 64)
+  writeU64(buf, 64, slot.base)
+  buf.writeUInt32LE(meta.length, 72)
   meta.copy(buf, SLOT_HEADER)
   buf.writeUInt32LE(crc32(buf.subarray(0, SLOT_CRC_AT)), SLOT_CRC_AT)
   return buf
@@ -85,7 +96,7 @@ export function decodeSlot(buf: Buffer): Slot | undefined {
     throw new DbdbError('DBDB_VERSION', `the file has format version ${version}; this DBDB reads up to ${FORMAT_VERSION}`)
   }
   if (version < 1 || buf.readUInt32LE(12) !== SLOT_SIZE) return undefined
-  const metaLength = buf.readUInt32LE(64)
+  const metaLength = buf.readUInt32LE(72)
   if (metaLength > META_MAX) return undefined
   let meta: StorageMeta
   try {
@@ -101,10 +112,11 @@ export function decodeSlot(buf: Buffer): Slot | undefined {
     address: readU64(buf, 40),
     end: readU64(buf, 48),
     time: buf.readDoubleLE(56),
+    base: readU64(buf, 64),
     meta,
   }
-  if (slot.txid < 0 || slot.root < 0 || slot.address < 0 || slot.end < DATA_START) return undefined
-  if (slot.txid === 0 ? slot.root !== 0 || slot.address !== 0 || slot.end !== DATA_START : slot.address < DATA_START) {
+  if (slot.txid < 0 || slot.base < 0 || slot.txid < slot.base || slot.root < 0 || slot.address < 0 || slot.end < DATA_START) return undefined
+  if (slot.txid === slot.base ? slot.root !== 0 || slot.address !== 0 || slot.end !== DATA_START : slot.address < DATA_START) {
     return undefined
   }
   return slot

@@ -2,6 +2,7 @@
 // the changed node up to the root and rebalances on the way back up; everything else is shared.
 
 import { compareKeys, NodeStore, type Entry, type Key, type LogicalTree, type NodeRef, type Range, type TreeContext, type TreeFactory, type ValueRef } from '@dbdb/logical'
+import { buildBinaryTree } from './binary-build.js'
 import { checkBinaryTree } from './binary-check.js'
 import { BinaryNode, binaryNodeType, loadChild, loadValue, plainBytes, type Child } from './binary-node.js'
 import { countRange, walkRange } from './binary-range.js'
@@ -196,5 +197,8 @@ export const binaryTree: TreeFactory = {
   id: 'binary',
   open(context: TreeContext, root: number): LogicalTree {
     return new BinaryTree(context, root)
+  },
+  build(context: TreeContext, entries: Iterable<Entry>, count: number): number {
+    return buildBinaryTree(context, entries, count)
   },
 }

@@ -2,8 +2,9 @@
 // node sizes. Node size is not part of the file format (each node records its own
 // entries), so every configuration shares the id 'bplus' and reads every file.
 
-import type { LogicalTree, TreeContext, TreeFactory } from '@dbdb/logical'
+import type { Entry, LogicalTree, TreeContext, TreeFactory } from '@dbdb/logical'
 import { BPlusTree } from './bplus-tree.js'
+import { buildTree } from './build.js'
 
 /** Most entries (leaf keys, branch children) per node. One constant, to be tuned by measurement. */
 export const DEFAULT_ORDER = 64
@@ -29,6 +30,9 @@ export function createBPlusTree(options: BPlusTreeOptions = {}): TreeFactory {
     id: 'bplus',
     open(context: TreeContext, root: number): LogicalTree {
       return new BPlusTree(context, root, settings)
+    },
+    build(context: TreeContext, entries: Iterable<Entry>): number {
+      return buildTree(context, settings, entries)
     },
   })
 }
