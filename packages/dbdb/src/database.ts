@@ -3,8 +3,11 @@
 // when the tree is reloaded, and what a commit, rollback or close means.
 
 import type { Codec } from '@dbdb/codec'
-import { NodeCache, type LogicalTree, type TreeContext, type TreeFactory } from '@dbdb/logical'
-import { DbdbError, FileStorage, type Head, type StorageReport } from '@dbdb/storage'
+import { NodeCache, type LogicalTree, type TreeFactory } from '@dbdb/logical'
+import { statSync } from 'node:fs'
+import { DbdbError, isDbdbError, type FileStorage, type Head, type Storage, type StorageReport } from '@dbdb/storage'
+import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
+import { Generation } from './generation.js'
 import type { KeyCodec } from './key-encoding.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
@@ -32,11 +35,28 @@ export interface CheckReport {
   readonly problems: readonly string[]
 }
 
+export interface DatabaseStats {
+  readonly keys: number
+  /** Size of the file. */
+  readonly fileBytes: number
+  /** Bytes of the records the newest commit's tree reaches (what a compacted file would hold, roughly). */
+  readonly liveBytes: number
+  readonly height: number
+  readonly txid: number
+  readonly tree: string
+  readonly codec: string
+  readonly valueCodec: string
+  readonly keyEncoding: string
+}
+
 /** Cache for an integrity check: small, and its own, so every node is read from the file. */
 const CHECK_CACHE_BYTES = 4 * 1024 * 1024
 
 export interface DatabaseParts<K> {
   storage: FileStorage
+  /** Opens the path again, with the same options (after compaction replaced the file). */
+  reopen: () => FileStorage
+  lockTimeoutMs: number
   tree: TreeFactory
   codec: Codec
   valueCodec: Codec
@@ -45,12 +65,15 @@ export interface DatabaseParts<K> {
 }
 
 export class Database<K = string, V = any> extends Reader<K, V> {
-  readonly #storage: FileStorage
+  /** The file as this handle has it open; replaced when compaction swaps the file. */
+  #gen: Generation
+  readonly #reopen: () => FileStorage
+  readonly #lockTimeoutMs: number
+  readonly #cacheBytes: number | undefined
   readonly #factory: TreeFactory
-  readonly #context: TreeContext
   readonly #nodeCodec: Codec
   /** The newest commit as this handle last saw it, and its tree (reused while nothing changes). */
-  #view: { head: Head; tree: LogicalTree }
+  #view: { head: Head; tree: LogicalTree; gen: Generation }
   /** The open write transaction's tree, holding this handle's uncommitted changes. */
   #tx: LogicalTree | undefined
   /** How many transaction(fn) calls are running (nested ones are savepoints). */
@@ -61,20 +84,22 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   /** @internal Use open(). */
   constructor(parts: DatabaseParts<K>) {
     super(parts.keys, parts.valueCodec)
-    this.#storage = parts.storage
     this.#factory = parts.tree
     this.#nodeCodec = parts.codec
-    this.#context = { storage: parts.storage, codec: parts.codec, cache: new NodeCache(parts.cacheBytes) }
+    this.#reopen = parts.reopen
+    this.#lockTimeoutMs = parts.lockTimeoutMs
+    this.#cacheBytes = parts.cacheBytes
+    this.#gen = new Generation(parts.storage, parts.codec, parts.cacheBytes)
     const head = parts.storage.head()
-    this.#view = { head, tree: this.#factory.open(this.#context, head.root) }
+    this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
   }
 
   get path(): string {
-    return this.#storage.path
+    return this.#gen.storage.path
   }
 
   get readOnly(): boolean {
-    return this.#storage.readOnly
+    return this.#gen.storage.readOnly
   }
 
   get closed(): boolean {
@@ -170,8 +195,9 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   history(): CommitInfo[] {
     this.#checkOpen()
     const out: CommitInfo[] = []
-    for (const head of this.#storage.history()) {
-      out.push({ txid: head.txid, time: head.time, size: this.#factory.open(this.#context, head.root).size })
+    const { storage, context } = this.#gen
+    for (const head of storage.history()) {
+      out.push({ txid: head.txid, time: head.time, size: this.#factory.open(context, head.root).size })
     }
     return out
   }
@@ -180,12 +206,60 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   at(txid: number): Snapshot<K, V> {
     this.#checkOpen()
     if (!Number.isSafeInteger(txid) || txid < 0) throw new TypeError('txid must be a non-negative integer')
+    this.#latest()
     if (txid === 0) return this.#viewOf({ txid: 0, root: 0, time: 0, address: 0 })
-    for (const head of this.#storage.history()) {
+    for (const head of this.#gen.storage.history()) {
       if (head.txid === txid) return this.#viewOf(head)
       if (head.txid < txid) break
     }
     throw new DbdbError('DBDB_NO_SUCH_COMMIT', `transaction ${txid} is not in the history of ${this.path}`)
+  }
+
+  /**
+   * Rewrites the live data of the newest commit (and, with keepHistory, the commits
+   * before it) into a new file, packed, and swaps it in atomically. Other handles and
+   * processes go on reading and writing throughout and notice the new file by
+   * themselves; writers wait only for the final catch-up. Snapshots taken before keep
+   * their data. A compaction killed at any point leaves the database as it was.
+   */
+  compact(options: CompactOptions = {}): CompactInfo {
+    this.#checkOpen()
+    if (this.#tx !== undefined) throw new DbdbError('DBDB_TRANSACTION', 'commit or roll back before compact()')
+    if (this.readOnly) throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only`)
+    this.#latest()
+    const info = compact(this.#gen, this.#factory, this.#nodeCodec, this.#lockTimeoutMs, options)
+    this.#moveOn()
+    return info
+  }
+
+  /**
+   * Writes a consistent copy of the newest commit to `dest` (which must not exist)
+   * while writers go on; the copy opens like any database. Returns what was copied.
+   */
+  backup(dest: string): { txid: number; bytes: number } {
+    if (typeof dest !== 'string' || dest === '') throw new TypeError('backup() takes a destination path')
+    this.#latest()
+    const head = this.#gen.storage.backup(dest)
+    return { txid: head.txid, bytes: fileSize(dest) }
+  }
+
+  /** Size and shape: keys, file bytes, bytes of the records the newest tree uses, height, txid. */
+  stats(): DatabaseStats {
+    const { head } = this.#latest()
+    const { storage, context } = this.#gen
+    const counting = countingStorage(storage)
+    const tree = this.#factory.open({ ...context, storage: counting.storage, cache: new NodeCache(CHECK_CACHE_BYTES) }, head.root)
+    let keys = 0
+    for (const _ of tree.entries()) keys++
+    tree.check()
+    return {
+      keys,
+      fileBytes: storage.fileBytes(),
+      liveBytes: counting.bytes(),
+      height: tree.height,
+      txid: head.txid,
+      ...this.composition,
+    }
   }
 
   /**
@@ -196,9 +270,10 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    */
   check(): CheckReport {
     this.#checkOpen()
-    const storage = this.#storage.verify()
+    this.#latest()
+    const storage = this.#gen.storage.verify()
     const problems = [...storage.problems]
-    const tree = this.#factory.open({ ...this.#context, cache: new NodeCache(CHECK_CACHE_BYTES) }, storage.head.root)
+    const tree = this.#factory.open({ ...this.#gen.context, cache: new NodeCache(CHECK_CACHE_BYTES) }, storage.head.root)
     let keys = 0
     let height = 0
     try {
@@ -221,7 +296,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
       this.#depth = 0
       this.#tx = undefined
       for (const s of [...this.#snapshots]) s.close()
-      this.#storage.close()
+      this.#gen.release()
     } finally {
       this.#closed = true
     }
@@ -240,11 +315,21 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   /** The newest commit's tree; reloaded only when another commit has happened. */
   #latest(): { head: Head; tree: LogicalTree } {
     this.#checkOpen()
-    const head = this.#storage.head()
-    if (head.txid !== this.#view.head.txid || head.root !== this.#view.head.root) {
-      this.#view = { head, tree: this.#factory.open(this.#context, head.root) }
+    let head = this.#gen.storage.head()
+    if (this.#gen.storage.moved) head = this.#moveOn().head()
+    const view = this.#view
+    if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen) {
+      this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
     }
     return this.#view
+  }
+
+  /** Compaction replaced the file: open the one now at the path; snapshots keep the old one. */
+  #moveOn(): FileStorage {
+    const old = this.#gen
+    this.#gen = new Generation(this.#reopen(), this.#nodeCodec, this.#cacheBytes)
+    old.release()
+    return this.#gen.storage
   }
 
   /**
@@ -255,42 +340,53 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #begin(): LogicalTree {
     this.#checkOpen()
     if (this.#tx !== undefined) return this.#tx
-    const head = this.#storage.lock()
-    this.#tx = this.#factory.open(this.#context, head.root)
+    let head: Head
+    try {
+      head = this.#gen.storage.lock()
+    } catch (err) {
+      if (!isDbdbError(err, 'DBDB_MOVED')) throw err
+      head = this.#moveOn().lock()
+    }
+    this.#tx = this.#factory.open(this.#gen.context, head.root)
     return this.#tx
   }
 
   #commit(): CommitInfo | undefined {
     const tx = this.#tx
     if (tx === undefined) return undefined
+    const { storage, context } = this.#gen
     try {
       if (!tx.dirty) return undefined
       let head: Head
       try {
-        head = this.#storage.commit(tx.commit())
+        head = storage.commit(tx.commit())
       } catch (err) {
         // The commit walk cached nodes under addresses that this failed transaction
         // never made durable; another writer may yet use those addresses.
-        this.#context.cache.clear()
+        context.cache.clear()
         throw err
       }
-      this.#view = { head, tree: tx }
+      this.#view = { head, tree: tx, gen: this.#gen }
       return { txid: head.txid, time: head.time, size: tx.size }
     } finally {
       // Committed or failed, the transaction is over; a failed commit is rolled back.
       this.#tx = undefined
-      this.#storage.unlock()
+      storage.unlock()
     }
   }
 
   #rollback(): void {
     this.#tx = undefined
-    this.#storage.unlock()
+    this.#gen.storage.unlock()
   }
 
   #viewOf(head: Head): Snapshot<K, V> {
-    const tree = this.#factory.open(this.#context, head.root)
-    const snap = new Snapshot<K, V>(this.keyCodec, this.valueCodec, tree, head.txid, head.time, (s) => this.#snapshots.delete(s))
+    const gen = this.#gen.retain()
+    const tree = this.#factory.open(gen.context, head.root)
+    const snap = new Snapshot<K, V>(this.keyCodec, this.valueCodec, tree, head.txid, head.time, (s) => {
+      this.#snapshots.delete(s)
+      gen.release()
+    })
     this.#snapshots.add(snap)
     return snap
   }
@@ -302,4 +398,38 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
 function isThenable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+function fileSize(file: string): number {
+  return statSync(file).size
+}
+
+/** A storage whose reads are tallied: every distinct record, with its 9-byte header. */
+function countingStorage(storage: Storage): { storage: Storage; bytes: () => number } {
+  const seen = new Map<number, number>()
+  const counting: Storage = {
+    get meta() {
+      return storage.meta
+    },
+    get readOnly() {
+      return storage.readOnly
+    },
+    get locked() {
+      return storage.locked
+    },
+    head: () => storage.head(),
+    lock: (timeoutMs) => storage.lock(timeoutMs),
+    unlock: () => storage.unlock(),
+    append: (bytes) => storage.append(bytes),
+    read(address) {
+      const bytes = storage.read(address)
+      seen.set(address, bytes.length + 9)
+      return bytes
+    },
+    commit: (root) => storage.commit(root),
+    abort: () => storage.abort(),
+    history: () => storage.history(),
+    close: () => storage.close(),
+  }
+  return { storage: counting, bytes: () => [...seen.values()].reduce((a, b) => a + b, 0) }
 }

@@ -55,10 +55,10 @@ for (const tree of ['bplus', 'binary'] as const) {
           const bytes = Buffer.from(original)
           const kind = randomInt(rand, 4)
           const at = 8192 + randomInt(rand, bytes.length - 8192)
-          if (kind === 0) bytes[at] ^= 1 << randomInt(rand, 8)
+          if (kind === 0) bytes[at]! ^= 1 << randomInt(rand, 8)
           else if (kind === 1) for (let j = 0; j < 16 && at + j < bytes.length; j++) bytes[at + j] = randomInt(rand, 256)
           else if (kind === 2) bytes.writeUInt32LE(0xffff_fff0, Math.min(at, bytes.length - 4))
-          else bytes[randomInt(rand, 8192)] ^= 0xff
+          else bytes[randomInt(rand, 8192)]! ^= 0xff
           writeFileSync(file, bytes)
           const result = readEverything(file)
           const label = 'code' in result ? result.code : 'read'

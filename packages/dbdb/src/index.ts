@@ -1,5 +1,6 @@
 export { open } from './open.js'
-export { Database, type CommitInfo, type CheckReport } from './database.js'
+export { Database, type CommitInfo, type CheckReport, type DatabaseStats } from './database.js'
+export type { CompactInfo, CompactOptions } from './compaction.js'
 export { Snapshot } from './snapshot.js'
 export type { Range } from './reader.js'
 export type { OpenOptions } from './options.js'

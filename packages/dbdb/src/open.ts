@@ -2,6 +2,7 @@
 // with what the file records, and hands back the database handle.
 
 import { FileStorage } from '@dbdb/storage'
+import { removeLeftover } from './compaction.js'
 import { Database } from './database.js'
 import { metaFor, reconcile, resolveOptions, type OpenOptions } from './options.js'
 
@@ -10,10 +11,19 @@ export function open<V = any>(path: string, options: OpenOptions & { keyEncoding
 export function open(path: string, options: OpenOptions = {}): Database<any, any> {
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
   const resolved = resolveOptions(options)
-  const storage = FileStorage.open(path, { ...resolved.storage, meta: metaFor(resolved) })
+  const storageOptions = { ...resolved.storage, meta: metaFor(resolved) }
+  const storage = FileStorage.open(path, storageOptions)
   try {
     const parts = reconcile(path, storage.meta, resolved)
-    return new Database({ storage, ...parts, keys: resolved.keys, cacheBytes: resolved.cacheBytes })
+    if (!storage.readOnly) removeLeftover(path, 'skip')
+    return new Database({
+      storage,
+      reopen: () => FileStorage.open(path, storageOptions),
+      lockTimeoutMs: resolved.storage.lockTimeoutMs,
+      ...parts,
+      keys: resolved.keys,
+      cacheBytes: resolved.cacheBytes,
+    })
   } catch (err) {
     storage.close()
     throw err

@@ -331,6 +331,68 @@ export class FileStorage implements Storage {
     }
   }
 
+  /** Current size of the file in bytes. */
+  fileBytes(): number {
+    this.#checkOpen()
+    return this.#io.fstatSync(this.#fd).size
+  }
+
+  /**
+   * Makes every commit so far durable now, whatever the durability setting, and
+   * points a superblock slot at the newest (for durability 'none' and compaction).
+   */
+  sync(): void {
+    this.#checkWritable()
+    try {
+      this.#syncAndCheckpoint()
+    } catch (err) {
+      this.#failure = err
+      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /**
+   * Writes a consistent, openable copy of the newest commit to `dest` while writers
+   * go on: the file is append-only, so the copy is the committed prefix of this one
+   * with fresh superblock slots pointing at that commit. Written to a temporary
+   * file, synced, then linked into place, so `dest` never exists half-written and an
+   * existing `dest` is never replaced. Returns the commit copied.
+   */
+  backup(dest: string): Head {
+    this.#checkOpen()
+    if (!this.#lock.held) this.#refresh()
+    const head = this.#head
+    const dir = path.dirname(dest)
+    const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
+    const out = this.#io.openSync(tmp, 'wx+')
+    try {
+      const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
+      this.#io.writeSync(out, slot, 0, SLOT_SIZE, 0)
+      this.#io.writeSync(out, slot, 0, SLOT_SIZE, SLOT_SIZE)
+      const chunk = Buffer.allocUnsafe(SCAN_WINDOW)
+      for (let at = DATA_START; at < head.end; ) {
+        const n = Math.min(chunk.length, head.end - at)
+        this.#readAt(chunk.subarray(0, n), at)
+        let done = 0
+        while (done < n) done += this.#io.writeSync(out, chunk, done, n - done, at + done)
+        at += n
+      }
+      this.#io.fsyncSync(out)
+    } catch (err) {
+      this.#io.closeSync(out)
+      this.#io.unlinkSync(tmp)
+      throw err
+    }
+    this.#io.closeSync(out)
+    try {
+      this.#io.linkSync(tmp, dest)
+    } finally {
+      this.#io.unlinkSync(tmp)
+    }
+    syncDirectory(this.#io, dir)
+    return publicHead(head)
+  }
+
   /**
    * For compaction, holding the lock, just before it renames the compacted file
    * over this one: appends a MOVED record past the last commit (never part of a
