@@ -15,6 +15,7 @@ export type Entry = [key: Key, value: Uint8Array]
  * savepoints keep seeing the state they started from.
  */
 export interface LogicalTree {
+  /** The stored bytes, which may be shared with the cache: callers must not modify them. */
   get(key: Key): Uint8Array | undefined
   has(key: Key): boolean
   /** The tree keeps `key` and `value` as given: callers pass bytes they will not change. */
@@ -24,11 +25,15 @@ export interface LogicalTree {
   readonly size: number
   /** Entries in key order within `range`, lazily; sees the tree as it was when called. */
   entries(range?: Range): IterableIterator<Entry>
-  /** Number of keys within `range`. */
+  /** Number of keys within `range`, at most `range.limit` (`reverse` changes nothing). */
   count(range?: Range): number
   /** True when there are changes not yet stored by commit(). */
   readonly dirty: boolean
-  /** Stores the dirty nodes leaf-to-root through the storage and returns the root's address (0: empty). */
+  /**
+   * Stores the dirty nodes leaf-to-root through the storage, which the caller has
+   * locked, and returns the root's address (0: empty). The caller then commits that
+   * root with storage.commit().
+   */
   commit(): number
   /** An opaque mark of the current state; rollbackTo(mark) returns to it (nested transactions). */
   savepoint(): unknown
@@ -43,12 +48,18 @@ export interface TreeContext {
   readonly storage: Storage
   /** How nodes become bytes. */
   readonly codec: NodeCodec
-  /** Shared by all trees on one storage handle: decoded nodes by address. */
+  /**
+   * Decoded nodes by address, shared by the trees opened on one storage handle. It is
+   * keyed by address alone, so one cache serves one tree type and one codec.
+   */
   readonly cache: NodeCache
 }
 
 export interface TreeFactory {
-  /** Stable name recorded in database files. */
+  /**
+   * Stable name recorded in database files, and how a file finds its tree again.
+   * Third-party trees: use a distinct, prefixed id (e.g. 'acme-skiplist'), never a built-in one.
+   */
   readonly id: string
   /** A tree whose committed state is the record at `root` (0: an empty tree). */
   open(context: TreeContext, root: number): LogicalTree
