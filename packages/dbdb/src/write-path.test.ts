@@ -1,0 +1,59 @@
+// The write path through a real file: a transaction reaches the OS as a few large
+// writes and one sync, and a small commit into a big tree writes O(height) nodes.
+import * as fs from 'node:fs'
+import { msgpackCodec } from '@dbdb/codec'
+import { NodeCache } from '@dbdb/logical'
+import { FileStorage, type FileIO } from '@dbdb/storage'
+import { bplusTree } from '@dbdb/tree-bplus'
+import { describe, expect, it } from 'vitest'
+import { tempFile, useTempDir } from './test-helpers.fixture.js'
+
+const dir = useTempDir()
+
+function countingIO(): { io: FileIO; counts: { writes: number; bytes: number; syncs: number } } {
+  const counts = { writes: 0, bytes: 0, syncs: 0 }
+  const io: FileIO = Object.assign(Object.create(fs) as FileIO, {
+    writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number) {
+      counts.writes++
+      counts.bytes += length
+      return fs.writeSync(fd, buffer, offset, length, position)
+    },
+    fdatasyncSync(fd: number) {
+      counts.syncs++
+      fs.fdatasyncSync(fd)
+    },
+  })
+  return { io, counts }
+}
+
+describe('the write path', () => {
+  it('a 200,000-key transaction reaches the OS in a few large writes and one sync; a 3-key commit writes O(height) nodes', () => {
+    const { io, counts } = countingIO()
+    const storage = FileStorage.open(tempFile(dir), { io })
+    const context = { storage, codec: msgpackCodec, cache: new NodeCache(16 << 20) }
+    const head = storage.lock()
+    const tree = bplusTree.open(context, head.root)
+    const value = new Uint8Array(100).fill(7)
+    for (let i = 0; i < 200_000; i++) tree.set(Buffer.from(`key${String((i * 7919) % 200_000).padStart(8, '0')}`), value)
+    Object.assign(counts, { writes: 0, bytes: 0, syncs: 0 })
+    storage.commit(tree.commit())
+    storage.unlock()
+    const dataWrites = counts.writes - 1 // the last one is the superblock checkpoint
+    console.log(`[write path] 200k keys: ${counts.bytes} bytes in ${dataWrites} data writes, ${counts.syncs} sync(s)`)
+    expect(counts.syncs).toBe(1)
+    expect(dataWrites).toBeLessThanOrEqual(Math.ceil(counts.bytes / (4 * 1024 * 1024)) + 1)
+
+    const again = bplusTree.open(context, storage.lock().root)
+    Object.assign(counts, { writes: 0, bytes: 0, syncs: 0 })
+    for (const k of ['key00000001', 'key00123456', 'key00199999']) again.set(Buffer.from(k), Uint8Array.of(1))
+    storage.commit(again.commit())
+    storage.unlock()
+    const height = again.height
+    const nodeBytes = 64 * (11 + 9 + 100) + 100 // a full leaf of 64 entries, roughly
+    console.log(`[write path] 3 keys into 200k (height ${height}): ${counts.bytes} bytes in ${counts.writes} writes`)
+    expect(counts.syncs).toBe(1)
+    expect(counts.writes).toBe(2) // the transaction, then the checkpoint
+    expect(counts.bytes).toBeLessThan(3 * height * nodeBytes + 4096 + 100)
+    storage.close()
+  }, 60_000)
+})
