@@ -7,12 +7,12 @@ import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
 import { corrupt, DbdbError } from './errors.js'
 import { FileLock } from './file-lock.js'
+import { newFileHeader, openFile, syncDirectory } from './file-create.js'
 import { nodeFileIO, type FileIO } from './file-io.js'
+import { baseHead, RecordReader, type FileHead } from './file-reader.js'
 import {
-  checkRecord,
   COMMIT_RECORD,
   DATA_START,
-  decodeCommitPayload,
   decodeSlot,
   encodeCommitPayload,
   encodeSlot,
@@ -50,16 +50,10 @@ export interface FileStorageOptions {
 
 /** Records are buffered in memory and reach the OS in writes of about this size. */
 const WRITE_CHUNK = 4 * 1024 * 1024
-/** A read fetches this much at once, so a typical node needs one pread, not two. */
-const READ_AHEAD = 4096
 /** With durability 'none', the superblock is checkpointed (after a sync) this often. */
 const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
-const SCAN_WINDOW = 1024 * 1024
-
-interface FileHead extends Head {
-  /** First byte after this commit's record. */
-  readonly end: number
-}
+/** Backups copy in chunks of this size. */
+const COPY_CHUNK = 1024 * 1024
 
 export interface SlotReport {
   readonly ok: boolean
@@ -84,11 +78,6 @@ export interface StorageReport {
   readonly problems: readonly string[]
 }
 
-/** The head of a file with no commit yet: txid `base`, nothing stored. */
-function baseHead(base: number): FileHead {
-  return Object.freeze({ txid: base, root: 0, time: 0, address: 0, end: DATA_START })
-}
-
 export interface CommitOptions {
   /** Transaction id to record; must exceed the head's (default: head + 1). Compaction uses it to keep txids. */
   txid?: number
@@ -103,6 +92,7 @@ export class FileStorage implements Storage {
   readonly #fd: number
   readonly #io: FileIO
   readonly #lock: FileLock
+  readonly #reader: RecordReader
   readonly #readOnlyReason: string | undefined
   #fileId: Buffer = Buffer.alloc(8)
   #meta: StorageMeta = Object.freeze({})
@@ -137,6 +127,7 @@ export class FileStorage implements Storage {
     this.#readOnlyReason = readOnlyReason
     this.durability = options.durability ?? 'fsync'
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
+    this.#reader = new RecordReader(this.#io, fd)
     this.#lock = new FileLock(fd, filePath, this.#io.flockSync?.bind(this.#io))
   }
 
@@ -258,7 +249,7 @@ export class FileStorage implements Storage {
       return Buffer.from(this.#buf.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length))
     }
     const limit = this.#lock.held ? this.#bufStart : this.#head.end
-    return this.#readRecord(address, limit, RECORD_DATA)
+    return this.#reader.readRecord(address, limit, RECORD_DATA)
   }
 
   commit(root: number, options: CommitOptions = {}): Head {
@@ -321,9 +312,9 @@ export class FileStorage implements Storage {
     const limit = this.#head.end
     while (head.txid > 0) {
       yield head
-      const record = this.#readCommit(head.address, limit)
+      const record = this.#reader.readCommit(head.address, limit, this.#fileId)
       if (record.prev === 0) return
-      const prev = this.#readCommit(record.prev, limit)
+      const prev = this.#reader.readCommit(record.prev, limit, this.#fileId)
       if (prev.txid !== head.txid - 1 || prev.address >= head.address) {
         throw corrupt(record.prev, 'commit chain is broken')
       }
@@ -369,10 +360,10 @@ export class FileStorage implements Storage {
       const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
       this.#io.writeSync(out, slot, 0, SLOT_SIZE, 0)
       this.#io.writeSync(out, slot, 0, SLOT_SIZE, SLOT_SIZE)
-      const chunk = Buffer.allocUnsafe(SCAN_WINDOW)
+      const chunk = Buffer.allocUnsafe(COPY_CHUNK)
       for (let at = DATA_START; at < head.end; ) {
         const n = Math.min(chunk.length, head.end - at)
-        this.#readAt(chunk.subarray(0, n), at)
+        this.#reader.readAt(chunk.subarray(0, n), at)
         let done = 0
         while (done < n) done += this.#io.writeSync(out, chunk, done, n - done, at + done)
         at += n
@@ -443,7 +434,7 @@ export class FileStorage implements Storage {
         return { ok: false, txid: slot.txid, note }
       }
     })
-    const full = this.#scan(baseHead(this.#base), size)
+    const full = this.#reader.scan(baseHead(this.#base), size, this.#fileId)
     if (full.head.txid < head.txid) {
       problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
     }
@@ -487,7 +478,7 @@ export class FileStorage implements Storage {
         this.#fileId = slot.fileId
         this.#meta = slot.meta
         this.#base = slot.base
-        this.#head = this.#scan(this.#validateSlot(slot, size), size).head
+        this.#head = this.#reader.scan(this.#validateSlot(slot, size), size, this.#fileId).head
         this.#seenSize = size
         return
       } catch (err) {
@@ -538,12 +529,12 @@ export class FileStorage implements Storage {
     if (slot.txid === slot.base) return baseHead(slot.base)
     if (!slot.fileId.equals(this.#fileId)) throw corrupt(slot.address, 'superblock of another file')
     if (slot.end > size) throw corrupt(slot.address, 'superblock points past the end of the file')
-    const record = this.#readCommit(slot.address, slot.end)
+    const record = this.#reader.readCommit(slot.address, slot.end, this.#fileId)
     if (record.txid !== slot.txid || record.root !== slot.root) {
       throw corrupt(slot.address, 'commit record does not match the superblock')
     }
     if (slot.address + COMMIT_RECORD !== slot.end) throw corrupt(slot.address, 'superblock end is wrong')
-    if (record.root !== 0) this.#readRecord(record.root, slot.address, RECORD_DATA)
+    if (record.root !== 0) this.#reader.readRecord(record.root, slot.address, RECORD_DATA)
     return Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: slot.end })
   }
 
@@ -566,10 +557,10 @@ export class FileStorage implements Storage {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
       }
     }
-    const scanned = this.#scan(head, size)
+    const scanned = this.#reader.scan(head, size, this.#fileId)
     this.#head = head = scanned.head
     this.#seenSize = size
-    if (scanned.stoppedAt < size && this.#movedRecordAt(scanned.stoppedAt, size) && this.#replaced()) this.#moved = true
+    if (scanned.stoppedAt < size && this.#reader.movedRecordAt(scanned.stoppedAt, size) && this.#replaced()) this.#moved = true
     // DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps
     // the other, so the kept one must be good. If it is not our head and does not
     // check out (a damaged slot that still has a valid checksum), overwrite it instead.
@@ -587,75 +578,6 @@ export class FileStorage implements Storage {
     }
   }
 
-  /**
-   * Follows whole transactions after `from`: each must be a run of intact records
-   * ending in a commit record that names the next txid, links to the previous
-   * commit, starts where it ends, and whose crc covers every byte of the run.
-   * Stops at the first thing that is not such a transaction (a torn tail), and
-   * says where that is.
-   */
-  #scan(from: FileHead, size: number): { head: FileHead; stoppedAt: number } {
-    const window = new ScanWindow(this.#io, this.#fd, size)
-    let head = from
-    let pos = from.end
-    let txStart = pos
-    let txCrc = 0
-    while (pos + RECORD_HEADER <= size) {
-      const header = window.bytes(pos, RECORD_HEADER)
-      if (header.length !== RECORD_HEADER) break
-      const length = header.readUInt32LE(0)
-      const type = header[4]
-      if (length > size - pos - RECORD_HEADER || (type !== RECORD_DATA && type !== RECORD_COMMIT)) break
-      const whole = window.bytes(pos, RECORD_HEADER + length)
-      if (whole.length !== RECORD_HEADER + length) break
-      let payload: Buffer
-      try {
-        payload = checkRecord(whole, pos)
-      } catch {
-        break
-      }
-      if (type === RECORD_DATA) {
-        txCrc = crc32(whole, txCrc)
-        pos += whole.length
-        continue
-      }
-      let record: CommitRecord
-      try {
-        record = decodeCommitPayload(payload, pos)
-      } catch {
-        break
-      }
-      if (
-        !record.fileId.equals(this.#fileId) ||
-        record.txid <= head.txid ||
-        record.prev !== head.address ||
-        record.txStart !== txStart ||
-        record.txCrc !== txCrc
-      ) {
-        break
-      }
-      pos += whole.length
-      head = Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: pos })
-      txStart = pos
-      txCrc = 0
-    }
-    return { head, stoppedAt: txStart }
-  }
-
-  /** Whether a MOVED record (see markMoved) stands at `position`. */
-  #movedRecordAt(position: number, size: number): boolean {
-    if (size - position !== RECORD_HEADER) return false
-    const rec = Buffer.alloc(RECORD_HEADER)
-    this.#readAt(rec, position)
-    if (rec[4] !== RECORD_MOVED) return false
-    try {
-      checkRecord(rec, position)
-      return true
-    } catch {
-      return false
-    }
-  }
-
   /** Whether the file now at `path` is another one than this handle has open. */
   #replaced(): boolean {
     if (this.#io.statSync === undefined) return false
@@ -665,48 +587,6 @@ export class FileStorage implements Storage {
       return now.ino !== mine.ino || now.dev !== mine.dev
     } catch {
       return true
-    }
-  }
-
-  // ---- reading --------------------------------------------------------------
-
-  /** Reads and checks the record at `address`, which must end by `limit`. */
-  #readRecord(address: number, limit: number, type: number): Buffer {
-    if (!Number.isSafeInteger(address) || address < DATA_START || address + RECORD_HEADER > limit) {
-      throw corrupt(address, 'address outside the committed file')
-    }
-    const first = Math.min(READ_AHEAD, limit - address)
-    let rec = Buffer.allocUnsafe(first)
-    this.#readAt(rec, address)
-    const length = rec.readUInt32LE(0)
-    if (length > limit - address - RECORD_HEADER) throw corrupt(address, `length ${length} runs past the end`)
-    if (rec[4] !== type) throw corrupt(address, `record type ${rec[4]} where ${type} was expected`)
-    const total = RECORD_HEADER + length
-    if (total <= first) {
-      rec = rec.subarray(0, total)
-    } else {
-      const whole = Buffer.allocUnsafe(total)
-      rec.copy(whole)
-      this.#readAt(whole.subarray(first), address + first)
-      rec = whole
-    }
-    return checkRecord(rec, address)
-  }
-
-  #readCommit(address: number, limit: number): CommitRecord {
-    const record = decodeCommitPayload(this.#readRecord(address, limit, RECORD_COMMIT), address)
-    if (!record.fileId.equals(this.#fileId)) {
-      throw corrupt(address, 'commit record belongs to another file')
-    }
-    return record
-  }
-
-  #readAt(buf: Buffer, position: number): void {
-    let done = 0
-    while (done < buf.length) {
-      const n = this.#io.readSync(this.#fd, buf, done, buf.length - done, position + done)
-      if (n === 0) throw corrupt(position, 'file ends early')
-      done += n
     }
   }
 
@@ -827,108 +707,3 @@ function publicHead(h: Head): Head {
   return { txid: h.txid, root: h.root, time: h.time, address: h.address }
 }
 
-function newFileHeader(meta: StorageMeta, base: number): Buffer {
-  const slot = encodeSlot({ ...baseHead(base), fileId: randomBytes(8), base, meta })
-  return Buffer.concat([slot, slot])
-}
-
-/**
- * Opens the file, creating it atomically if missing: the superblock is written
- * and synced in a private temporary file that is then hard-linked into place.
- * link(2) never replaces an existing file, so when many processes create the same
- * database at once exactly one file wins and everyone opens it; a crash leaves at
- * worst a stray temporary file, never a half-made database.
- */
-function openFile(io: FileIO, filePath: string, options: FileStorageOptions): { fd: number; readOnlyReason: string | undefined } {
-  if (options.readOnly) return { fd: openExisting(io, filePath, 'r'), readOnlyReason: 'readOnly: true' }
-  try {
-    return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    // open(2) refuses a directory for writing (EISDIR) before openExisting can fstat it.
-    if (code === 'EISDIR') throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`, { cause: err })
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      return { fd: openExisting(io, filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
-    }
-    if (code !== 'ENOENT' || options.create === false) throw err
-  }
-  const dir = path.dirname(filePath)
-  const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.creating`)
-  const fd = io.openSync(tmp, 'wx+')
-  try {
-    io.writeSync(fd, newFileHeader(options.meta ?? {}, options.base ?? 0), 0, DATA_START, 0)
-    io.fsyncSync(fd)
-  } catch (err) {
-    // A full or failing disk must not leave the temporary file behind (only a crash may).
-    try {
-      io.unlinkSync(tmp)
-    } catch {
-      // the first error is the one to report
-    }
-    throw err
-  } finally {
-    io.closeSync(fd)
-  }
-  try {
-    io.linkSync(tmp, filePath)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  } finally {
-    io.unlinkSync(tmp)
-  }
-  syncDirectory(io, dir)
-  return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
-}
-
-function openExisting(io: FileIO, filePath: string, flags: 'r' | 'r+'): number {
-  const fd = io.openSync(filePath, flags)
-  if (io.fstatSync(fd).isDirectory()) {
-    io.closeSync(fd)
-    throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`)
-  }
-  return fd
-}
-
-export function syncDirectory(io: FileIO, dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = io.openSync(dir, 'r')
-    io.fsyncSync(fd)
-  } catch {
-    // Some platforms cannot sync a directory; the data itself is already synced.
-  } finally {
-    if (fd !== undefined) io.closeSync(fd)
-  }
-}
-
-/** Sequential reads over the tail of the file in large windows, for recovery scans. */
-class ScanWindow {
-  readonly #io: FileIO
-  readonly #fd: number
-  readonly #size: number
-  #buf = Buffer.alloc(0)
-  #start = 0
-
-  constructor(io: FileIO, fd: number, size: number) {
-    this.#io = io
-    this.#fd = fd
-    this.#size = size
-  }
-
-  bytes(position: number, length: number): Buffer {
-    if (position >= this.#start && position + length <= this.#start + this.#buf.length) {
-      return this.#buf.subarray(position - this.#start, position - this.#start + length)
-    }
-    const want = Math.min(Math.max(length, SCAN_WINDOW), this.#size - position)
-    const buf = Buffer.allocUnsafe(want)
-    let done = 0
-    while (done < want) {
-      const n = this.#io.readSync(this.#fd, buf, done, want - done, position + done)
-      if (n === 0) break
-      done += n
-    }
-    this.#buf = buf.subarray(0, done)
-    this.#start = position
-    return this.#buf.subarray(0, Math.min(length, done))
-  }
-}

@@ -1,6 +1,7 @@
 export type { Durability, Head, Storage, StorageMeta } from './storage.js'
 export { DbdbError, isDbdbError, corrupt, type DbdbErrorCode } from './errors.js'
-export { FileStorage, syncDirectory, type CommitOptions, type FileStorageOptions, type StorageReport, type SlotReport } from './file-storage.js'
+export { syncDirectory } from './file-create.js'
+export { FileStorage, type CommitOptions, type FileStorageOptions, type StorageReport, type SlotReport } from './file-storage.js'
 export { MemoryStorage } from './memory-storage.js'
 export { DATA_START, FORMAT_VERSION, MAGIC, SLOT_SIZE } from './format.js'
 export { nodeFileIO, type FileIO } from './file-io.js'

@@ -1,0 +1,92 @@
+// Opening a database file, and creating one atomically: the superblock is written
+// and synced in a private temporary file that is then hard-linked into place.
+
+import { randomBytes } from 'node:crypto'
+import * as path from 'node:path'
+import { DbdbError } from './errors.js'
+import type { FileIO } from './file-io.js'
+import { baseHead } from './file-reader.js'
+import { DATA_START, encodeSlot } from './format.js'
+import type { StorageMeta } from './storage.js'
+
+export interface OpenFileOptions {
+  readOnly?: boolean | undefined
+  create?: boolean | undefined
+  meta?: StorageMeta | undefined
+  base?: number | undefined
+}
+
+export function newFileHeader(meta: StorageMeta, base: number): Buffer {
+  const slot = encodeSlot({ ...baseHead(base), fileId: randomBytes(8), base, meta })
+  return Buffer.concat([slot, slot])
+}
+
+/**
+ * Opens the file, creating it atomically if missing: the superblock is written
+ * and synced in a private temporary file that is then hard-linked into place.
+ * link(2) never replaces an existing file, so when many processes create the same
+ * database at once exactly one file wins and everyone opens it; a crash leaves at
+ * worst a stray temporary file, never a half-made database.
+ */
+export function openFile(io: FileIO, filePath: string, options: OpenFileOptions): { fd: number; readOnlyReason: string | undefined } {
+  if (options.readOnly) return { fd: openExisting(io, filePath, 'r'), readOnlyReason: 'readOnly: true' }
+  try {
+    return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    // open(2) refuses a directory for writing (EISDIR) before openExisting can fstat it.
+    if (code === 'EISDIR') throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`, { cause: err })
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      return { fd: openExisting(io, filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
+    }
+    if (code !== 'ENOENT' || options.create === false) throw err
+  }
+  const dir = path.dirname(filePath)
+  const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.creating`)
+  const fd = io.openSync(tmp, 'wx+')
+  try {
+    io.writeSync(fd, newFileHeader(options.meta ?? {}, options.base ?? 0), 0, DATA_START, 0)
+    io.fsyncSync(fd)
+  } catch (err) {
+    // A full or failing disk must not leave the temporary file behind (only a crash may).
+    try {
+      io.unlinkSync(tmp)
+    } catch {
+      // the first error is the one to report
+    }
+    throw err
+  } finally {
+    io.closeSync(fd)
+  }
+  try {
+    io.linkSync(tmp, filePath)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  } finally {
+    io.unlinkSync(tmp)
+  }
+  syncDirectory(io, dir)
+  return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+}
+
+function openExisting(io: FileIO, filePath: string, flags: 'r' | 'r+'): number {
+  const fd = io.openSync(filePath, flags)
+  if (io.fstatSync(fd).isDirectory()) {
+    io.closeSync(fd)
+    throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`)
+  }
+  return fd
+}
+
+export function syncDirectory(io: FileIO, dir: string): void {
+  let fd: number | undefined
+  try {
+    fd = io.openSync(dir, 'r')
+    io.fsyncSync(fd)
+  } catch {
+    // Some platforms cannot sync a directory; the data itself is already synced.
+  } finally {
+    if (fd !== undefined) io.closeSync(fd)
+  }
+}
+

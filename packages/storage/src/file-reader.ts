@@ -1,0 +1,183 @@
+// Reading a database file: one record by address (checked: bounds, type, crc),
+// commit records, and the forward scan that recovery and refresh use to find
+// whole transactions after a known commit. Never writes.
+
+import { crc32 } from 'node:zlib'
+import { corrupt } from './errors.js'
+import type { FileIO } from './file-io.js'
+import {
+  checkRecord,
+  DATA_START,
+  decodeCommitPayload,
+  RECORD_COMMIT,
+  RECORD_DATA,
+  RECORD_HEADER,
+  RECORD_MOVED,
+  type CommitRecord,
+} from './format.js'
+import type { Head } from './storage.js'
+
+/** A read fetches this much at once, so a typical node needs one pread, not two. */
+const READ_AHEAD = 4096
+const SCAN_WINDOW = 1024 * 1024
+
+export interface FileHead extends Head {
+  /** First byte after this commit's record. */
+  readonly end: number
+}
+
+/** The head of a file with no commit yet: txid `base`, nothing stored. */
+export function baseHead(base: number): FileHead {
+  return Object.freeze({ txid: base, root: 0, time: 0, address: 0, end: DATA_START })
+}
+
+export class RecordReader {
+  readonly #io: FileIO
+  readonly #fd: number
+
+  constructor(io: FileIO, fd: number) {
+    this.#io = io
+    this.#fd = fd
+  }
+
+  /**
+   * Follows whole transactions after `from`: each must be a run of intact records
+   * ending in a commit record that names the next txid, links to the previous
+   * commit, starts where it ends, and whose crc covers every byte of the run.
+   * Stops at the first thing that is not such a transaction (a torn tail), and
+   * says where that is.
+   */
+  scan(from: FileHead, size: number, fileId: Buffer): { head: FileHead; stoppedAt: number } {
+    const window = new ScanWindow(this.#io, this.#fd, size)
+    let head = from
+    let pos = from.end
+    let txStart = pos
+    let txCrc = 0
+    while (pos + RECORD_HEADER <= size) {
+      const header = window.bytes(pos, RECORD_HEADER)
+      if (header.length !== RECORD_HEADER) break
+      const length = header.readUInt32LE(0)
+      const type = header[4]
+      if (length > size - pos - RECORD_HEADER || (type !== RECORD_DATA && type !== RECORD_COMMIT)) break
+      const whole = window.bytes(pos, RECORD_HEADER + length)
+      if (whole.length !== RECORD_HEADER + length) break
+      let payload: Buffer
+      try {
+        payload = checkRecord(whole, pos)
+      } catch {
+        break
+      }
+      if (type === RECORD_DATA) {
+        txCrc = crc32(whole, txCrc)
+        pos += whole.length
+        continue
+      }
+      let record: CommitRecord
+      try {
+        record = decodeCommitPayload(payload, pos)
+      } catch {
+        break
+      }
+      if (
+        !record.fileId.equals(fileId) ||
+        record.txid <= head.txid ||
+        record.prev !== head.address ||
+        record.txStart !== txStart ||
+        record.txCrc !== txCrc
+      ) {
+        break
+      }
+      pos += whole.length
+      head = Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: pos })
+      txStart = pos
+      txCrc = 0
+    }
+    return { head, stoppedAt: txStart }
+  }
+
+  /** Whether a MOVED record (see markMoved) stands at `position`. */
+  movedRecordAt(position: number, size: number): boolean {
+    if (size - position !== RECORD_HEADER) return false
+    const rec = Buffer.alloc(RECORD_HEADER)
+    this.readAt(rec, position)
+    if (rec[4] !== RECORD_MOVED) return false
+    try {
+      checkRecord(rec, position)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Reads and checks the record at `address`, which must end by `limit`. */
+  readRecord(address: number, limit: number, type: number): Buffer {
+    if (!Number.isSafeInteger(address) || address < DATA_START || address + RECORD_HEADER > limit) {
+      throw corrupt(address, 'address outside the committed file')
+    }
+    const first = Math.min(READ_AHEAD, limit - address)
+    let rec = Buffer.allocUnsafe(first)
+    this.readAt(rec, address)
+    const length = rec.readUInt32LE(0)
+    if (length > limit - address - RECORD_HEADER) throw corrupt(address, `length ${length} runs past the end`)
+    if (rec[4] !== type) throw corrupt(address, `record type ${rec[4]} where ${type} was expected`)
+    const total = RECORD_HEADER + length
+    if (total <= first) {
+      rec = rec.subarray(0, total)
+    } else {
+      const whole = Buffer.allocUnsafe(total)
+      rec.copy(whole)
+      this.readAt(whole.subarray(first), address + first)
+      rec = whole
+    }
+    return checkRecord(rec, address)
+  }
+
+  readCommit(address: number, limit: number, fileId: Buffer): CommitRecord {
+    const record = decodeCommitPayload(this.readRecord(address, limit, RECORD_COMMIT), address)
+    if (!record.fileId.equals(fileId)) {
+      throw corrupt(address, 'commit record belongs to another file')
+    }
+    return record
+  }
+
+  readAt(buf: Buffer, position: number): void {
+    let done = 0
+    while (done < buf.length) {
+      const n = this.#io.readSync(this.#fd, buf, done, buf.length - done, position + done)
+      if (n === 0) throw corrupt(position, 'file ends early')
+      done += n
+    }
+  }
+}
+
+/** Sequential reads over the tail of the file in large windows, for recovery scans. */
+class ScanWindow {
+  readonly #io: FileIO
+  readonly #fd: number
+  readonly #size: number
+  #buf = Buffer.alloc(0)
+  #start = 0
+
+  constructor(io: FileIO, fd: number, size: number) {
+    this.#io = io
+    this.#fd = fd
+    this.#size = size
+  }
+
+  bytes(position: number, length: number): Buffer {
+    if (position >= this.#start && position + length <= this.#start + this.#buf.length) {
+      return this.#buf.subarray(position - this.#start, position - this.#start + length)
+    }
+    const want = Math.min(Math.max(length, SCAN_WINDOW), this.#size - position)
+    const buf = Buffer.allocUnsafe(want)
+    let done = 0
+    while (done < want) {
+      const n = this.#io.readSync(this.#fd, buf, done, want - done, position + done)
+      if (n === 0) break
+      done += n
+    }
+    this.#buf = buf.subarray(0, done)
+    this.#start = position
+    return this.#buf.subarray(0, Math.min(length, done))
+  }
+}
