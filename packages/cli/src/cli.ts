@@ -1,162 +1,157 @@
-// The dbdb command: argument parsing, dispatch to verbs, and exit codes. `run`
-// takes its output streams as arguments so tests can call it in-process too.
+// The dbdb command: the verb table, help, dispatch, and how errors become one
+// line and an exit code. `run` takes its output streams as arguments so it can
+// be called in-process too. Parsing is in args.ts, the verbs in verbs/*.ts.
 
-import { isDbdbError, open, type Database } from '@dbdb/dbdb'
+import { isDbdbError, type Database } from '@dbdb/dbdb'
+import { parseArgs, UsageError } from './args.js'
+import { isBrokenPipe } from './io.js'
+import { dump } from './verbs/dump.js'
+import { backup, check, compact, history, stats } from './verbs/maintain.js'
+import { get, scan } from './verbs/read.js'
+import { del, load, set } from './verbs/write.js'
+import { CliError, EXIT, oneLine, openDatabase, type Context, type Output, type Verb } from './verb.js'
 
-export const EXIT = { OK: 0, BAD_ARGS: 1, BAD_VERB: 2, NOT_FOUND: 3, DB_ERROR: 4, DAMAGED: 5 } as const
+export { EXIT, type Output } from './verb.js'
 
-export interface Output {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
+/** Every verb, in the order help lists them. */
+const VERBS: readonly Verb[] = [get, set, del, scan, dump, load, check, stats, history, compact, backup]
+const BY_NAME = new Map(VERBS.map((v) => [v.name, v]))
+
+const EXIT_CODES = 'Exit codes: 0 ok, 1 bad arguments, 2 unknown verb, 3 key not found, 4 database error, 5 damage found by check'
+
+function synopsis(verb: Verb): string {
+  return ['dbdb DBFILE', verb.name, ...verb.args.map((a) => (a.optional ? `[${a.name}]` : a.name))].join(' ')
 }
 
-interface Verb {
-  args: string[]
-  summary: string
-  writes: boolean
-  run(db: Database, args: string[], flags: Flags, out: Output): number
+function optionSynopsis(verb: Verb): string {
+  return verb.options.map((o) => `[--${o.name}${o.value ? ` ${o.value}` : ''}]`).join(' ')
 }
 
-interface Flags {
-  json: boolean
-}
-
-const VERBS: Record<string, Verb> = {
-  get: {
-    args: ['KEY'],
-    summary: 'print the value stored under KEY',
-    writes: false,
-    run(db, [key], flags, out) {
-      const value = db.get(key!)
-      if (value === undefined) return notFound(out)
-      out.stdout(`${formatValue(value, flags)}\n`)
-      return EXIT.OK
-    },
-  },
-  set: {
-    args: ['KEY', 'VALUE'],
-    summary: 'store VALUE under KEY and commit (VALUE is a string; with --json it is parsed as JSON)',
-    writes: true,
-    run(db, [key, raw], flags) {
-      db.set(key!, flags.json ? JSON.parse(raw!) : raw)
-      db.commit()
-      return EXIT.OK
-    },
-  },
-  check: {
-    args: [],
-    summary: 'verify both superblock slots, every checksum, the commit chain and the tree (exit 5 on damage)',
-    writes: false,
-    run(db, _args, flags, out) {
-      const r = db.check()
-      if (flags.json) {
-        out.stdout(`${JSON.stringify(r)}\n`)
-        return r.ok ? EXIT.OK : EXIT.DAMAGED
-      }
-      const { tree, codec } = db.composition
-      const slots = r.storage.slots.map((s, i) => `${i}: ${s.ok ? `txid ${s.txid} ok` : `unusable (${s.note})`}`).join('; ')
-      out.stdout(
-        [
-          `file     ${db.path}, ${r.storage.fileBytes} bytes, tree ${tree}, codec ${codec}`,
-          `commit   txid ${r.txid}, ${r.keys} keys, height ${r.height}`,
-          `slots    ${slots}`,
-          `history  ${r.storage.commits} transactions intact from the start of the file`,
-          `tail     ${r.storage.tailBytes} bytes after the last commit${r.storage.tailBytes ? ' (an interrupted transaction; the next writer cuts it off)' : ''}`,
-          ...r.problems.map((p) => `damage   ${p}`),
-          `result   ${r.ok ? 'ok' : 'DAMAGED'}`,
-          '',
-        ].join('\n'),
-      )
-      return r.ok ? EXIT.OK : EXIT.DAMAGED
-    },
-  },
-  delete: {
-    args: ['KEY'],
-    summary: 'remove KEY and commit',
-    writes: true,
-    run(db, [key], _flags, out) {
-      const existed = db.delete(key!)
-      db.commit()
-      return existed ? EXIT.OK : notFound(out)
-    },
-  },
-}
-
+/** `dbdb --help`: every verb with its one-line summary. */
 export function usage(): string {
-  const width = Math.max(...Object.entries(VERBS).map(([name, v]) => [name, ...v.args].join(' ').length))
-  const lines = Object.entries(VERBS).map(([name, v]) => `  dbdb DBFILE ${[name, ...v.args].join(' ').padEnd(width)}  ${v.summary}`)
+  const heads = VERBS.map((v) => synopsis(v))
+  const width = Math.max(...heads.map((h) => h.length))
   return [
-    'Usage: dbdb DBFILE VERB [ARGS...] [--json]',
+    'Usage: dbdb DBFILE VERB [ARGS...] [OPTIONS]',
+    '       dbdb help [VERB]',
     '',
-    ...lines,
+    ...VERBS.map((v, i) => `  ${heads[i]!.padEnd(width)}  ${v.summary}`),
     '',
-    'Options:',
-    '  --json   values are JSON (set parses VALUE, get prints JSON)',
-    '  --help   show this help',
+    'Options go after the verb, in any order; `--` ends them (for keys that start with --).',
+    '  --help, -h   show help: dbdb --help, dbdb DBFILE VERB --help, dbdb help VERB',
     '',
-    'Exit codes: 0 ok, 1 bad arguments, 2 unknown verb, 3 key not found, 4 database error, 5 damage found by check',
+    'Reads open DBFILE read-only and never create it; set, delete and load create it.',
+    'Long work draws a progress bar on stderr when stderr is a terminal.',
+    '',
+    EXIT_CODES,
     '',
   ].join('\n')
 }
 
+/** `dbdb help VERB`: the verb's arguments, options, details and examples. */
+export function verbHelp(verb: Verb): string {
+  const options = [...verb.options, { name: 'help', help: 'show this help' }]
+  const heads = options.map((o) => `--${o.name}${'value' in o && o.value ? ` ${o.value}` : ''}`)
+  const width = Math.max(...heads.map((h) => h.length))
+  const lines = [`Usage: ${[synopsis(verb), optionSynopsis(verb)].filter(Boolean).join(' ')}`, '', `${capitalize(verb.summary)}.`]
+  if (verb.details?.length) lines.push('', ...verb.details)
+  lines.push('', 'Options:', ...options.map((o, i) => `  ${heads[i]!.padEnd(width)}  ${o.help}`))
+  if (verb.examples?.length) lines.push('', 'Examples:', ...verb.examples.map((e) => `  ${e}`))
+  lines.push('', EXIT_CODES, '')
+  return lines.join('\n')
+}
+
 export function run(argv: string[], out: Output): number {
-  const flags: Flags = { json: false }
-  const positional: string[] = []
-  let options = true
-  for (const arg of argv) {
-    if (options && arg === '--') options = false
-    else if (options && (arg === '--help' || arg === '-h')) {
-      out.stdout(usage())
-      return EXIT.OK
-    } else if (options && arg === '--json') flags.json = true
-    else if (options && arg.startsWith('--')) return badArgs(out, `unknown option ${arg}`)
-    else positional.push(arg)
-  }
-  const [file, verbName, ...args] = positional
-  if (file === undefined || verbName === undefined) return badArgs(out)
-  const verb = Object.hasOwn(VERBS, verbName) ? VERBS[verbName] : undefined
+  const [file, verbName, ...rest] = argv
+  if (file === undefined) return badArgs(out, 'missing DBFILE and VERB')
+  if (file === '--help' || file === '-h') return help(out)
+  if (file === 'help') return helpVerb(argv.slice(1), out)
+  if (file.startsWith('--')) return badArgs(out, `unknown option ${file} (options go after the verb)`)
+  if (verbName === undefined) return badArgs(out, 'missing VERB')
+  if (verbName === '--help' || verbName === '-h') return help(out)
+  if (verbName === 'help') return helpVerb(rest, out)
+  const verb = BY_NAME.get(verbName)
   if (verb === undefined) {
     out.stderr(`dbdb: unknown verb '${verbName}'\n${usage()}`)
     return EXIT.BAD_VERB
   }
-  if (args.length !== verb.args.length) return badArgs(out, `${verbName} takes ${verb.args.join(' ')}`)
+
   let db: Database | undefined
+  let ctx: Context | undefined
   try {
-    // Reads never create the file or take the writer lock.
-    db = open(file, verb.writes ? {} : { readOnly: true, createIfMissing: false })
-    return verb.run(db, args, flags, out)
+    const { positional, options, help: wantsHelp } = parseArgs(rest, verb.options)
+    if (wantsHelp) {
+      out.stdout(verbHelp(verb))
+      return EXIT.OK
+    }
+    const required = verb.args.filter((a) => !a.optional).length
+    if (positional.length < required || positional.length > verb.args.length) {
+      const names = verb.args.map((a) => (a.optional ? `[${a.name}]` : a.name)).join(' ')
+      throw new UsageError(names ? `${verb.name} takes ${names}` : `${verb.name} takes no arguments, not '${positional[0]}'`)
+    }
+    ctx = {
+      file,
+      args: positional,
+      options,
+      out,
+      open: () => (db ??= openDatabase(file, verb.opens)),
+    }
+    return verb.run(ctx)
   } catch (err) {
-    if (err instanceof SyntaxError) return badArgs(out, `VALUE is not valid JSON: ${err.message}`)
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') {
-      out.stderr(`dbdb: ${file} does not exist\n`)
-      return EXIT.DB_ERROR
-    }
-    if (verbName === 'check' && isDbdbError(err, 'DBDB_CORRUPT')) {
-      out.stderr(`dbdb: ${err.message}\nresult   DAMAGED\n`)
-      return EXIT.DAMAGED
-    }
-    if (isDbdbError(err) || err instanceof TypeError || err instanceof RangeError || typeof code === 'string') {
-      out.stderr(`dbdb: ${(err as Error).message}\n`)
-      return EXIT.DB_ERROR
-    }
-    throw err
+    return failure(err, verb, ctx, out)
   } finally {
     db?.close()
   }
 }
 
-function formatValue(value: unknown, flags: Flags): string {
-  if (typeof value === 'string' && !flags.json) return value
-  return JSON.stringify(value)
+/** An error as one line on stderr and its exit code; anything unexpected (a bug) is rethrown. */
+function failure(err: unknown, verb: Verb, ctx: Context | undefined, out: Output): number {
+  if (err instanceof UsageError) return badArgs(out, err.message, verb)
+  if (err instanceof CliError) {
+    out.stderr(`dbdb: ${oneLine(err.message)}\n`)
+    return err.exitCode
+  }
+  // The reader of our output went away (`dbdb FILE dump | head`): nothing left to say.
+  if (isBrokenPipe(err)) return EXIT.OK
+  const verbCode = ctx === undefined ? undefined : verb.onError?.(err, ctx)
+  if (verbCode !== undefined) return verbCode
+  // The library's errors: DbdbError for the database, TypeError/RangeError for a bad argument
+  // (a key too long, not well-formed Unicode, a value the codec cannot store).
+  if (err instanceof TypeError || err instanceof RangeError) {
+    out.stderr(`dbdb: ${oneLine(err.message)}\n`)
+    return EXIT.BAD_ARGS
+  }
+  if (isDbdbError(err) || typeof (err as NodeJS.ErrnoException).code === 'string') {
+    out.stderr(`dbdb: ${oneLine((err as Error).message)}\n`)
+    return EXIT.DB_ERROR
+  }
+  throw err
 }
 
-function notFound(out: Output): number {
-  out.stderr('Key not found\n')
-  return EXIT.NOT_FOUND
+function help(out: Output): number {
+  out.stdout(usage())
+  return EXIT.OK
 }
 
-function badArgs(out: Output, why?: string): number {
-  out.stderr(`${why ? `dbdb: ${why}\n` : ''}${usage()}`)
+function helpVerb([name, ...extra]: string[], out: Output): number {
+  if (name === undefined || name === '--help' || name === '-h') return help(out)
+  if (extra.length > 0) return badArgs(out, 'help takes at most one VERB')
+  const verb = BY_NAME.get(name)
+  if (verb === undefined) {
+    out.stderr(`dbdb: unknown verb '${name}'\n${usage()}`)
+    return EXIT.BAD_VERB
+  }
+  out.stdout(verbHelp(verb))
+  return EXIT.OK
+}
+
+/** Exit 1: the mistake in one line, then the usage (of the verb, when there is one). */
+function badArgs(out: Output, why: string, verb?: Verb): number {
+  const more = verb === undefined ? usage() : `Usage: ${[synopsis(verb), optionSynopsis(verb)].filter(Boolean).join(' ')}\nMore: dbdb help ${verb.name}\n`
+  out.stderr(`dbdb: ${oneLine(why)}\n${more}`)
   return EXIT.BAD_ARGS
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }

@@ -6,17 +6,27 @@ import { Packr } from 'msgpackr'
 import { CodecError, type Codec } from './codec.js'
 import { checkMsgpack } from './msgpack-check.js'
 
-const packr = new Packr({
+const options = {
   useRecords: false,
   moreTypes: false,
   structuredClone: false,
   bundleStrings: false,
   mapsAsObjects: true,
   int64AsType: 'number',
-  // Decoded binary must not alias the input: a value handed to a caller could otherwise
-  // write through into a cached node.
-  copyBuffers: true,
-})
+} as const
+// Decoded binary must not alias the input: a value handed to a caller could otherwise
+// write through into a cached node.
+const packr = new Packr({ ...options, copyBuffers: true })
+const sharing = new Packr({ ...options, copyBuffers: false })
+
+function unpack(p: Packr, bytes: Uint8Array): unknown {
+  checkMsgpack(bytes)
+  try {
+    return p.unpack(bytes)
+  } catch (err) {
+    throw new CodecError(`malformed MessagePack: ${(err as Error).message}`, { cause: err })
+  }
+}
 
 export const msgpackCodec: Codec = {
   id: 'msgpack',
@@ -35,11 +45,9 @@ export const msgpackCodec: Codec = {
     return bytes
   },
   decode(bytes: Uint8Array): unknown {
-    checkMsgpack(bytes)
-    try {
-      return packr.unpack(bytes)
-    } catch (err) {
-      throw new CodecError(`malformed MessagePack: ${(err as Error).message}`, { cause: err })
-    }
+    return unpack(packr, bytes)
+  },
+  decodeShared(bytes: Uint8Array): unknown {
+    return unpack(sharing, bytes)
   },
 }

@@ -8,9 +8,12 @@ export const rawCodec: Codec<Uint8Array> = {
   id: 'raw',
   encode(value: Uint8Array): Uint8Array {
     if (!(value instanceof Uint8Array)) throw new TypeError('the raw codec stores only Uint8Array values')
-    return Uint8Array.from(value)
+    return new Uint8Array(value)
   },
   decode(bytes: Uint8Array): Uint8Array {
-    return Uint8Array.from(bytes)
+    return new Uint8Array(bytes)
+  },
+  decodeShared(bytes: Uint8Array): Uint8Array {
+    return bytes
   },
 }

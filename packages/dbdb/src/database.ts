@@ -7,6 +7,7 @@ import { NodeCache, type LogicalTree, type TreeFactory } from '@dbdb/logical'
 import { statSync } from 'node:fs'
 import { DbdbError, isDbdbError, type FileStorage, type Head, type Storage, type StorageReport } from '@dbdb/storage'
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
+import { Freshness } from './freshness.js'
 import { Generation } from './generation.js'
 import type { KeyCodec } from './key-encoding.js'
 import { Reader } from './reader.js'
@@ -68,6 +69,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   /** The file as this handle has it open; replaced when compaction swaps the file. */
   #gen: Generation
   readonly #reopen: () => FileStorage
+  readonly #freshness: Freshness
   readonly #lockTimeoutMs: number
   readonly #cacheBytes: number | undefined
   readonly #factory: TreeFactory
@@ -90,6 +92,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#lockTimeoutMs = parts.lockTimeoutMs
     this.#cacheBytes = parts.cacheBytes
     this.#gen = new Generation(parts.storage, parts.codec, parts.cacheBytes)
+    this.#freshness = new Freshness(parts.storage.path)
     const head = parts.storage.head()
     this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
   }
@@ -229,6 +232,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#latest()
     const info = compact(this.#gen, this.#factory, this.#nodeCodec, this.#lockTimeoutMs, options)
     this.#moveOn()
+    this.#freshness.committed()
     return info
   }
 
@@ -315,7 +319,9 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   /** The newest commit's tree; reloaded only when another commit has happened. */
   #latest(): { head: Head; tree: LogicalTree } {
     this.#checkOpen()
+    if (!this.#freshness.stale()) return this.#view
     let head = this.#gen.storage.head()
+    this.#freshness.checked()
     if (this.#gen.storage.moved) head = this.#moveOn().head()
     const view = this.#view
     if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen) {
@@ -328,6 +334,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #moveOn(): FileStorage {
     const old = this.#gen
     this.#gen = new Generation(this.#reopen(), this.#nodeCodec, this.#cacheBytes)
+    this.#freshness.reset()
     old.release()
     return this.#gen.storage
   }
@@ -367,6 +374,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         throw err
       }
       this.#view = { head, tree: tx, gen: this.#gen }
+      this.#freshness.committed()
       return { txid: head.txid, time: head.time, size: tx.size }
     } finally {
       // Committed or failed, the transaction is over; a failed commit is rolled back.

@@ -40,10 +40,10 @@ export const binaryKeys: KeyCodec<Uint8Array> = {
     if (!(key instanceof Uint8Array)) {
       throw new TypeError(`${what} must be a Uint8Array (keyEncoding 'binary'), not ${describe(key)}`)
     }
-    return checkSize(Uint8Array.from(key))
+    return checkSize(new Uint8Array(key))
   },
   decode(bytes) {
-    return Uint8Array.from(bytes)
+    return new Uint8Array(bytes)
   },
 }
 

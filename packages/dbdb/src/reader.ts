@@ -55,7 +55,8 @@ export abstract class Reader<K, V> {
   /**
    * [key, value] pairs in key order, lazily. The iteration sees the database as it
    * was when entries() was called, whatever is written or committed meanwhile.
-   * Prefix listing: `entries({ gte: prefix, lt: prefix + '\uffff' })`.
+   * Prefix listing: `entries({ gte: 'dog:', lt: 'dog;' })`, the prefix with its last
+   * character raised by one (keys compare as UTF-8 bytes, so this is exact).
    */
   entries(range: Range<K> = {}): IterableIterator<[K, V]> {
     const source = this.readTree().entries(this.toTreeRange(range))

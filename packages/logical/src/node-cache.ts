@@ -7,9 +7,15 @@ export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 interface Entry {
   value: unknown
   weight: number
+  /** Set by every hit, cleared by the eviction sweep: a second chance (CLOCK). */
+  used: boolean
 }
 
-/** Least-recently-used by insertion order of a Map: a hit moves the entry to the end. */
+/**
+ * CLOCK eviction over a Map's insertion order: a hit only sets a flag (reordering a
+ * Map on every hit costs more than the lookup), and the sweep gives recently used
+ * entries a second chance by moving them to the back.
+ */
 export class NodeCache {
   readonly maxBytes: number
   readonly #entries = new Map<number, Entry>()
@@ -37,8 +43,7 @@ export class NodeCache {
       return undefined
     }
     this.hits++
-    this.#entries.delete(address)
-    this.#entries.set(address, entry)
+    entry.used = true
     return entry.value
   }
 
@@ -49,7 +54,7 @@ export class NodeCache {
       this.#entries.delete(address)
     }
     if (weight > this.maxBytes) return
-    this.#entries.set(address, { value, weight })
+    this.#entries.set(address, { value, weight, used: false })
     this.#bytes += weight
     if (this.#bytes > this.maxBytes) this.#evict()
   }
@@ -60,10 +65,19 @@ export class NodeCache {
   }
 
   #evict(): void {
-    for (const [address, entry] of this.#entries) {
-      if (this.#bytes <= this.maxBytes * 0.9) break
-      this.#entries.delete(address)
-      this.#bytes -= entry.weight
+    const target = this.maxBytes * 0.9
+    // Each pass either evicts an entry or clears its flag, so two passes suffice.
+    for (let pass = 0; pass < 2 && this.#bytes > target; pass++) {
+      for (const [address, entry] of this.#entries) {
+        if (this.#bytes <= target) return
+        this.#entries.delete(address)
+        if (entry.used) {
+          entry.used = false
+          this.#entries.set(address, entry)
+        } else {
+          this.#bytes -= entry.weight
+        }
+      }
     }
   }
 }

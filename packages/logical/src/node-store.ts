@@ -20,6 +20,8 @@ export interface NodeCodec {
   readonly id: string
   encode(value: unknown): Uint8Array
   decode(bytes: Uint8Array): unknown
+  /** Used instead of decode when present: nodes are never modified, so they may share the record's memory. */
+  decodeShared?(bytes: Uint8Array): unknown
 }
 
 /** What a tree teaches the shared walk about its nodes. */
@@ -65,7 +67,8 @@ export class NodeStore<N> {
     const bytes = this.storage.read(ref)
     let node: N
     try {
-      node = this.type.fromRaw(this.codec.decode(bytes), ref, this)
+      const raw = this.codec.decodeShared ? this.codec.decodeShared(bytes) : this.codec.decode(bytes)
+      node = this.type.fromRaw(raw, ref, this)
     } catch (err) {
       if (err instanceof DbdbError) throw err
       throw corrupt(ref, `cannot decode node: ${(err as Error).message}`)

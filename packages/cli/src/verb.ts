@@ -1,0 +1,124 @@
+// What every verb is made of, the exit codes, and the helpers verbs share.
+
+import { open, type Database, type OpenOptions } from '@dbdb/dbdb'
+import type { OptionSpec, Options } from './args.js'
+import type { ProgressStream } from './progress.js'
+
+export const EXIT = { OK: 0, BAD_ARGS: 1, BAD_VERB: 2, NOT_FOUND: 3, DB_ERROR: 4, DAMAGED: 5 } as const
+
+export interface Output {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  /** Where progress bars are drawn (stderr); nothing is drawn unless it is a terminal. */
+  progress?: ProgressStream
+}
+
+export interface ArgSpec {
+  readonly name: string
+  readonly optional?: boolean
+}
+
+/**
+ * How a verb opens the database: 'read' read-only and never creating the file,
+ * 'create' writable and creating a missing file, 'existing' writable but the
+ * file must exist.
+ */
+export type OpenMode = 'read' | 'create' | 'existing'
+
+export interface Context {
+  readonly file: string
+  /** Positional arguments after the verb, as many as the verb declares. */
+  readonly args: readonly string[]
+  readonly options: Options
+  readonly out: Output
+  /**
+   * Opens the database as the verb's `opens` says (once; later calls return the
+   * same handle, which is closed when the verb ends). Verbs check their arguments
+   * first, so a bad command line never creates or locks a file.
+   */
+  open(): Database
+}
+
+export interface Verb {
+  readonly name: string
+  readonly args: readonly ArgSpec[]
+  readonly options: readonly OptionSpec[]
+  /** One line, lower case, no full stop: shown in `dbdb --help`. */
+  readonly summary: string
+  /** More help, shown by `dbdb help VERB`. */
+  readonly details?: readonly string[]
+  readonly examples?: readonly string[]
+  readonly opens: OpenMode
+  run(ctx: Context): number
+  /** A chance to turn an error into an exit code (check: corruption is exit 5). */
+  onError?(err: unknown, ctx: Context): number | undefined
+}
+
+/** An expected failure: one line `dbdb: message` on stderr and this exit code. */
+export class CliError extends Error {
+  readonly exitCode: number
+  constructor(exitCode: number, message: string) {
+    super(message)
+    this.name = 'CliError'
+    this.exitCode = exitCode
+  }
+}
+
+export function openDatabase(file: string, mode: OpenMode): Database {
+  const options: OpenOptions & { keyEncoding?: 'utf8' } =
+    mode === 'read' ? { readOnly: true, createIfMissing: false } : mode === 'existing' ? { createIfMissing: false } : {}
+  try {
+    return open(file, options)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') {
+      throw new CliError(EXIT.DB_ERROR, mode === 'create' ? `cannot create ${file}: its directory does not exist` : `${file} does not exist`)
+    }
+    if (code === 'EISDIR') throw new CliError(EXIT.DB_ERROR, `${file} is a directory`)
+    if (code === 'EACCES' || code === 'EPERM') throw new CliError(EXIT.DB_ERROR, `${file}: permission denied`)
+    throw err
+  }
+}
+
+/** A value as `get` and `scan` print it: strings raw (unless asked for JSON), the rest as JSON. */
+export function formatValue(value: unknown, json: boolean): string {
+  if (typeof value === 'string' && !json) return value
+  return toJson(value)
+}
+
+/**
+ * One JSON line of `dump` and `scan --json`: {"key":...,"value":...}, or
+ * {"key":...,"base64":...} for a byte-array value, which JSON cannot carry.
+ */
+export function jsonLine(key: string, value: unknown): string {
+  if (value instanceof Uint8Array) {
+    return `{"key":${JSON.stringify(key)},"base64":${JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'))}}\n`
+  }
+  let json: string
+  try {
+    json = toJson(value)
+  } catch (err) {
+    throw new CliError(EXIT.DB_ERROR, `the value of ${JSON.stringify(key)} cannot be written as JSON: ${(err as Error).message}`)
+  }
+  return `{"key":${JSON.stringify(key)},"value":${json}}\n`
+}
+
+function toJson(value: unknown): string {
+  const json = JSON.stringify(value)
+  // JSON.stringify gives undefined (not a string) for functions and symbols; a stored value is neither.
+  return json ?? 'null'
+}
+
+/** Percent with no decimals, never "0%" for a nonzero part nor "100%" for less than all. */
+export function percent(part: number, whole: number): number {
+  if (whole <= 0) return 0
+  const p = Math.round((part / whole) * 100)
+  if (p === 0 && part > 0) return 1
+  if (p === 100 && part < whole) return 99
+  return p
+}
+
+/** An error message as one line. */
+export function oneLine(message: string): string {
+  return message.trim().replace(/\s*\n\s*/g, '; ')
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import { checkMsgpack, CodecError, jsonCodec, msgpackCodec, rawCodec, type Codec } from './index.js'
+
+const plain: unknown[] = [null, true, false, 0, -1, 2 ** 31, -(2 ** 40), 1.5, '', 'text \u00e9 \u{1f600}', [], [1, [2]], {}, { a: { b: [null, 'x'] } }]
+
+describe.each([msgpackCodec, jsonCodec] as Codec[])('$id codec', (codec) => {
+  it('round-trips JSON-like values', () => {
+    for (const v of plain) expect(codec.decode(codec.encode(v))).toEqual(v)
+  })
+
+  it('round-trips bytes, also inside structures, as Buffers', () => {
+    const v = { k: Uint8Array.of(1, 2, 3), list: [Buffer.from('ab')] }
+    const back = codec.decode(codec.encode(v)) as { k: Uint8Array; list: Uint8Array[] }
+    expect(Uint8Array.from(back.k)).toEqual(Uint8Array.of(1, 2, 3))
+    expect(Buffer.from(back.list[0]!).toString()).toBe('ab')
+  })
+
+  it('decode gives memory the caller owns; decodeShared may share it', () => {
+    const bytes = codec.encode({ k: Uint8Array.of(9) })
+    const a = codec.decode(bytes) as { k: Uint8Array }
+    a.k[0] = 1
+    expect((codec.decode(bytes) as { k: Uint8Array }).k[0]).toBe(9)
+  })
+
+  it('refuses bigints too large and symbols with TypeError', () => {
+    expect(() => codec.encode(2n ** 80n)).toThrow(TypeError)
+    expect(() => codec.encode(Symbol('s'))).toThrow(TypeError)
+  })
+
+  it('reports malformed bytes as CodecError', () => {
+    expect(() => codec.decode(Uint8Array.of(0xc1))).toThrow(CodecError)
+  })
+})
+
+describe('msgpack', () => {
+  it('keeps Date and refuses every other extension, on both sides', () => {
+    expect(msgpackCodec.decode(msgpackCodec.encode(new Date(5)))).toEqual(new Date(5))
+    expect(() => msgpackCodec.decode(Uint8Array.of(0xd4, 0x65, 0x00))).toThrow(CodecError) // Error
+    expect(() => msgpackCodec.decode(Uint8Array.of(0xd4, 0x72, 0x40))).toThrow(CodecError) // record definition
+    expect(() => msgpackCodec.decode(Uint8Array.of(0xc7, 0x03, 0x78, 0x92, 0xa1, 0x61))).toThrow(CodecError) // RegExp
+  })
+
+  it('refuses lying lengths, deep nesting and trailing bytes before decoding', () => {
+    expect(() => checkMsgpack(Uint8Array.of(0xdd, 0xff, 0xff, 0xff, 0xff))).toThrow(CodecError)
+    expect(() => checkMsgpack(Uint8Array.of(0xdb, 0xff, 0xff, 0xff, 0xff, 0x61))).toThrow(CodecError)
+    expect(() => checkMsgpack(new Uint8Array(1000).fill(0x91))).toThrow(CodecError)
+    expect(() => checkMsgpack(Uint8Array.of(0x90, 0x90))).toThrow(CodecError)
+    expect(() => checkMsgpack(msgpackCodec.encode({ fine: [1, 'two', 3.5, null] }))).not.toThrow()
+  })
+
+  it('does not let a __proto__ key pollute prototypes', () => {
+    const v = msgpackCodec.decode(Uint8Array.of(0x81, 0xa9, ...Buffer.from('__proto__'), 0x81, 0xa1, 0x70, 0xc3)) as Record<string, unknown>
+    expect(({} as Record<string, unknown>).p).toBeUndefined()
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype)
+  })
+})
+
+describe('json', () => {
+  it('stores a Buffer as tagged bytes, not as {type, data}', () => {
+    const text = Buffer.from(jsonCodec.encode({ b: Buffer.from('hi') })).toString()
+    expect(text).toBe('{"b":{"$dbdb:bytes":"aGk="}}')
+  })
+
+  it('reserves its tag', () => {
+    expect(() => jsonCodec.encode({ '$dbdb:bytes': 'x' })).toThrow(TypeError)
+  })
+})
+
+describe('raw', () => {
+  it('stores Uint8Array only, copying both ways', () => {
+    const v = Uint8Array.of(1, 2)
+    const enc = rawCodec.encode(v)
+    v[0] = 9
+    expect([...enc]).toEqual([1, 2])
+    const dec = rawCodec.decode(enc)
+    dec[1] = 7
+    expect([...enc]).toEqual([1, 2])
+    expect(() => rawCodec.encode('text' as never)).toThrow(TypeError)
+  })
+})
