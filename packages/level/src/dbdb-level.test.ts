@@ -1,0 +1,221 @@
+// DbdbLevel beyond abstract-level's suite: the README's drop-in program gives the
+// same output on classic-level and on DBDB, DBDB's options reach open(), and the
+// differences from LevelDB that the README states hold.
+
+import { open } from '@dbdb/dbdb'
+import type { AbstractLevel } from 'abstract-level'
+import { ClassicLevel } from 'classic-level'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DbdbLevel } from './index.js'
+
+let dir: string | undefined
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true })
+  dir = undefined
+})
+const temp = (name: string): string => join((dir ??= mkdtempSync(join(tmpdir(), 'dbdb-level-test-'))), name)
+
+const codeOf = async (promise: Promise<unknown>): Promise<{ code?: string; cause?: { code?: string } }> => {
+  try {
+    await promise
+  } catch (err) {
+    return err as { code?: string; cause?: { code?: string } }
+  }
+  throw new Error('expected a rejection')
+}
+
+/** What a Level program is written against: a constructor of abstract-level databases. */
+type LevelClass = new (location: string, options?: { valueEncoding?: string }) => AbstractLevel<string | Buffer | Uint8Array, string, any>
+
+/** The README's drop-in program: written for classic-level, it only ever names the class. */
+async function dogShelter(Level: LevelClass, location: string): Promise<string[]> {
+  const out: string[] = []
+  const db = new Level(location, { valueEncoding: 'json' })
+  await db.put('dog:rex', { breed: 'collie', age: 3 })
+  await db.batch([
+    { type: 'put', key: 'dog:fido', value: { breed: 'beagle', age: 5 } },
+    { type: 'put', key: 'dog:ace', value: { breed: 'husky', age: 1 } },
+    { type: 'put', key: 'cat:tom', value: { breed: 'tabby', age: 2 } },
+  ])
+  await db.batch().del('cat:tom').put('dog:rex', { breed: 'collie', age: 4 }).write()
+  out.push(JSON.stringify(await db.get('dog:rex')))
+  for await (const [name, dog] of db.iterator({ gte: 'dog:', lt: 'dog;', reverse: true })) {
+    out.push(`${name} ${dog.breed} ${dog.age}`)
+  }
+  const visits = db.sublevel<string, number>('visits', { valueEncoding: 'json' })
+  await visits.put('dog:rex', 2)
+  out.push(JSON.stringify(await visits.keys().all()), JSON.stringify(await db.keys({ limit: 2 }).all()))
+  out.push(JSON.stringify(await db.getMany(['dog:ace', 'cat:tom'])))
+  await db.close()
+
+  const again = new Level(location, { valueEncoding: 'json' })
+  out.push(`after reopening: ${(await again.values().all()).length} values`)
+  await again.clear({ gte: 'dog:', lt: 'dog:f' })
+  out.push(JSON.stringify(await again.keys().all()))
+  await again.close()
+  return out
+}
+
+describe('drop-in for classic-level', () => {
+  it('runs the README program with the same output as classic-level', async () => {
+    const classic = await dogShelter(ClassicLevel, temp('classic'))
+    const dbdb = await dogShelter(DbdbLevel, temp('shelter.db'))
+    expect(dbdb).toEqual(classic)
+    expect(dbdb).toEqual([
+      '{"breed":"collie","age":4}',
+      'dog:rex collie 4',
+      'dog:fido beagle 5',
+      'dog:ace husky 1',
+      '["dog:rex"]',
+      '["!visits!dog:rex","dog:ace"]',
+      '[{"breed":"husky","age":1},null]',
+      'after reopening: 4 values',
+      '["!visits!dog:rex","dog:fido","dog:rex"]',
+    ])
+  })
+
+  it('keeps everything in one DBDB file that DBDB itself can read', async () => {
+    const file = temp('one.db')
+    const db = new DbdbLevel(file)
+    await db.put('greeting', 'hello')
+    await db.close()
+    const raw = open(file, { keyEncoding: 'binary' })
+    expect(raw.composition).toEqual({ tree: 'bplus', codec: 'msgpack', valueCodec: 'raw', keyEncoding: 'binary' })
+    expect([...raw.entries()].map(([k, v]) => [Buffer.from(k).toString(), Buffer.from(v).toString()])).toEqual([['greeting', 'hello']])
+    raw.close()
+  })
+})
+
+describe('writes are DBDB commits', () => {
+  it('commits each put, del and batch once, a batch atomically', async () => {
+    const file = temp('commits.db')
+    const db = new DbdbLevel(file)
+    await db.put('a', '1')
+    await db.batch([
+      { type: 'put', key: 'b', value: '2' },
+      { type: 'put', key: 'c', value: '3' },
+      { type: 'del', key: 'a' },
+    ])
+    await db.batch().put('d', '4').del('b').write()
+    await db.del('c')
+    await db.close()
+    const raw = open(file, { keyEncoding: 'binary' })
+    expect(raw.history().map((c) => c.size)).toEqual([1, 2, 2, 1])
+    raw.close()
+  })
+
+  it('writes nothing of a batch that fails part-way', async () => {
+    const db = new DbdbLevel(temp('atomic.db'))
+    await db.put('kept', 'yes')
+    const err = await codeOf(
+      db.batch([
+        { type: 'put', key: 'first', value: '1' },
+        { type: 'put', key: 'k'.repeat(5000), value: 'too long' },
+      ]),
+    )
+    expect(err.code).toBe('LEVEL_INVALID_KEY')
+    expect(await db.keys().all()).toEqual(['kept'])
+    await db.close()
+  })
+})
+
+describe('DBDB options pass through to open()', () => {
+  it('tree and codec choose the new file’s composition', async () => {
+    const file = temp('binary-json.db')
+    const db = new DbdbLevel(file, { tree: 'binary', codec: 'json' })
+    await db.put('k', 'v')
+    await db.close()
+    const raw = open(file, { keyEncoding: 'binary' })
+    expect(raw.composition).toEqual({ tree: 'binary', codec: 'json', valueCodec: 'raw', keyEncoding: 'binary' })
+    raw.close()
+    // The file records them: reopening with contradicting ones fails like open() does.
+    const wrong = new DbdbLevel(file, { tree: 'bplus' })
+    const err = await codeOf(wrong.open())
+    expect(err.code).toBe('LEVEL_DATABASE_NOT_OPEN')
+    expect(err.cause?.code).toBe('DBDB_MISMATCH')
+  })
+
+  it('durability reaches open(), also as an open() option', async () => {
+    const db = new DbdbLevel(temp('durability.db'), { durability: 'none' })
+    await db.put('k', 'v')
+    await db.close()
+    const bad = new DbdbLevel(temp('bad.db'), { durability: 'sometimes' as 'none' })
+    expect((await codeOf(bad.open())).cause).toBeInstanceOf(TypeError)
+    const late = new DbdbLevel(temp('late.db'))
+    await late.close()
+    expect((await codeOf(late.open({ durability: 'sometimes' } as object))).cause).toBeInstanceOf(TypeError)
+  })
+
+  it('lockTimeoutMs bounds the wait for another writer, which fails with LEVEL_LOCKED', async () => {
+    const file = temp('locked.db')
+    const db = new DbdbLevel(file, { lockTimeoutMs: 50 })
+    await db.open()
+    const other = open(file) // another handle, as another process would have
+    other.set('x', Buffer.from('holding the writer lock'))
+    const err = await codeOf(db.put('k', 'v'))
+    expect(err.code).toBe('LEVEL_LOCKED')
+    expect(err.cause?.code).toBe('DBDB_LOCKED')
+    other.rollback()
+    other.close()
+    await db.put('k', 'v')
+    await db.close()
+  })
+
+  it('readOnly refuses writes with LEVEL_READONLY', async () => {
+    const file = temp('ro.db')
+    const writer = new DbdbLevel(file)
+    await writer.put('k', 'v')
+    await writer.close()
+    const db = new DbdbLevel(file, { readOnly: true })
+    expect(await db.get('k')).toBe('v')
+    expect((await codeOf(db.put('k', 'w'))).code).toBe('LEVEL_READONLY')
+    await db.close()
+  })
+})
+
+describe('differences from LevelDB the README states', () => {
+  it('refuses keys over 4096 bytes; reads and ranges treat them as absent', async () => {
+    const db = new DbdbLevel(temp('keys.db'))
+    const long = 'k'.repeat(4097)
+    await db.put('k'.repeat(4096), 'longest')
+    expect((await codeOf(db.put(long, 'v'))).code).toBe('LEVEL_INVALID_KEY')
+    expect(await db.get(long)).toBeUndefined()
+    expect(await db.has(long)).toBe(false)
+    await db.del(long)
+    expect(await db.keys({ gt: long }).all()).toEqual([])
+    expect(await db.values({ lt: long }).all()).toEqual(['longest'])
+    const it = db.values()
+    it.seek(long)
+    expect(await it.all()).toEqual([])
+    await db.close()
+  })
+
+  it('location is a file; missing folders are created unless createIfMissing is false', async () => {
+    const nested = temp('a/b/c.db')
+    expect((await codeOf(new DbdbLevel(nested, { createIfMissing: false }).open())).cause).toMatchObject({
+      message: expect.stringMatching(/does not exist/),
+    })
+    const db = new DbdbLevel(nested)
+    await db.put('k', 'v')
+    await db.close()
+    const notDbdb = temp('plain.txt')
+    writeFileSync(notDbdb, 'not a database, and long enough to be sure of that')
+    const err = await codeOf(new DbdbLevel(notDbdb).open())
+    expect(err.cause?.code).toBe('DBDB_NOT_A_DATABASE')
+  })
+
+  it('lets two handles (or processes) open one file at once, each seeing the other’s writes', async () => {
+    const file = temp('shared.db')
+    const a = new DbdbLevel(file)
+    const b = new DbdbLevel(file)
+    await Promise.all([a.open(), b.open()])
+    await a.put('from', 'a')
+    expect(await b.get('from')).toBe('a')
+    await b.put('from', 'b')
+    expect(await a.get('from')).toBe('b')
+    await Promise.all([a.close(), b.close()])
+  })
+})
