@@ -1,6 +1,5 @@
-// Seeded randomness for the storage tests: every random test prints its seed,
-// and DBDB_SEED=<n> replays it. (The same helpers as @dbdb/logical/testing's;
-// storage sits below logical, so it keeps its own copy.)
+// Seeded randomness for tests: every random test prints its seed, and
+// DBDB_SEED=<n> replays it. The layers above re-export these (@dbdb/logical/testing).
 
 /** mulberry32: small, fast, good enough to shuffle test workloads. */
 export function prng(seed: number): () => number {
@@ -26,8 +25,9 @@ export function randomInt(rand: () => number, below: number): number {
   return Math.floor(rand() * below)
 }
 
-export function randomBytes(rand: () => number, length: number): Buffer {
+/** `length` random bytes, each below `alphabet` (default 256). */
+export function randomBytes(rand: () => number, length: number, alphabet = 256): Buffer {
   const out = Buffer.allocUnsafe(length)
-  for (let i = 0; i < length; i++) out[i] = (rand() * 256) | 0
+  for (let i = 0; i < length; i++) out[i] = Math.floor(rand() * alphabet)
   return out
 }
