@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The long versions of the crash tests: runs this package's vitest suite with
 // DBDB_STRESS=1 (1000 kill-writer trials, 40 counter rounds, 20 reader rounds, 300
-// stale-writer steps) and prints a summary of trial counts and outcomes.
+// stale-writer steps, 200 compaction kill trials with 10 writers rounds and 5 snapshots
+// rounds) and prints a summary of trial counts and outcomes.
 //
 //   pnpm --filter @dbdb/crash-tests stress                 # everything, long
 //   pnpm --filter @dbdb/crash-tests stress kill-writer     # one file (vitest filter)
 //   DBDB_TRIALS=200 pnpm --filter @dbdb/crash-tests stress # override every count
 //   DBDB_TRIALS_KILL_WRITER=5000 ...                       # override one test's count
 //   DBDB_SEED=123 DBDB_ONLY_TRIAL=17 ... kill-writer       # replay one failing trial
+//   DBDB_TRIALS_COMPACTION=200 ... compaction              # the compaction tests alone
 //
 // Exits non-zero when any test failed.
 import { spawnSync } from 'node:child_process'
@@ -55,9 +57,9 @@ rmSync(work, { recursive: true, force: true })
 console.log('\n=== DBDB crash tests: stress summary ===')
 for (const s of summaries) {
   const seed = s.seed === undefined ? '' : `  DBDB_SEED=${s.seed}`
-  console.log(`${s.test.padEnd(14)} ${String(s.trials).padStart(6)} trials  ${String(s.failed).padStart(4)} failed${seed}`)
+  console.log(`${s.test.padEnd(20)} ${String(s.trials).padStart(6)} trials  ${String(s.failed).padStart(4)} failed${seed}`)
   for (const [k, v] of Object.entries(s.outcomes).sort(([a], [b]) => a.localeCompare(b))) {
-    console.log(`${' '.repeat(16)}${k.padEnd(36)} ${v}`)
+    console.log(`${' '.repeat(22)}${k.padEnd(44)} ${v}`)
   }
 }
 for (const t of failedTests) console.log(`FAILED: ${t}`)

@@ -50,6 +50,9 @@ export interface DatabaseStats {
   readonly keyEncoding: string
 }
 
+/** Compactions a single write will follow before giving up (each one is progress). */
+const MAX_MOVES = 100
+
 /** Cache for an integrity check: small, and its own, so every node is read from the file. */
 const CHECK_CACHE_BYTES = 4 * 1024 * 1024
 
@@ -347,12 +350,16 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #begin(): LogicalTree {
     this.#checkOpen()
     if (this.#tx !== undefined) return this.#tx
-    let head: Head
-    try {
-      head = this.#gen.storage.lock()
-    } catch (err) {
-      if (!isDbdbError(err, 'DBDB_MOVED')) throw err
-      head = this.#moveOn().lock()
+    let head: Head | undefined
+    // Each DBDB_MOVED means a compaction finished: follow it to the new file. Several
+    // may finish while this writer waits for the lock; each makes progress.
+    for (let moves = 0; head === undefined; moves++) {
+      try {
+        head = this.#gen.storage.lock()
+      } catch (err) {
+        if (!isDbdbError(err, 'DBDB_MOVED') || moves === MAX_MOVES) throw err
+        this.#moveOn()
+      }
     }
     this.#tx = this.#factory.open(this.#gen.context, head.root)
     return this.#tx

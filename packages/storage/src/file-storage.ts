@@ -315,7 +315,8 @@ export class FileStorage implements Storage {
       const record = this.#reader.readCommit(head.address, limit, this.#fileId)
       if (record.prev === 0) return
       const prev = this.#reader.readCommit(record.prev, limit, this.#fileId)
-      if (prev.txid !== head.txid - 1 || prev.address >= head.address) {
+      // Txids only grow along the chain; compaction's catch-up may skip some.
+      if (prev.txid >= head.txid || prev.address >= head.address) {
         throw corrupt(record.prev, 'commit chain is broken')
       }
       head = publicHead(prev)
@@ -462,9 +463,11 @@ export class FileStorage implements Storage {
         throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
       }
       this.#initialize(metaForNewFile)
-      size = this.#io.fstatSync(this.#fd).size
     }
     const slots = this.#readSlots()
+    // Size after the slots: another process may commit meanwhile, and a slot must
+    // never be judged against a size from before it was written.
+    size = this.#io.fstatSync(this.#fd).size
     if (slots.every((s) => s === undefined)) {
       const head = Buffer.alloc(MAGIC.length)
       this.#io.readSync(this.#fd, head, 0, head.length, 0)
