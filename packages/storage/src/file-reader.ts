@@ -34,6 +34,8 @@ export function baseHead(base: number): FileHead {
 export class RecordReader {
   readonly #io: FileIO
   readonly #fd: number
+  /** Read-ahead buffer, reused: most records arrive in one pread. */
+  readonly #scratch = Buffer.allocUnsafeSlow(READ_AHEAD)
 
   constructor(io: FileIO, fd: number) {
     this.#io = io
@@ -115,20 +117,17 @@ export class RecordReader {
       throw corrupt(address, 'address outside the committed file')
     }
     const first = Math.min(READ_AHEAD, limit - address)
-    let rec = Buffer.allocUnsafe(first)
-    this.readAt(rec, address)
-    const length = rec.readUInt32LE(0)
+    const head = this.#scratch.subarray(0, first)
+    this.readAt(head, address)
+    const length = head.readUInt32LE(0)
     if (length > limit - address - RECORD_HEADER) throw corrupt(address, `length ${length} runs past the end`)
-    if (rec[4] !== type) throw corrupt(address, `record type ${rec[4]} where ${type} was expected`)
-    const total = RECORD_HEADER + length
-    if (total <= first) {
-      rec = rec.subarray(0, total)
-    } else {
-      const whole = Buffer.allocUnsafe(total)
-      rec.copy(whole)
-      this.readAt(whole.subarray(first), address + first)
-      rec = whole
-    }
+    if (head[4] !== type) throw corrupt(address, `record type ${head[4]} where ${type} was expected`)
+    // MEMORY: the record gets a buffer of exactly its size. A payload handed out as a
+    // view of a larger read buffer would pin all of it for as long as a cached node
+    // (whose keys are views of the payload) lives: 4 KiB for a 40-byte node.
+    const rec = Buffer.allocUnsafeSlow(RECORD_HEADER + length)
+    head.copy(rec, 0, 0, Math.min(first, rec.length))
+    if (rec.length > first) this.readAt(rec.subarray(first), address + first)
     return checkRecord(rec, address)
   }
 
