@@ -8,6 +8,7 @@ import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DbdbError, type DbdbErrorCode } from './errors.js'
+import { type FileIO } from './file-io.js'
 import { FileStorage, type FileStorageOptions } from './file-storage.js'
 import { DATA_START, FORMAT_VERSION, SLOT_SIZE, SLOT_USED } from './format.js'
 import { prng, randomBytes } from './testing/random.js'
@@ -416,6 +417,25 @@ describe('FileStorage: files it must not touch', () => {
     r.close()
     expect(fs.readFileSync(file).equals(before)).toBe(true)
     expect(fs.statSync(file).mtimeMs).toBe(mtime)
+  })
+
+  it('opens a file it may not write read-only, and says why (EACCES injected, so it holds for root too)', () => {
+    const s = openStorage()
+    s.lock()
+    const head = s.commit(s.append(bytes('a')))
+    s.close()
+    const denied: FileIO = Object.assign(Object.create(fs) as FileIO, {
+      openSync(p: string, flags: string, mode?: number): number {
+        if (flags !== 'r') throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' })
+        return fs.openSync(p, flags, mode)
+      },
+    })
+    const r = FileStorage.open(file, { io: denied })
+    expect(r.readOnly).toBe(true)
+    expect(r.head()).toEqual(head)
+    const err = expectCode(() => r.lock(), 'DBDB_READ_ONLY')
+    expect(err.message).toMatch(/not writable: EACCES/)
+    r.close()
   })
 
   const asRoot = process.getuid?.() === 0
