@@ -113,7 +113,7 @@ try {
     `# DBDB memory scenario`,
     ``,
     `B+ tree, msgpack nodes, raw 100-byte values, binary 16-byte keys; ${formatCount(o.n)} keys in ${o.order} order in commits of ${formatCount(o.batch)} (${formatMs(writeMs)}), ` +
-      `then ${formatCount(o.reads)} random reads (${formatMs(readMs)}); cacheBytes = ${o.cacheMib} MiB; file ${formatBytes(file.allocated)}; Node ${process.versions.node}.`,
+      `then ${formatCount(o.reads)} random reads (${formatMs(readMs)}); cacheBytes = ${o.cacheMib} MiB; file ${formatBytes(file.allocated)}; Node ${process.versions.node} ${process.execArgv.join(' ') || '(default flags)'}.`,
     ``,
     `**Peak RSS (VmHWM): ${formatBytes(vmhwm)}**, target < ${formatBytes(TARGET)}: ${vmhwm < TARGET ? 'met' : `**not met** (over by ${formatBytes(vmhwm - TARGET)})`}. ` +
       `Reads checked: ${failures === 0 ? 'all values correct' : `**${failures} wrong** (first: ${firstFailure})`}.`,
