@@ -23,7 +23,7 @@ export interface OpenOptions {
   lockTimeoutMs?: number
   /** Never take the writer lock; writes throw DBDB_READ_ONLY. */
   readOnly?: boolean
-  /** Bound on the memory of decoded nodes kept in the cache, in bytes (default 64 MiB). */
+  /** Bound on the memory of decoded nodes kept in the cache, in bytes (default 128 MiB). */
   cacheBytes?: number
   /** Create the file when it is missing (default true). */
   createIfMissing?: boolean

@@ -23,7 +23,7 @@ export interface DbdbOptions {
   durability?: DbdbOpenOptions['durability']
   /** How long a write waits for another process's writer lock before failing with LEVEL_LOCKED (default 5000 ms). */
   lockTimeoutMs?: number
-  /** Bound on DBDB's cache of decoded nodes, in bytes (default 64 MiB). */
+  /** Bound on DBDB's cache of decoded nodes, in bytes (default 128 MiB). */
   cacheBytes?: number
   /** Never take the writer lock; writes fail with LEVEL_READONLY. */
   readOnly?: boolean

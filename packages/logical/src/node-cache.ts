@@ -2,7 +2,8 @@
 // memory. Only clean (committed or stored) records live here; dirty nodes of an
 // open transaction are held by their parents, so eviction never loses data.
 
-export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+/** Decoded nodes take about three times their file bytes: 128 MiB caches a ~40 MB B+ tree whole. */
+export const DEFAULT_CACHE_BYTES = 128 * 1024 * 1024
 
 interface Entry {
   value: unknown

@@ -199,9 +199,10 @@ export class FileStorage implements Storage {
         this.#moved = true
         throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
       }
-      this.#refresh(true)
-      const size = this.#io.fstatSync(this.#fd).size
-      if (size > this.#head.end) {
+      // Commits only append, so a size unchanged since we last looked, ending at our
+      // head, means nobody committed meanwhile: no need to re-read the slots.
+      this.#refresh()
+      if (this.#seenSize > this.#head.end) {
         // Bytes of a transaction that never committed (its writer crashed or its
         // commit failed). Cut them off durably before appending after the commit.
         this.#truncate(this.#head.end)
@@ -483,6 +484,7 @@ export class FileStorage implements Storage {
         this.#base = slot.base
         this.#head = this.#reader.scan(this.#validateSlot(slot, size), size, this.#fileId).head
         this.#seenSize = size
+        this.#markDamagedKeptSlot(slots, size)
         return
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
@@ -545,9 +547,9 @@ export class FileStorage implements Storage {
    * Brings #head up to the newest commit in the file. Cheap when nothing changed:
    * commits only ever append, so an unchanged size that ends at our head means no news.
    */
-  #refresh(force = false): void {
+  #refresh(): void {
     const size = this.#io.fstatSync(this.#fd).size
-    if (!force && size === this.#seenSize && size === this.#head.end) return
+    if (size === this.#seenSize && size === this.#head.end) return
     const slots = this.#readSlots()
     const newest = slots
       .filter((slot): slot is Slot => slot !== undefined && slot.fileId.equals(this.#fileId))
@@ -564,9 +566,17 @@ export class FileStorage implements Storage {
     this.#head = head = scanned.head
     this.#seenSize = size
     if (scanned.stoppedAt < size && this.#reader.movedRecordAt(scanned.stoppedAt, size) && this.#replaced()) this.#moved = true
-    // DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps
-    // the other, so the kept one must be good. If it is not our head and does not
-    // check out (a damaged slot that still has a valid checksum), overwrite it instead.
+    this.#markDamagedKeptSlot(slots, size)
+  }
+  /**
+   * DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps the
+   * other, so the kept one must be good. If it is not our head and does not check out
+   * (a damaged slot that still has a valid checksum), overwrite it instead. Run
+   * whenever the slots are read: at open and when a refresh finds the file changed
+   * (only then can the slots have changed).
+   */
+  #markDamagedKeptSlot(slots: Array<Slot | undefined>, size: number): void {
+    const head = this.#head
     const keep = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 1 : 0
     const kept = slots[keep]
     const keptIsHead =
@@ -580,6 +590,7 @@ export class FileStorage implements Storage {
       }
     }
   }
+
 
   /** Whether the file now at `path` is another one than this handle has open. */
   #replaced(): boolean {
