@@ -68,6 +68,7 @@ for (const tree of ['bplus', 'binary'] as const) {
       const views = [4, 5, 6].map((t) => [...db.at(t).entries()])
       db.compact({ keepHistory: 3 })
       expect(db.history().map((c) => [c.txid, c.size])).toEqual([[6, 3], [5, 3], [4, 2]])
+      expect(db.history({ limit: 2 }).map((c) => c.txid)).toEqual([6, 5])
       expect([4, 5, 6].map((t) => [...db.at(t).entries()])).toEqual(views)
       expect(code(() => db.at(3))).toBe('DBDB_NO_SUCH_COMMIT')
       db.close()

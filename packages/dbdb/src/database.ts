@@ -197,12 +197,15 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     return this.#viewOf(head)
   }
 
-  /** Commits still in the file, newest first. */
-  history(): CommitInfo[] {
-    this.#checkOpen()
+  /** Commits still in the file, newest first (at most `limit` of them); each costs one node read for its size. */
+  history(options: { limit?: number } = {}): CommitInfo[] {
+    this.#latest()
+    const limit = options.limit ?? Infinity
+    if (!(limit >= 0)) throw new TypeError('history({ limit }) takes a number >= 0')
     const out: CommitInfo[] = []
     const { storage, context } = this.#gen
     for (const head of storage.history()) {
+      if (out.length >= limit) break
       out.push({ txid: head.txid, time: head.time, size: this.#factory.open(context, head.root).size })
     }
     return out

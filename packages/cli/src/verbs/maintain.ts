@@ -94,8 +94,7 @@ export const history: Verb = {
   opens: 'read',
   run({ options, open, out }) {
     const limit = options.integer('limit')
-    let commits = open().history()
-    if (limit !== undefined) commits = commits.slice(0, limit)
+    const commits = open().history(limit === undefined ? {} : { limit })
     const json = options.flag('json')
     const width = Math.max(0, ...commits.map((c) => String(c.txid).length))
     for (const c of commits) {
