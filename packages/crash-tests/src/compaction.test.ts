@@ -26,7 +26,7 @@ import { open, type Database } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { applyCommit, BIG_KEYS, bigKey, expectedEntries } from '../workers/workload.mjs'
-import { killAll, makeTempDir, removeDir, report, sleep, spawnWorker, tally, timeoutFor, trialCount, trialNumbers, trialSeed, STRESS, type Worker } from './harness.js'
+import { codeOf, killAll, makeTempDir, removeDir, report, sleep, spawnWorker, STRESS, tally, timeoutFor, trialCount, trialNumbers, trialSeed, type Worker } from './harness.js'
 
 const TRIALS = trialCount('compaction', 10, 200)
 
@@ -58,15 +58,6 @@ function describeDiff(got: readonly Entry[], want: readonly Entry[]): string {
   while (i < got.length && i < want.length && got[i]![0] === want[i]![0] && JSON.stringify(got[i]![1]) === JSON.stringify(want[i]![1])) i++
   const show = (e: Entry | undefined): string => (e === undefined ? 'end' : JSON.stringify(e).slice(0, 80))
   return `${got.length} entries, expected ${want.length}; first difference at #${i}: got ${show(got[i])}, expected ${show(want[i])}`
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err)
-  }
-  return undefined
 }
 
 function errText(err: unknown): string {

@@ -178,3 +178,13 @@ export function tally(outcomes: Record<string, number>, key: string): void {
 export function timeoutFor(trials: number, msPerTrial: number, base = 60_000): number {
   return base + trials * msPerTrial
 }
+
+/** The error code `fn` throws (or the error's text), or undefined when it does not throw. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err)
+  }
+  return undefined
+}

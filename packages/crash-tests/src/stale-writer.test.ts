@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { open, type Database, type OpenOptions } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { killAll, makeTempDir, removeDir, report, spawnWorker, tally, timeoutFor, trialCount } from './harness.js'
+import { codeOf, killAll, makeTempDir, removeDir, report, spawnWorker, tally, timeoutFor, trialCount } from './harness.js'
 
 const STEPS = trialCount('stale-writer', 20, 300)
 
@@ -48,15 +48,6 @@ async function otherProcess(ops: Ops): Promise<{ txid?: number; error?: string; 
 
 function contentOf(db: { entries(): IterableIterator<[string, unknown]> }): Record<string, unknown> {
   return Object.fromEntries(db.entries())
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err)
-  }
-  return undefined
 }
 
 describe('a stale handle', () => {
