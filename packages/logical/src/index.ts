@@ -1,6 +1,6 @@
 export { compareKeys, toBounds, aboveLower, belowUpper, inBounds, type Key, type Range, type Bounds } from './keys.js'
 export { NodeCache, DEFAULT_CACHE_BYTES } from './node-cache.js'
-export { NodeStore, checkChildAddress, type NodeRef, type ValueRef, type NodeType, type NodeCodec } from './node-store.js'
+export { NodeStore, checkChildAddress, weightOf, type NodeRef, type ValueRef, type NodeType, type NodeCodec } from './node-store.js'
 export type { LogicalTree, TreeContext, TreeFactory, Entry } from './logical-tree.js'
 export { DbdbError, corrupt, type Storage } from '@dbdb/storage'
 export { diffTrees, applyChanges, type Change } from './diff.js'

@@ -37,15 +37,24 @@ export interface NodeType<N> {
   toRaw(node: N): unknown
   /** Validates and rebuilds a node read at `address`. Throws (any error) on malformed input. */
   fromRaw(raw: unknown, address: number, store: NodeStore<N>): N
+  /**
+   * Optional: the node to cache for `node`, just stored at `address` from `raw` (its
+   * toRaw form). A tree whose edited form is bulkier than its read form hands back the
+   * read form, so a commit's nodes stay in the cache as if they had been read.
+   */
+  stored?(node: N, raw: unknown, address: number): N
+  /** Optional: the memory `node`, decoded from `bytes` bytes, takes (default: see weightOf). */
+  weigh?(node: N, bytes: number): number
 }
 
 /**
- * Memory a decoded record is assumed to take, calibrated by measuring heap plus
- * Buffer memory after a GC with every node cached: a B+ leaf (about 6 KB, with a view
- * object per key and value) takes 2.8 times its bytes, a small binary-tree node about
- * 360 bytes. This slightly over-estimates both, so `cacheBytes` is an upper bound.
+ * Memory a decoded record is assumed to take when its tree does not say: calibrated
+ * by measuring heap plus Buffer memory after a GC with every node cached, a B+ leaf in
+ * the array form (about 6 KB, with a view object per key and value) takes 2.8 times
+ * its bytes, a small binary-tree node about 360 bytes. This slightly over-estimates
+ * both, so `cacheBytes` is an upper bound.
  */
-function weightOf(bytes: number): number {
+export function weightOf(bytes: number): number {
   return 3 * bytes + 256
 }
 
@@ -78,7 +87,7 @@ export class NodeStore<N> {
       if (err instanceof DbdbError) throw err
       throw corrupt(ref, `cannot decode node: ${(err as Error).message}`)
     }
-    this.cache.set(ref, node, weightOf(bytes.length))
+    this.cache.set(ref, node, this.type.weigh ? this.type.weigh(node, bytes.length) : weightOf(bytes.length))
     return node
   }
 
@@ -95,10 +104,12 @@ export class NodeStore<N> {
   store(ref: NodeRef<N>): number {
     if (typeof ref === 'number') return ref
     this.type.storeChildren(ref, this)
-    const bytes = this.codec.encode(this.type.toRaw(ref))
+    const raw = this.type.toRaw(ref)
+    const bytes = this.codec.encode(raw)
     const address = this.storage.append(bytes)
     this.stored++
-    this.cache.set(address, ref, weightOf(bytes.length))
+    const node = this.type.stored ? this.type.stored(ref, raw, address) : ref
+    this.cache.set(address, node, this.type.weigh ? this.type.weigh(node, bytes.length) : weightOf(bytes.length))
     return address
   }
 

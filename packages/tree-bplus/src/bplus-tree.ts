@@ -6,7 +6,7 @@ import { type Entry, type Key, type LogicalTree, type NodeRef, NodeStore, type R
 import { checkTree } from './check.js'
 import { scan } from './cursor.js'
 import { EMPTY, Editor } from './editor.js'
-import { BRANCH, countOf, type Leaf, type Node, readSlot, search, upperBound } from './node.js'
+import { BRANCH, countOf, type Leaf, type Node, readSlot, search, slotAt, upperBound } from './node.js'
 import { bplusNodeType } from './node-type.js'
 
 export interface BPlusTreeSettings {
@@ -44,7 +44,7 @@ export class BPlusTree implements LogicalTree {
     const leaf = this.#leafFor(key)
     if (leaf === undefined) return undefined
     const i = search(leaf.keys, key)
-    return i >= 0 ? readSlot(leaf.values[i]!, this.#store) : undefined
+    return i >= 0 ? readSlot(slotAt(leaf.values, i), this.#store) : undefined
   }
 
   has(key: Key): boolean {

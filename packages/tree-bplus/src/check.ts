@@ -3,7 +3,7 @@
 // one broken by a node of the open transaction is a bug, reported as a plain Error.
 
 import { compareKeys, corrupt, type Key, type NodeRef, type NodeStore } from '@dbdb/logical'
-import { BRANCH, LargeValue, type Node, readSlot } from './node.js'
+import { BRANCH, keyArray, LargeValue, type Node, readSlot, slotArray } from './node.js'
 
 export interface CheckLimits {
   /** Most entries (leaf keys, branch children) a node may hold. */
@@ -37,7 +37,7 @@ function checkNode(
   const fail = (why: string): never => {
     throw address === undefined ? new Error(`bplus: invariant broken at depth ${depth}: ${why}`) : corrupt(address, why)
   }
-  const keys = node.keys
+  const keys = keyArray(node.keys)
   for (let i = 0; i < keys.length; i++) {
     if (!(keys[i] instanceof Uint8Array)) fail(`key ${i} is not bytes`)
     if (i > 0 && compareKeys(keys[i - 1]!, keys[i]!) >= 0) fail(`keys ${i - 1} and ${i} are out of order`)
@@ -47,11 +47,12 @@ function checkNode(
     if (upper !== undefined && compareKeys(keys[keys.length - 1]!, upper) >= 0) fail('a key is not below its separator')
   }
   if (node.kind !== BRANCH) {
-    if (node.values.length !== keys.length) fail('a leaf has not one value per key')
+    const values = slotArray(node.values)
+    if (values.length !== keys.length) fail('a leaf has not one value per key')
     const least = edge ? 1 : limits.min
     if (keys.length > limits.order) fail(`a leaf holds ${keys.length} keys, more than ${limits.order}`)
     if (keys.length < least) fail(`a leaf holds ${keys.length} keys, fewer than ${least}`)
-    for (const slot of node.values) {
+    for (const slot of values) {
       if (!(slot instanceof Uint8Array || slot instanceof LargeValue || typeof slot === 'number')) fail('a value is neither bytes nor an address')
       if (!(readSlot(slot, store) instanceof Uint8Array)) fail('a value record is not bytes')
     }

@@ -19,7 +19,27 @@
 // tree has no root at all (address 0).
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
-import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, type Node, search, separator, type Slot, upperBound } from './node.js'
+import {
+  Branch,
+  BRANCH,
+  countOf,
+  type EditBranch,
+  type EditLeaf,
+  type EditNode,
+  entriesOf,
+  keyArray,
+  keyAt,
+  LargeValue,
+  Leaf,
+  LEAF,
+  type Node,
+  search,
+  separator,
+  type Slot,
+  slotArray,
+  slotAt,
+  upperBound,
+} from './node.js'
 
 /** The empty tree. */
 export const EMPTY = 0
@@ -84,7 +104,7 @@ export class Editor {
   }
 
   /** `edge`: `node` is the last of its level, so appends past its end may split unevenly. */
-  #insert(node: Node, key: Key, slot: Slot, edge: boolean): Node {
+  #insert(node: Node, key: Key, slot: Slot, edge: boolean): EditNode {
     if (node.kind === LEAF) {
       const leaf = this.#ownLeaf(node)
       const i = search(leaf.keys, key)
@@ -122,19 +142,19 @@ export class Editor {
   // A split leaves `mid` entries on the left. Even splits keep the larger half on the
   // left, so both hold at least ceil(order / 2); an append on the right edge keeps a
   // full node on the left and starts the new last node with what was appended.
-  #splitLeaf(leaf: Leaf, mid: number): void {
+  #splitLeaf(leaf: EditLeaf, mid: number): void {
     const right = new Leaf(leaf.keys.splice(mid), leaf.values.splice(mid), this.owner)
     this.#splitKey = separator(leaf.keys[mid - 1]!, right.keys[0]!)
     this.#splitRight = right
   }
 
-  #splitBranch(branch: Branch, mid: number): void {
+  #splitBranch(branch: EditBranch, mid: number): void {
     const rightKeys = branch.keys.splice(mid)
     this.#splitKey = branch.keys.pop()!
     this.#splitRight = new Branch(rightKeys, branch.children.splice(mid), branch.counts.splice(mid), this.owner)
   }
 
-  #remove(node: Node, key: Key, edge: boolean): Node | undefined {
+  #remove(node: Node, key: Key, edge: boolean): EditNode | undefined {
     if (node.kind === LEAF) {
       const i = search(node.keys, key)
       if (i < 0) return undefined
@@ -155,7 +175,7 @@ export class Editor {
   }
 
   /** `child` (at `i`, owned) fell below the minimum: borrow from a sibling or merge with it. */
-  #rebalance(parent: Branch, i: number, child: Node): void {
+  #rebalance(parent: EditBranch, i: number, child: EditNode): void {
     // The left sibling if there is one, so only one sibling is ever loaded.
     const j = i > 0 ? i - 1 : i + 1
     const sibling = this.store.load(parent.children[j]!)
@@ -169,7 +189,7 @@ export class Editor {
     }
   }
 
-  #borrowFromLeft(parent: Branch, i: number, left: Node, child: Node): void {
+  #borrowFromLeft(parent: EditBranch, i: number, left: EditNode, child: EditNode): void {
     parent.children[i - 1] = left
     let moved: number
     if (left.kind === LEAF && child.kind === LEAF) {
@@ -191,7 +211,7 @@ export class Editor {
     parent.counts[i]! += moved
   }
 
-  #borrowFromRight(parent: Branch, i: number, child: Node, right: Node): void {
+  #borrowFromRight(parent: EditBranch, i: number, child: EditNode, right: EditNode): void {
     parent.children[i + 1] = right
     let moved: number
     if (right.kind === LEAF && child.kind === LEAF) {
@@ -214,15 +234,15 @@ export class Editor {
   }
 
   /** Moves everything of children[j + 1] into children[j] (`left`, owned) and drops the right one. */
-  #merge(parent: Branch, j: number, left: Node, right: Node): void {
+  #merge(parent: EditBranch, j: number, left: EditNode, right: Node): void {
     if (left.kind === LEAF && right.kind === LEAF) {
       for (let k = 0; k < right.keys.length; k++) {
-        left.keys.push(right.keys[k]!)
-        left.values.push(right.values[k]!)
+        left.keys.push(keyAt(right.keys, k))
+        left.values.push(slotAt(right.values, k))
       }
     } else if (left.kind === BRANCH && right.kind === BRANCH) {
       left.keys.push(parent.keys[j]!)
-      for (const k of right.keys) left.keys.push(k)
+      for (let k = 0; k < right.keys.length; k++) left.keys.push(keyAt(right.keys, k))
       for (let k = 0; k < right.children.length; k++) {
         left.children.push(right.children[k]!)
         left.counts.push(right.counts[k]!)
@@ -237,18 +257,19 @@ export class Editor {
     parent.counts.splice(j + 1, 1)
   }
 
-  #own(node: Node): Node {
+  #own(node: Node): EditNode {
     return node.kind === LEAF ? this.#ownLeaf(node) : this.#ownBranch(node)
   }
 
-  #ownLeaf(leaf: Leaf): Leaf {
-    if (leaf.owner === this.owner) return leaf
-    return new Leaf(leaf.keys.slice(), leaf.values.slice(), this.owner)
+  // Only nodes of the current session are owned, and the session makes them in the array form.
+  #ownLeaf(leaf: Leaf): EditLeaf {
+    if (leaf.owner === this.owner) return leaf as EditLeaf
+    return new Leaf(keyArray(leaf.keys), slotArray(leaf.values), this.owner)
   }
 
-  #ownBranch(branch: Branch): Branch {
-    if (branch.owner === this.owner) return branch
-    return new Branch(branch.keys.slice(), branch.children.slice(), branch.counts.slice(), this.owner)
+  #ownBranch(branch: Branch): EditBranch {
+    if (branch.owner === this.owner) return branch as EditBranch
+    return new Branch(keyArray(branch.keys), branch.children.slice(), branch.counts.slice(), this.owner)
   }
 }
 

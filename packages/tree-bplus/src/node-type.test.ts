@@ -25,6 +25,98 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       return { h, put, low, high }
     }
 
+    it('rejects malformed packed leaves', () => {
+      const { h, put } = setup()
+      const bad: unknown[] = [
+        [2, k('ab'), [1, 1], k('12'), [1, 1]],
+        [2, k('ab'), [1, 1], k('12'), [1, 1], [], 'extra'],
+        [2, k(''), [], k(''), [], []],
+        [2, 'ab', [1, 1], k('12'), [1, 1], []],
+        [2, k('ab'), 'lengths', k('12'), [1, 1], []],
+        [2, k('ab'), [1, 2], k('12'), [1, 1], []],
+        [2, k('ab'), [1], k('12'), [1, 1], []],
+        [2, k('ab'), [1, -1, 2], k('12'), [1, 1], []],
+        [2, k('ab'), [1, 0.5, 0.5], k('12'), [1, 1], []],
+        [2, k('ba'), [1, 1], k('12'), [1, 1], []],
+        [2, k('aa'), [1, 1], k('12'), [1, 1], []],
+        [2, k('aba'), [2, 1], k('12'), [1, 1], []],
+        [2, k('ab'), [1, 1], k('12'), [2], []],
+        [2, k('ab'), [1, 1], k('12'), [1, 1, 0], []],
+        [2, k('ab'), [1, 1], k('12'), [1, 1], [0]],
+        [2, k('ab'), [1, 1], k('12'), [1, 1], {}],
+        [2, k('ab'), [1, 1], k('1'), [1, 0], [2, 1]],
+        [2, k('ab'), [1, 1], k('1'), [1, 0], [-1, 1]],
+        [2, k('ab'), [1, 1], k('1'), [1, 0], [1, 1e15]],
+        [2, k('ab'), [1, 1], k('1'), [1, 0], [1, 'x']],
+        [2, k('ab'), [1, 1], k('12'), [1, 1], [1, 1]],
+        [2, k('abc'), [1, 1, 1], k(''), [0, 0, 0], [1, 1, 1, 1]],
+        [2, k('abc'), [1, 1, 1], k(''), [0, 0, 0], [2, 1, 1, 1]],
+        [2, k('abc'), 0, k('123'), 1, []],
+        [2, k('abc'), 2, k('123'), 1, []],
+        [2, k('abcd'), -2, k('12'), 1, []],
+        [2, k('abcd'), 1.5, k('123'), 1, []],
+        [2, k('abcd'), 2, k('123'), 1, []],
+        [2, k('abab'), 2, k('12'), 1, []],
+        [2, k('ab'), 1, k('12'), 2, []],
+      ]
+      for (const raw of bad) {
+        const at = put(raw)
+        throws(() => h.open(at).get(enc('a')), isCorrupt(at), JSON.stringify(raw))
+      }
+    })
+
+    it('rejects malformed packed branches', () => {
+      const { h, put, low, high } = setup()
+      const bad: unknown[] = [
+        [3, k(''), [], [low], [2]],
+        [3, k('m'), [1], [low, high], [2]],
+        [3, k('m'), [1], [low, high], [2, 0]],
+        [3, k('m'), [1], [low, high], [2, 2], 'extra'],
+        [3, k('m'), [2], [low, high], [2, 2]],
+        [3, k('mn'), [1, 1], [low, high], [2, 2]],
+        [3, k('nm'), [1, 1], [low, high, high], [2, 2, 2]],
+        [3, k('m'), [1], [low, 1e15], [2, 2]],
+        [3, k('m'), [1], [low, k('x')], [2, 2]],
+      ]
+      for (const raw of bad) {
+        const at = put(raw)
+        throws(() => h.open(at).get(enc('z')), isCorrupt(at), JSON.stringify(raw))
+      }
+    })
+
+    it('reads nodes written in the packed form, large values among them', () => {
+      const { h, put } = setup()
+      const big = h.storage.append(k('a large value'))
+      const leaf = put([2, k('abbc'), [1, 2, 1], k('1c'), [1, 0, 1], [1, big]])
+      // One width for every key and value.
+      const last = put([2, k('x'), 1, k('9'), 1, []])
+      const root = put([3, k('m'), 1, [leaf, last], [3, 1]])
+      const t = h.open(root)
+      equal(Buffer.from(t.get(enc('a'))!).toString(), '1')
+      equal(Buffer.from(t.get(enc('bb'))!).toString(), 'a large value')
+      equal(Buffer.from(t.get(enc('c'))!).toString(), 'c')
+      equal(t.get(enc('b')), undefined)
+      equal([...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '), 'a=1 bb=a large value c=c x=9')
+      t.check()
+    })
+
+    it('reads, changes and rewrites a tree written in the array form (files before the packed form)', () => {
+      const { h, put } = setup()
+      const big = h.storage.append(k('a large value'))
+      const left = put([0, [k('a'), k('b'), k('c')], [k('1'), big, k('3')]])
+      const right = put([0, [k('x'), k('y')], [k('8'), k('9')]])
+      const root = put([1, [k('m')], [left, right], [3, 2]])
+      h.storage.commit(root)
+      h.storage.unlock()
+      const t = h.open(root)
+      t.check()
+      t.set(enc('d'), enc('4'))
+      t.delete(enc('x'))
+      const again = h.open(h.commit(t))
+      again.check()
+      equal([...again.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '), 'a=1 b=a large value c=3 d=4 y=9')
+    })
+
     it('rejects malformed leaves', () => {
       const { h, put } = setup()
       const bad: unknown[] = [
