@@ -1,6 +1,9 @@
 // Raw bytes: values are Uint8Array and are stored as they are. For callers who
 // serialize values themselves, or store blobs. Both directions copy, so neither
 // the caller's buffer nor a cached node is ever shared with the other side.
+// Copies are Buffers (Uint8Array subclasses): Node carves small ones out of a shared
+// pool, about five times faster than a Uint8Array with its own ArrayBuffer, which
+// for a 100-byte value is most of what a cached get costs.
 
 import type { Codec } from './codec.js'
 
@@ -8,12 +11,18 @@ export const rawCodec: Codec<Uint8Array> = {
   id: 'raw',
   encode(value: Uint8Array): Uint8Array {
     if (!(value instanceof Uint8Array)) throw new TypeError('the raw codec stores only Uint8Array values')
-    return new Uint8Array(value)
+    return copy(value)
   },
   decode(bytes: Uint8Array): Uint8Array {
-    return new Uint8Array(bytes)
+    return copy(bytes)
   },
   decodeShared(bytes: Uint8Array): Uint8Array {
     return bytes
   },
+}
+
+function copy(bytes: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(bytes.length)
+  out.set(bytes)
+  return out
 }

@@ -142,7 +142,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
   /** Removes `key`; true if it existed. Starts a write transaction like set(). */
   delete(key: K): boolean {
-    const k = this.keyCodec.encode(key)
+    const k = this.keyCodec.lookup(key)
     return this.#begin().delete(k)
   }
 

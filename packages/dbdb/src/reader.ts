@@ -32,12 +32,12 @@ export abstract class Reader<K, V> {
 
   /** The value stored under `key`, or undefined. The result is the caller's to keep or change. */
   get(key: K): V | undefined {
-    const bytes = this.readTree().get(this.keyCodec.encode(key))
+    const bytes = this.readTree().get(this.keyCodec.lookup(key))
     return bytes === undefined ? undefined : (this.valueCodec.decode(bytes) as V)
   }
 
   has(key: K): boolean {
-    return this.readTree().has(this.keyCodec.encode(key))
+    return this.readTree().has(this.keyCodec.lookup(key))
   }
 
   /** Number of keys. */
