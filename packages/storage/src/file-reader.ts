@@ -97,9 +97,9 @@ export class RecordReader {
     return { head, stoppedAt: txStart }
   }
 
-  /** Whether a MOVED record (see markMoved) stands at `position`. */
+  /** Whether a MOVED record (see markMoved) stands at `position` (zeros may follow it: reserved space). */
   movedRecordAt(position: number, size: number): boolean {
-    if (size - position !== RECORD_HEADER) return false
+    if (size - position < RECORD_HEADER) return false
     const rec = Buffer.alloc(RECORD_HEADER)
     this.readAt(rec, position)
     if (rec[4] !== RECORD_MOVED) return false

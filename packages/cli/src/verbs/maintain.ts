@@ -34,6 +34,7 @@ export const check: Verb = {
         `slots    ${slots}`,
         `history  ${r.storage.commits} transactions intact from the start of the file`,
         `tail     ${r.storage.tailBytes} bytes after the last commit${r.storage.tailBytes ? ' (an interrupted transaction; the next writer cuts it off)' : ''}`,
+        `reserved ${r.storage.reservedBytes} zero bytes at the end, for the next commits`,
         ...r.problems.map((p) => `damage   ${p}`),
         `result   ${r.ok ? 'ok' : 'DAMAGED'}`,
         '',
