@@ -17,7 +17,12 @@ let skipped = 0
 if (existsSync(report)) {
   const json = JSON.parse(readFileSync(report, 'utf8'))
   passed = json.numPassedTests ?? 0
-  failed = (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0)
+  // Failed tests, plus test files that failed without a failing test (a file that
+  // does not even load): counting every failed suite too would count a test 3 times.
+  const brokenFiles = (json.testResults ?? []).filter(
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed'),
+  ).length
+  failed = (json.numFailedTests ?? 0) + brokenFiles
   skipped = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0)
 } else {
   console.error('no vitest report was written')
