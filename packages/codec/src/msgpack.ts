@@ -5,6 +5,7 @@
 import { Packr } from 'msgpackr'
 import { CodecError, type Codec } from './codec.js'
 import { checkMsgpack } from './msgpack-check.js'
+import { decodeSimple, encodeSimple, NOT_SIMPLE_VALUE } from './msgpack-simple.js'
 
 const options = {
   useRecords: false,
@@ -20,6 +21,8 @@ const packr = new Packr({ ...options, copyBuffers: true })
 const sharing = new Packr({ ...options, copyBuffers: false })
 
 function unpack(p: Packr, bytes: Uint8Array): unknown {
+  const simple = decodeSimple(bytes, p === sharing)
+  if (simple !== NOT_SIMPLE_VALUE) return simple
   checkMsgpack(bytes)
   try {
     return p.unpack(bytes)
@@ -31,6 +34,8 @@ function unpack(p: Packr, bytes: Uint8Array): unknown {
 export const msgpackCodec: Codec = {
   id: 'msgpack',
   encode(value: unknown): Uint8Array {
+    const simple = encodeSimple(value)
+    if (simple !== undefined) return simple
     let bytes: Uint8Array
     try {
       bytes = packr.pack(value)
