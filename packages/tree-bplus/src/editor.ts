@@ -27,11 +27,11 @@ import {
   type EditLeaf,
   type EditNode,
   entriesOf,
-  keyArray,
   keyAt,
   LargeValue,
   Leaf,
   LEAF,
+  Packed,
   type Node,
   search,
   separator,
@@ -113,7 +113,7 @@ export class Editor {
         this.added = false
         return leaf
       }
-      insertAt(leaf.keys, ~i, key)
+      insertAt(editKeys(leaf), ~i, key)
       insertAt(leaf.values, ~i, slot)
       this.added = true
       const n = leaf.keys.length
@@ -131,7 +131,7 @@ export class Editor {
     }
     this.#splitRight = undefined
     branch.counts[i] = countOf(child)
-    branch.keys.splice(i, 0, this.#splitKey!)
+    editKeys(branch).splice(i, 0, this.#splitKey!)
     branch.children.splice(i + 1, 0, right)
     branch.counts.splice(i + 1, 0, countOf(right))
     const n = branch.children.length
@@ -143,14 +143,16 @@ export class Editor {
   // left, so both hold at least ceil(order / 2); an append on the right edge keeps a
   // full node on the left and starts the new last node with what was appended.
   #splitLeaf(leaf: EditLeaf, mid: number): void {
-    const right = new Leaf(leaf.keys.splice(mid), leaf.values.splice(mid), this.owner)
-    this.#splitKey = separator(leaf.keys[mid - 1]!, right.keys[0]!)
+    const keys = editKeys(leaf)
+    const right = new Leaf(keys.splice(mid), leaf.values.splice(mid), this.owner)
+    this.#splitKey = separator(keys[mid - 1]!, right.keys[0]!)
     this.#splitRight = right
   }
 
   #splitBranch(branch: EditBranch, mid: number): void {
-    const rightKeys = branch.keys.splice(mid)
-    this.#splitKey = branch.keys.pop()!
+    const keys = editKeys(branch)
+    const rightKeys = keys.splice(mid)
+    this.#splitKey = keys.pop()!
     this.#splitRight = new Branch(rightKeys, branch.children.splice(mid), branch.counts.splice(mid), this.owner)
   }
 
@@ -159,7 +161,7 @@ export class Editor {
       const i = search(node.keys, key)
       if (i < 0) return undefined
       const leaf = this.#ownLeaf(node)
-      removeAt(leaf.keys, i)
+      removeAt(editKeys(leaf), i)
       removeAt(leaf.values, i)
       return leaf
     }
@@ -192,18 +194,20 @@ export class Editor {
   #borrowFromLeft(parent: EditBranch, i: number, left: EditNode, child: EditNode): void {
     parent.children[i - 1] = left
     let moved: number
+    const parentKeys = editKeys(parent)
     if (left.kind === LEAF && child.kind === LEAF) {
-      const key = left.keys.pop()!
-      child.keys.unshift(key)
+      const leftKeys = editKeys(left)
+      const key = leftKeys.pop()!
+      editKeys(child).unshift(key)
       child.values.unshift(left.values.pop()!)
-      parent.keys[i - 1] = separator(left.keys[left.keys.length - 1]!, key)
+      parentKeys[i - 1] = separator(leftKeys[leftKeys.length - 1]!, key)
       moved = 1
     } else if (left.kind === BRANCH && child.kind === BRANCH) {
       moved = left.counts.pop()!
       child.children.unshift(left.children.pop()!)
       child.counts.unshift(moved)
-      child.keys.unshift(parent.keys[i - 1]!)
-      parent.keys[i - 1] = left.keys.pop()!
+      editKeys(child).unshift(parentKeys[i - 1]!)
+      parentKeys[i - 1] = editKeys(left).pop()!
     } else {
       throw new Error('bplus: siblings of different kinds (leaves at different depths)')
     }
@@ -214,18 +218,20 @@ export class Editor {
   #borrowFromRight(parent: EditBranch, i: number, child: EditNode, right: EditNode): void {
     parent.children[i + 1] = right
     let moved: number
+    const parentKeys = editKeys(parent)
     if (right.kind === LEAF && child.kind === LEAF) {
-      const key = right.keys.shift()!
-      child.keys.push(key)
+      const rightKeys = editKeys(right)
+      const key = rightKeys.shift()!
+      editKeys(child).push(key)
       child.values.push(right.values.shift()!)
-      parent.keys[i] = separator(key, right.keys[0]!)
+      parentKeys[i] = separator(key, rightKeys[0]!)
       moved = 1
     } else if (right.kind === BRANCH && child.kind === BRANCH) {
       moved = right.counts.shift()!
       child.children.push(right.children.shift()!)
       child.counts.push(moved)
-      child.keys.push(parent.keys[i]!)
-      parent.keys[i] = right.keys.shift()!
+      editKeys(child).push(parentKeys[i]!)
+      parentKeys[i] = editKeys(right).shift()!
     } else {
       throw new Error('bplus: siblings of different kinds (leaves at different depths)')
     }
@@ -235,14 +241,17 @@ export class Editor {
 
   /** Moves everything of children[j + 1] into children[j] (`left`, owned) and drops the right one. */
   #merge(parent: EditBranch, j: number, left: EditNode, right: Node): void {
+    const parentKeys = editKeys(parent)
     if (left.kind === LEAF && right.kind === LEAF) {
+      const leftKeys = editKeys(left)
       for (let k = 0; k < right.keys.length; k++) {
-        left.keys.push(keyAt(right.keys, k))
+        leftKeys.push(keyAt(right.keys, k))
         left.values.push(slotAt(right.values, k))
       }
     } else if (left.kind === BRANCH && right.kind === BRANCH) {
-      left.keys.push(parent.keys[j]!)
-      for (let k = 0; k < right.keys.length; k++) left.keys.push(keyAt(right.keys, k))
+      const leftKeys = editKeys(left)
+      leftKeys.push(parentKeys[j]!)
+      for (let k = 0; k < right.keys.length; k++) leftKeys.push(keyAt(right.keys, k))
       for (let k = 0; k < right.children.length; k++) {
         left.children.push(right.children[k]!)
         left.counts.push(right.counts[k]!)
@@ -252,7 +261,7 @@ export class Editor {
     }
     parent.children[j] = left
     parent.counts[j]! += parent.counts[j + 1]!
-    parent.keys.splice(j, 1)
+    parentKeys.splice(j, 1)
     parent.children.splice(j + 1, 1)
     parent.counts.splice(j + 1, 1)
   }
@@ -261,16 +270,25 @@ export class Editor {
     return node.kind === LEAF ? this.#ownLeaf(node) : this.#ownBranch(node)
   }
 
-  // Only nodes of the current session are owned, and the session makes them in the array form.
+  // Only nodes of the current session are owned. A copy shares the packed keys of a
+  // stored node until they change (editKeys): most copies on a path (branches above
+  // a leaf that did not split, a leaf whose value was replaced) never change them,
+  // and the commit then writes the same key bytes without repacking them.
   #ownLeaf(leaf: Leaf): EditLeaf {
     if (leaf.owner === this.owner) return leaf as EditLeaf
-    return new Leaf(keyArray(leaf.keys), slotArray(leaf.values), this.owner)
+    return new Leaf(leaf.keys instanceof Packed ? leaf.keys : leaf.keys.slice(), slotArray(leaf.values), this.owner)
   }
 
   #ownBranch(branch: Branch): EditBranch {
-    if (branch.owner === this.owner) return branch as EditBranch
-    return new Branch(keyArray(branch.keys), branch.children.slice(), branch.counts.slice(), this.owner)
+    if (branch.owner === this.owner) return branch
+    return new Branch(branch.keys instanceof Packed ? branch.keys : branch.keys.slice(), branch.children.slice(), branch.counts.slice(), this.owner)
   }
+}
+
+/** The keys of a node of the current session, as an array it may change (packed ones are unpacked once). */
+function editKeys(node: EditNode): Key[] {
+  if (node.keys instanceof Packed) node.keys = node.keys.toArray()
+  return node.keys
 }
 
 // Array.prototype.splice allocates the array of removed items on every call; these

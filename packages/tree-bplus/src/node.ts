@@ -160,9 +160,9 @@ export class Branch<K extends Keys = Keys> {
 }
 
 export type Node = Leaf | Branch
-/** Nodes in the array form, which only the Editor's own session changes. */
-export type EditLeaf = Leaf<Key[], Slot[]>
-export type EditBranch = Branch<Key[]>
+/** Nodes of the Editor's current session, which only it changes: values are an array, keys become one when they change. */
+export type EditLeaf = Leaf<Keys, Slot[]>
+export type EditBranch = Branch
 export type EditNode = EditLeaf | EditBranch
 
 /** What the fill rule counts: a leaf's keys or a branch's children. */
