@@ -61,9 +61,11 @@ const store = await step('open', () => adapter.open(dir, target))
 if (store) {
   figures.bulkLoadMs = await step('bulk load', () => phase.bulkLoad(store, w))
   log(`bulk load ${n} ${formatMs(figures.bulkLoadMs)}`)
+  const loaded = await step('size after load', () => store.fileBytes())
+  figures.bytesAfterLoad = loaded?.allocated
+  extra.apparentBytesAfterLoad = loaded?.apparent
   figures.commitsMs = await step('small commits', () => phase.smallCommits(store, w))
   log(`${settings.commits} ${target.durable ? 'durable' : 'no-sync'} commits ${formatMs(figures.commitsMs)}`)
-  extra.bytesAfterLoad = (await step('size after load', () => store.fileBytes()))?.allocated
 
   const gets = await step('point gets', () => phase.pointGets(store, w, checks, expected))
   figures.getsMs = gets?.ms

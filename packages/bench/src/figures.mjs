@@ -3,6 +3,7 @@
 
 export const FIGURES = [
   { key: 'bulkLoadMs', kind: 'ms', label: 'bulk load', title: (w) => `bulk load ${w.n} entries, one transaction` },
+  { key: 'bytesAfterLoad', kind: 'bytes', label: 'size after load', title: (w) => `disk use right after the bulk load of ${w.n} entries (every file of the store, like du)` },
   { key: 'commitsMs', kind: 'ms', label: 'small commits', title: (w) => `${w.commits} commits of one new key each (durable or no-sync per the row's mode)` },
   { key: 'getsMs', kind: 'ms', label: 'point gets', title: (w) => `${w.gets} random point gets, 10% misses` },
   { key: 'scanMs', kind: 'ms', label: 'full scan', title: () => 'one full ordered scan of every entry' },

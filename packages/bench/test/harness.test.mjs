@@ -101,7 +101,7 @@ describe('one tiny run per store family', () => {
         const result = JSON.parse(r.stdout.trim().split('\n').pop())
         expect(result.checks.filter((c) => c.failed)).toEqual([])
         expect(result.ok).toBe(true)
-        for (const key of ['bulkLoadMs', 'commitsMs', 'getsMs', 'scanMs', 'rangesMs', 'overwriteMs', 'bytesBeforeCompact', 'reopenMs', 'peakRssBytes']) {
+        for (const key of ['bulkLoadMs', 'bytesAfterLoad', 'commitsMs', 'getsMs', 'scanMs', 'rangesMs', 'overwriteMs', 'bytesBeforeCompact', 'reopenMs', 'peakRssBytes']) {
           expect(typeof result.figures[key], key).toBe('number')
         }
       } finally {

@@ -1,6 +1,7 @@
 // The Markdown report: one table per durability mode, each cell "median (ratio to
 // better-sqlite3 in that mode)", then what failed, what was n/a, and how each store was used.
 
+import { KEY_BYTES, VALUE_BYTES } from '../data.mjs'
 import { formatBytes, formatCount, formatMs, formatRatio } from '../format.mjs'
 import { harnessRss } from './model.mjs'
 
@@ -30,7 +31,8 @@ export function toMarkdown(report) {
   out.push(
     `N = ${formatCount(m.n)} entries (16-byte keys, 100-byte values), seed ${m.seed}, ${m.runs} run(s) per store, each in its own process; ` +
       `every figure is the median over runs, and (in brackets) its ratio to better-sqlite3 in the same durability mode in the same round ` +
-      `(below 1× is better than better-sqlite3, for every column: times, sizes and memory alike).`,
+      `(below 1× is better than better-sqlite3, for every column: times, sizes and memory alike). ` +
+      `The raw bytes of all keys and values are ${formatBytes(m.n * (KEY_BYTES + VALUE_BYTES))}, the floor for every size column.`,
   )
   out.push('')
   out.push(`${m.date} · Node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${formatBytes(m.memTotal)} RAM · stores in ${m.tmp}${m.ramDisk ? ' (**a RAM disk: durable figures are meaningless**)' : ''} · took ${formatMs(m.durationMs)}`)
