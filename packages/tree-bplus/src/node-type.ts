@@ -101,18 +101,10 @@ function pack(items: readonly Uint8Array[]): [Uint8Array, Lengths] {
     same &&= lengths[i] === lengths[0]
   }
   const bytes = new Uint8Array(total)
-  // Strings copied out of one packed node lie back to back in its buffer: copy each
-  // such run with one set() (most of a small commit's leaf is one or two runs).
   let at = 0
-  for (let i = 0; i < items.length; ) {
-    const first = items[i]!
-    const buffer = first.buffer
-    let end = first.byteOffset + first.length
-    let j = i + 1
-    while (j < items.length && items[j]!.byteOffset === end && items[j]!.buffer === buffer) end += items[j++]!.length
-    bytes.set(j === i + 1 ? first : new Uint8Array(buffer, first.byteOffset, end - first.byteOffset), at)
-    at += end - first.byteOffset
-    i = j
+  for (const item of items) {
+    bytes.set(item, at)
+    at += item.length
   }
   return [bytes, same && lengths[0]! > 0 ? lengths[0]! : lengths]
 }
