@@ -66,10 +66,16 @@ function write(out: Buffer, p: number, v: unknown): number {
         out[p++] = v
       } else if (v < 0x10000) {
         out[p++] = 0xcd
-        p = out.writeUInt16BE(v, p)
+        out[p++] = v >>> 8
+        out[p++] = v & 0xff
       } else {
+        // Byte by byte: Buffer#writeUInt32BE validates its arguments, which cost more
+        // than the write for a branch's many child addresses.
         out[p++] = 0xce
-        p = out.writeUInt32BE(v, p)
+        out[p++] = v >>> 24
+        out[p++] = (v >>> 16) & 0xff
+        out[p++] = (v >>> 8) & 0xff
+        out[p++] = v & 0xff
       }
     } else if (v >> 0 === v) {
       if (v >= -0x20) out[p++] = 0x100 + v
