@@ -299,6 +299,29 @@ describe('FileStorage: abort and truncation', () => {
     expect(openStorage().verify()).toMatchObject({ problems: [], tailBytes: 0, reservedBytes: size - head.address - 61, commits: head.txid })
   })
 
+  it('bytes left after reserved zeros (a torn write whose first sector never landed) are never read as records', () => {
+    const s = openStorage()
+    s.lock()
+    const first = s.commit(s.append(bytes('first')))
+    s.close()
+    const end = first.address + 61
+    const fd = fs.openSync(file, 'r+')
+    fs.writeSync(fd, randomBytes(prng(11), 3000), 0, 3000, end + 4096)
+    fs.closeSync(fd)
+    const again = openStorage()
+    expect(again.head()).toEqual(first)
+    again.lock()
+    const second = again.commit(again.append(bytes('second')))
+    again.close()
+    const reopened = openStorage()
+    expect(reopened.head()).toEqual(second)
+    expect(Buffer.from(reopened.read(second.root)).toString()).toBe('second')
+    const report = reopened.verify()
+    expect(report.problems).toEqual([])
+    expect(report.commits).toBe(second.txid)
+    expect(report.tailBytes).toBe(end + 4096 + 3000 - (second.address + 61))
+  })
+
   it('durability none does not reserve', () => {
     const s = openStorage({ durability: 'none' })
     s.lock()

@@ -2,14 +2,14 @@
 // Leaves hold sorted keys and their values; branches hold children, the separators
 // between them and each child's key count, so ranks and sizes need no scan.
 //
-// A node has one of two forms. A node made or changed by the open transaction holds
-// arrays (one Uint8Array per key and value), which the Editor changes in place. A
-// node read from the file holds its keys and inline values packed: all their bytes
-// in one buffer (shared with the record) and where each one ends. Packed nodes are
-// never changed; the Editor copies them into arrays first. Reading a packed node
-// makes a handful of objects instead of two per entry, and a search walks one
-// contiguous buffer instead of one object per key: that is most of what a warm
-// get costs.
+// A node has one of two forms. A node read from the file (or cached by a commit as
+// if read) holds its keys and inline values packed: all their bytes in one buffer
+// and where each one ends. Reading a packed node makes a handful of objects instead
+// of two per entry, and a search walks one contiguous buffer instead of one object
+// per key: that is most of what a warm get costs. Packed nodes are never changed. A
+// node of the open transaction holds its values as an array, and its keys packed
+// (shared with the node it was copied from) until they change, then as an array;
+// the Editor changes those arrays in place.
 
 import { compareKeys, type Key, type NodeRef, type NodeStore } from '@dbdb/logical'
 
