@@ -1,39 +1,50 @@
 // When a handle must look at the file again before a read. Looking costs a system
-// call (fstat), which would dominate a cached point read, so a handle looks:
+// call (a 9-byte read), which would dominate a cached point read, so a handle looks:
 //   - after any commit by any handle of this process to the same file (a counter,
 //     no system call), so this process always reads its own writes;
 //   - at the first read of every task (event-loop turn): a message announcing another
 //     process's commit arrives in a new task, which then sees that commit;
-//   - and at least every millisecond inside a long synchronous run.
+//   - and once a millisecond has passed inside a long synchronous run (the clock is
+//     read every 16th read: reading it costs as much as a cached lookup).
 // This is lmdb-js's read-transaction renewal, bounded. Write transactions always take
 // the lock and reload, so read-modify-write never depends on it.
 
 import { resolve } from 'node:path'
 
-/** Commits made by this process, per database file. */
-const localCommits = new Map<string, number>()
+/** Commits made by this process, per database file (one shared counter per file). */
+const localCommits = new Map<string, { n: number }>()
 /** Longest a synchronous run of reads goes without looking at the file, in ms. */
 const MAX_STALENESS_MS = 1
+/** Reads between two looks at the clock. */
+const CLOCK_EVERY = 16
 
 export class Freshness {
-  readonly #key: string
+  readonly #commits: { n: number }
   #seen = -1
   #checkedAt = 0
+  #reads = 0
   #inTask = false
 
   constructor(path: string) {
-    this.#key = resolve(path)
+    const key = resolve(path)
+    let commits = localCommits.get(key)
+    if (commits === undefined) localCommits.set(key, (commits = { n: 0 }))
+    this.#commits = commits
   }
 
   /** Whether the next read must look at the file first. */
   stale(): boolean {
-    return !this.#inTask || (localCommits.get(this.#key) ?? 0) !== this.#seen || performance.now() - this.#checkedAt >= MAX_STALENESS_MS
+    if (!this.#inTask || this.#commits.n !== this.#seen) return true
+    if (++this.#reads < CLOCK_EVERY) return false
+    this.#reads = 0
+    return performance.now() - this.#checkedAt >= MAX_STALENESS_MS
   }
 
   /** The file was just looked at. */
   checked(): void {
-    this.#seen = localCommits.get(this.#key) ?? 0
+    this.#seen = this.#commits.n
     this.#checkedAt = performance.now()
+    this.#reads = 0
     if (!this.#inTask) {
       this.#inTask = true
       queueMicrotask(() => {
@@ -49,6 +60,6 @@ export class Freshness {
 
   /** A handle of this process committed to (or compacted) the file. */
   committed(): void {
-    localCommits.set(this.#key, (localCommits.get(this.#key) ?? 0) + 1)
+    this.#commits.n++
   }
 }

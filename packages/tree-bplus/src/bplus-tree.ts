@@ -31,6 +31,9 @@ export class BPlusTree implements LogicalTree {
   #clean: NodeRef<Node>
   /** Keys in the tree, or -1 until someone asks (it costs loading the root). */
   #size = -1
+  /** The node at #root when #root is an address, kept: every lookup starts there. */
+  #rootNode: Node | undefined
+  #rootNodeAt = EMPTY
 
   constructor(context: TreeContext, root: number, settings: BPlusTreeSettings) {
     if (!Number.isSafeInteger(root) || root < 0) throw new RangeError(`a root address must be an integer >= 0, not ${String(root)}`)
@@ -67,7 +70,7 @@ export class BPlusTree implements LogicalTree {
   }
 
   get size(): number {
-    if (this.#size < 0) this.#size = this.#root === EMPTY ? 0 : countOf(this.#store.load(this.#root))
+    if (this.#size < 0) this.#size = this.#root === EMPTY ? 0 : countOf(this.#top())
     return this.#size
   }
 
@@ -129,10 +132,21 @@ export class BPlusTree implements LogicalTree {
     return height
   }
 
+  /** The root node (the tree must not be empty). Stored nodes never change, so one loaded stays right. */
+  #top(): Node {
+    const root = this.#root
+    if (typeof root !== 'number') return root
+    if (this.#rootNodeAt !== root || this.#rootNode === undefined) {
+      this.#rootNode = this.#store.load(root)
+      this.#rootNodeAt = root
+    }
+    return this.#rootNode
+  }
+
   /** The leaf whose range holds `key`, or undefined for an empty tree. */
   #leafFor(key: Key): Leaf | undefined {
     if (this.#root === EMPTY) return undefined
-    let node = this.#store.load(this.#root)
+    let node = this.#top()
     while (node.kind === BRANCH) node = this.#store.load(node.children[upperBound(node.keys, key)]!)
     return node
   }
@@ -140,7 +154,7 @@ export class BPlusTree implements LogicalTree {
   /** How many keys are below `key` (or at most `key`, when `orEqual`): O(height) nodes. */
   #rank(key: Key, orEqual: boolean): number {
     let rank = 0
-    let node = this.#store.load(this.#root)
+    let node = this.#top()
     while (node.kind === BRANCH) {
       const i = upperBound(node.keys, key)
       for (let c = 0; c < i; c++) rank += node.counts[c]!

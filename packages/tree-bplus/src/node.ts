@@ -41,12 +41,18 @@ export class Packed {
   readonly ends: number[] | null
   readonly width: number
   readonly length: number
+  // bytes.buffer and bytes.byteOffset, kept: at() runs once per entry read, and the
+  // typed array's accessors are not free.
+  readonly #buffer: ArrayBufferLike
+  readonly #offset: number
 
   constructor(bytes: Uint8Array, ends: number[] | null, width: number, length: number) {
     this.bytes = bytes
     this.ends = ends
     this.width = width
     this.length = length
+    this.#buffer = bytes.buffer
+    this.#offset = bytes.byteOffset
   }
 
   start(i: number): number {
@@ -61,8 +67,7 @@ export class Packed {
 
   at(i: number): Uint8Array {
     const start = this.start(i)
-    const b = this.bytes
-    return new Uint8Array(b.buffer, b.byteOffset + start, this.end(i) - start)
+    return new Uint8Array(this.#buffer, this.#offset + start, this.end(i) - start)
   }
 
   /** Index of `key`, or ~(where it would be inserted) when absent. */
