@@ -284,7 +284,7 @@ describe('FileStorage: abort and truncation', () => {
     s.lock()
     const first = s.commit(s.append(bytes('first')))
     const size = fs.statSync(file).size
-    expect(size).toBeGreaterThanOrEqual(first.address + 61 + 64 * 1024)
+    expect(size).toBeGreaterThanOrEqual(first.address + 61 + 16 * 1024)
     expectNothingPast(first.address + 61)
     let head = first
     for (let i = 0; i < 20; i++) {

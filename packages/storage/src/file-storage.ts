@@ -56,14 +56,14 @@ const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
 const COPY_CHUNK = 1024 * 1024
 /**
  * With durability 'fsync', a small commit (at most RESERVE_TX_MAX bytes) that grows the
- * file also writes zeros past its end, a sixteenth of the file (at least 64 KiB, at
+ * file also writes zeros past its end, a sixteenth of the file (at least 16 KiB, at
  * most 16 MiB), in the same sync: an fdatasync that must also record a new file size
  * and new blocks costs about twice one that only overwrites (measured on this
  * project's machine: ~200 µs vs ~100 µs). Large transactions (bulk loads, compaction)
  * do not reserve, so their files stay tight.
  */
 const RESERVE_TX_MAX = 1024 * 1024
-const RESERVE_MIN = 64 * 1024
+const RESERVE_MIN = 16 * 1024
 const RESERVE_MAX = 16 * 1024 * 1024
 const ZEROS = Buffer.alloc(1024 * 1024)
 
