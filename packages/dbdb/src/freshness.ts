@@ -4,8 +4,9 @@
 //     no system call), so this process always reads its own writes;
 //   - at the first read of every task (event-loop turn): a message announcing another
 //     process's commit arrives in a new task, which then sees that commit;
-//   - and once a millisecond has passed inside a long synchronous run (the clock is
-//     read every 16th read: reading it costs as much as a cached lookup).
+//   - and at least every millisecond inside a long synchronous run (the clock is read
+//     at every read: a synchronous program may sleep between two reads, and counting
+//     reads instead let a read after a pause miss a commit, which a crash test caught).
 // This is lmdb-js's read-transaction renewal, bounded. Write transactions always take
 // the lock and reload, so read-modify-write never depends on it.
 
@@ -15,14 +16,11 @@ import { resolve } from 'node:path'
 const localCommits = new Map<string, { n: number }>()
 /** Longest a synchronous run of reads goes without looking at the file, in ms. */
 const MAX_STALENESS_MS = 1
-/** Reads between two looks at the clock. */
-const CLOCK_EVERY = 16
 
 export class Freshness {
   readonly #commits: { n: number }
   #seen = -1
   #checkedAt = 0
-  #reads = 0
   #inTask = false
 
   constructor(path: string) {
@@ -34,17 +32,13 @@ export class Freshness {
 
   /** Whether the next read must look at the file first. */
   stale(): boolean {
-    if (!this.#inTask || this.#commits.n !== this.#seen) return true
-    if (++this.#reads < CLOCK_EVERY) return false
-    this.#reads = 0
-    return performance.now() - this.#checkedAt >= MAX_STALENESS_MS
+    return !this.#inTask || this.#commits.n !== this.#seen || performance.now() - this.#checkedAt >= MAX_STALENESS_MS
   }
 
   /** The file was just looked at. */
   checked(): void {
     this.#seen = this.#commits.n
     this.#checkedAt = performance.now()
-    this.#reads = 0
     if (!this.#inTask) {
       this.#inTask = true
       queueMicrotask(() => {
