@@ -29,8 +29,9 @@ function randomValue(random: () => number, depth: number): unknown {
   if (r < 0.4) return numbers[Math.floor(random() * numbers.length)]!
   if (r < 0.7) {
     const n = random() < 0.2 ? lengths[Math.floor(random() * lengths.length)]! : Math.floor(random() * 40)
-    const bytes = (random() < 0.5 ? Buffer : Uint8Array).from({ length: n }, () => Math.floor(random() * 256))
-    return bytes
+    const bytes = Uint8Array.from({ length: n }, () => Math.floor(random() * 256))
+    // Both kinds of byte string users and codecs hand in.
+    return random() < 0.5 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) : bytes
   }
   if (depth > 4) return Math.floor(random() * 1000)
   const n = random() < 0.1 ? 16 + Math.floor(random() * 20) : Math.floor(random() * 6)
