@@ -1,6 +1,8 @@
 // How user keys become the byte keys every tree orders by (unsigned bytes):
 // 'utf8' takes and returns strings, 'binary' takes and returns Uint8Array.
 
+import { rawCodec } from '@dbdb/codec'
+
 export type KeyEncoding = 'utf8' | 'binary'
 export type KeyOf<E extends KeyEncoding> = E extends 'binary' ? Uint8Array : string
 
@@ -45,14 +47,15 @@ export const binaryKeys: KeyCodec<Uint8Array> = {
     if (!(key instanceof Uint8Array)) {
       throw new TypeError(`${what} must be a Uint8Array (keyEncoding 'binary'), not ${describe(key)}`)
     }
-    return copy(checkSize(key))
+    // The raw codec's copies are what binary keys need: caller-owned, from Node's Buffer pool.
+    return rawCodec.encode(checkSize(key))
   },
   lookup(key) {
     if (!(key instanceof Uint8Array)) return binaryKeys.encode(key)
     return checkSize(key)
   },
   decode(bytes) {
-    return copy(bytes)
+    return rawCodec.decode(bytes)
   },
 }
 
@@ -61,11 +64,4 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array'
   if (value instanceof Uint8Array) return 'a Uint8Array'
   return typeof value === 'object' ? `an object (${value.constructor?.name ?? 'no prototype'})` : typeof value
-}
-
-/** A copy from Node's Buffer pool: small copies are several times cheaper than a Uint8Array of their own. */
-function copy(bytes: Uint8Array): Uint8Array {
-  const out = Buffer.allocUnsafe(bytes.length)
-  out.set(bytes)
-  return out
 }

@@ -87,7 +87,7 @@ export class NodeStore<N> {
       if (err instanceof DbdbError) throw err
       throw corrupt(ref, `cannot decode node: ${(err as Error).message}`)
     }
-    this.cache.set(ref, node, this.type.weigh ? this.type.weigh(node, bytes.length) : weightOf(bytes.length))
+    this.cache.set(ref, node, this.#weigh(node, bytes.length))
     return node
   }
 
@@ -109,8 +109,12 @@ export class NodeStore<N> {
     const address = this.storage.append(bytes)
     this.stored++
     const node = this.type.stored ? this.type.stored(ref, raw, address) : ref
-    this.cache.set(address, node, this.type.weigh ? this.type.weigh(node, bytes.length) : weightOf(bytes.length))
+    this.cache.set(address, node, this.#weigh(node, bytes.length))
     return address
+  }
+
+  #weigh(node: N, bytes: number): number {
+    return this.type.weigh ? this.type.weigh(node, bytes) : weightOf(bytes)
   }
 
   storeValue(ref: ValueRef): number {
