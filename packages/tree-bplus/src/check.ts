@@ -3,7 +3,7 @@
 // one broken by a node of the open transaction is a bug, reported as a plain Error.
 
 import { compareKeys, corrupt, type Key, type NodeRef, type NodeStore } from '@dbdb/logical'
-import { BRANCH, keyArray, LargeValue, type Node, readSlot, slotArray } from './node.js'
+import { BRANCH, LargeValue, type Node, readSlot } from './node.js'
 
 export interface CheckLimits {
   /** Most entries (leaf keys, branch children) a node may hold. */
@@ -37,7 +37,7 @@ function checkNode(
   const fail = (why: string): never => {
     throw address === undefined ? new Error(`bplus: invariant broken at depth ${depth}: ${why}`) : corrupt(address, why)
   }
-  const keys = keyArray(node.keys)
+  const keys = node.keys.toArray()
   for (let i = 0; i < keys.length; i++) {
     if (!(keys[i] instanceof Uint8Array)) fail(`key ${i} is not bytes`)
     if (i > 0 && compareKeys(keys[i - 1]!, keys[i]!) >= 0) fail(`keys ${i - 1} and ${i} are out of order`)
@@ -47,7 +47,7 @@ function checkNode(
     if (upper !== undefined && compareKeys(keys[keys.length - 1]!, upper) >= 0) fail('a key is not below its separator')
   }
   if (node.kind !== BRANCH) {
-    const values = slotArray(node.values)
+    const values = node.values.toArray()
     if (values.length !== keys.length) fail('a leaf has not one value per key')
     const least = edge ? 1 : limits.min
     if (keys.length > limits.order) fail(`a leaf holds ${keys.length} keys, more than ${limits.order}`)

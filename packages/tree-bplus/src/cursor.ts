@@ -3,7 +3,7 @@
 // steps leaf to leaf, and stops before loading any node wholly outside the range.
 
 import { aboveLower, belowUpper, compareKeys, type Bounds, type Entry, type NodeRef, type NodeStore } from '@dbdb/logical'
-import { type Branch, BRANCH, keyAt, type Leaf, lowerBound, type Node, readSlot, slotAt, upperBound } from './node.js'
+import { type Branch, BRANCH, type Leaf, lowerBound, type Node, readSlot, upperBound } from './node.js'
 
 /** Entries of the tree under `root` (a value captured by the caller) within `bounds`, lazily. */
 export function* scan(store: NodeStore<Node>, root: NodeRef<Node>, bounds: Bounds): Generator<Entry, void, undefined> {
@@ -33,16 +33,16 @@ export function* scan(store: NodeStore<Node>, root: NodeRef<Node>, bounds: Bound
   for (;;) {
     if (!reverse) {
       for (; i < leaf.keys.length; i++) {
-        const key = keyAt(leaf.keys, i)
+        const key = leaf.keys.at(i)
         if (!belowUpper(key, bounds)) return
-        yield [key, readSlot(slotAt(leaf.values, i), store)]
+        yield [key, readSlot(leaf.values.at(i), store)]
         if (--remaining === 0) return
       }
     } else {
       for (; i >= 0; i--) {
-        const key = keyAt(leaf.keys, i)
+        const key = leaf.keys.at(i)
         if (!aboveLower(key, bounds)) return
-        yield [key, readSlot(slotAt(leaf.values, i), store)]
+        yield [key, readSlot(leaf.values.at(i), store)]
         if (--remaining === 0) return
       }
     }
@@ -53,12 +53,12 @@ export function* scan(store: NodeStore<Node>, root: NodeRef<Node>, bounds: Bound
       while (depth >= 0 && at[depth]! + 1 >= path[depth]!.children.length) depth--
       if (depth < 0) return
       // ...unless everything from that sibling on lies past the range.
-      if (!belowUpper(keyAt(path[depth]!.keys, at[depth]!), bounds)) return
+      if (!belowUpper(path[depth]!.keys.at(at[depth]!), bounds)) return
       at[depth]!++
     } else {
       while (depth >= 0 && at[depth]! === 0) depth--
       if (depth < 0) return
-      if (lower !== undefined && compareKeys(keyAt(path[depth]!.keys, at[depth]! - 1), lower) <= 0) return
+      if (lower !== undefined && compareKeys(path[depth]!.keys.at(at[depth]! - 1), lower) <= 0) return
       at[depth]!--
     }
     // ...and down its nearest edge to a leaf.

@@ -19,27 +19,7 @@
 // tree has no root at all (address 0).
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
-import {
-  Branch,
-  BRANCH,
-  countOf,
-  type EditBranch,
-  type EditLeaf,
-  type EditNode,
-  entriesOf,
-  keyAt,
-  LargeValue,
-  Leaf,
-  LEAF,
-  Packed,
-  type Node,
-  search,
-  separator,
-  type Slot,
-  slotArray,
-  slotAt,
-  upperBound,
-} from './node.js'
+import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, separator, type Slot, upperBound } from './node.js'
 
 /** The empty tree. */
 export const EMPTY = 0
@@ -79,16 +59,18 @@ export class Editor {
 
   /** Returns the new root (always a node of the current session). */
   insert(root: NodeRef<Node>, key: Key, value: Uint8Array): Node {
-    const slot: Slot = value.length > this.inlineValueMax ? new LargeValue(value) : value
+    // The bytes are copied into the leaf; a large value is kept until the commit
+    // stores it, so it is copied here.
+    const slot: Slot = value.length > this.inlineValueMax ? new LargeValue(value.slice()) : value
     if (root === EMPTY) {
       this.added = true
-      return new Leaf([key], [slot], this.owner)
+      return new Leaf(Packed.of([key], this.owner), PackedValues.of([slot], this.owner), this.owner)
     }
     const top = this.#insert(this.store.load(root), key, slot, true)
     const right = this.#splitRight
     if (right === undefined) return top
     this.#splitRight = undefined
-    return new Branch([this.#splitKey!], [top, right], [countOf(top), countOf(right)], this.owner)
+    return new Branch(Packed.of([this.#splitKey!], this.owner), [top, right], [countOf(top), countOf(right)], this.owner)
   }
 
   /** Returns the new root, or `root` itself (untouched, nothing copied) when `key` is absent. */
@@ -104,17 +86,17 @@ export class Editor {
   }
 
   /** `edge`: `node` is the last of its level, so appends past its end may split unevenly. */
-  #insert(node: Node, key: Key, slot: Slot, edge: boolean): EditNode {
+  #insert(node: Node, key: Key, slot: Slot, edge: boolean): Node {
     if (node.kind === LEAF) {
       const leaf = this.#ownLeaf(node)
-      const i = search(leaf.keys, key)
+      const i = leaf.keys.search(key)
       if (i >= 0) {
-        leaf.values[i] = slot
+        leaf.values.replace(i, slot)
         this.added = false
         return leaf
       }
-      insertAt(editKeys(leaf), ~i, key)
-      insertAt(leaf.values, ~i, slot)
+      this.#keys(leaf).insert(~i, key)
+      leaf.values.insert(~i, slot)
       this.added = true
       const n = leaf.keys.length
       if (n > this.order) this.#splitLeaf(leaf, edge && ~i === n - 1 ? n - 1 : Math.ceil(n / 2))
@@ -131,7 +113,7 @@ export class Editor {
     }
     this.#splitRight = undefined
     branch.counts[i] = countOf(child)
-    editKeys(branch).splice(i, 0, this.#splitKey!)
+    this.#keys(branch).insert(i, this.#splitKey!)
     branch.children.splice(i + 1, 0, right)
     branch.counts.splice(i + 1, 0, countOf(right))
     const n = branch.children.length
@@ -142,27 +124,27 @@ export class Editor {
   // A split leaves `mid` entries on the left. Even splits keep the larger half on the
   // left, so both hold at least ceil(order / 2); an append on the right edge keeps a
   // full node on the left and starts the new last node with what was appended.
-  #splitLeaf(leaf: EditLeaf, mid: number): void {
-    const keys = editKeys(leaf)
-    const right = new Leaf(keys.splice(mid), leaf.values.splice(mid), this.owner)
-    this.#splitKey = separator(keys[mid - 1]!, right.keys[0]!)
-    this.#splitRight = right
+  #splitLeaf(leaf: Leaf, mid: number): void {
+    const keys = this.#keys(leaf)
+    this.#splitKey = separator(keys.at(mid - 1), keys.at(mid))
+    this.#splitRight = new Leaf(keys.splitOff(mid, this.owner), leaf.values.splitOff(mid, this.owner), this.owner)
   }
 
-  #splitBranch(branch: EditBranch, mid: number): void {
-    const keys = editKeys(branch)
-    const rightKeys = keys.splice(mid)
-    this.#splitKey = keys.pop()!
-    this.#splitRight = new Branch(rightKeys, branch.children.splice(mid), branch.counts.splice(mid), this.owner)
+  #splitBranch(branch: Branch, mid: number): void {
+    const keys = this.#keys(branch)
+    const right = keys.splitOff(mid, this.owner)
+    this.#splitKey = keys.at(mid - 1).slice()
+    keys.remove(mid - 1)
+    this.#splitRight = new Branch(right, branch.children.splice(mid), branch.counts.splice(mid), this.owner)
   }
 
-  #remove(node: Node, key: Key, edge: boolean): EditNode | undefined {
+  #remove(node: Node, key: Key, edge: boolean): Node | undefined {
     if (node.kind === LEAF) {
-      const i = search(node.keys, key)
+      const i = node.keys.search(key)
       if (i < 0) return undefined
       const leaf = this.#ownLeaf(node)
-      removeAt(editKeys(leaf), i)
-      removeAt(leaf.values, i)
+      this.#keys(leaf).remove(i)
+      leaf.values.remove(i)
       return leaf
     }
     const i = upperBound(node.keys, key)
@@ -177,7 +159,7 @@ export class Editor {
   }
 
   /** `child` (at `i`, owned) fell below the minimum: borrow from a sibling or merge with it. */
-  #rebalance(parent: EditBranch, i: number, child: EditNode): void {
+  #rebalance(parent: Branch, i: number, child: Node): void {
     // The left sibling if there is one, so only one sibling is ever loaded.
     const j = i > 0 ? i - 1 : i + 1
     const sibling = this.store.load(parent.children[j]!)
@@ -191,115 +173,104 @@ export class Editor {
     }
   }
 
-  #borrowFromLeft(parent: EditBranch, i: number, left: EditNode, child: EditNode): void {
+  // Borrowing copies an entry into `child` before removing it from the sibling: the
+  // views taken of the sibling's bytes stay right until then.
+  #borrowFromLeft(parent: Branch, i: number, left: Node, child: Node): void {
     parent.children[i - 1] = left
     let moved: number
-    const parentKeys = editKeys(parent)
+    const parentKeys = this.#keys(parent)
+    const leftKeys = this.#keys(left)
+    const last = leftKeys.length - 1
     if (left.kind === LEAF && child.kind === LEAF) {
-      const leftKeys = editKeys(left)
-      const key = leftKeys.pop()!
-      editKeys(child).unshift(key)
-      child.values.unshift(left.values.pop()!)
-      parentKeys[i - 1] = separator(leftKeys[leftKeys.length - 1]!, key)
+      this.#keys(child).insert(0, leftKeys.at(last))
+      child.values.insert(0, left.values.at(last))
+      parentKeys.replace(i - 1, separator(leftKeys.at(last - 1), leftKeys.at(last)))
+      left.values.remove(last)
       moved = 1
     } else if (left.kind === BRANCH && child.kind === BRANCH) {
       moved = left.counts.pop()!
       child.children.unshift(left.children.pop()!)
       child.counts.unshift(moved)
-      editKeys(child).unshift(parentKeys[i - 1]!)
-      parentKeys[i - 1] = editKeys(left).pop()!
+      this.#keys(child).insert(0, parentKeys.at(i - 1))
+      parentKeys.replace(i - 1, leftKeys.at(last))
     } else {
       throw new Error('bplus: siblings of different kinds (leaves at different depths)')
     }
+    leftKeys.remove(last)
     parent.counts[i - 1]! -= moved
     parent.counts[i]! += moved
   }
 
-  #borrowFromRight(parent: EditBranch, i: number, child: EditNode, right: EditNode): void {
+  #borrowFromRight(parent: Branch, i: number, child: Node, right: Node): void {
     parent.children[i + 1] = right
     let moved: number
-    const parentKeys = editKeys(parent)
+    const parentKeys = this.#keys(parent)
+    const rightKeys = this.#keys(right)
+    const childKeys = this.#keys(child)
     if (right.kind === LEAF && child.kind === LEAF) {
-      const rightKeys = editKeys(right)
-      const key = rightKeys.shift()!
-      editKeys(child).push(key)
-      child.values.push(right.values.shift()!)
-      parentKeys[i] = separator(key, rightKeys[0]!)
+      childKeys.insert(childKeys.length, rightKeys.at(0))
+      child.values.insert(child.values.length, right.values.at(0))
+      parentKeys.replace(i, separator(rightKeys.at(0), rightKeys.at(1)))
+      right.values.remove(0)
       moved = 1
     } else if (right.kind === BRANCH && child.kind === BRANCH) {
       moved = right.counts.shift()!
       child.children.push(right.children.shift()!)
       child.counts.push(moved)
-      editKeys(child).push(parentKeys[i]!)
-      parentKeys[i] = editKeys(right).shift()!
+      childKeys.insert(childKeys.length, parentKeys.at(i))
+      parentKeys.replace(i, rightKeys.at(0))
     } else {
       throw new Error('bplus: siblings of different kinds (leaves at different depths)')
     }
+    rightKeys.remove(0)
     parent.counts[i]! += moved
     parent.counts[i + 1]! -= moved
   }
 
   /** Moves everything of children[j + 1] into children[j] (`left`, owned) and drops the right one. */
-  #merge(parent: EditBranch, j: number, left: EditNode, right: Node): void {
-    const parentKeys = editKeys(parent)
+  #merge(parent: Branch, j: number, left: Node, right: Node): void {
+    const parentKeys = this.#keys(parent)
+    const leftKeys = this.#keys(left)
     if (left.kind === LEAF && right.kind === LEAF) {
-      const leftKeys = editKeys(left)
-      for (let k = 0; k < right.keys.length; k++) {
-        leftKeys.push(keyAt(right.keys, k))
-        left.values.push(slotAt(right.values, k))
-      }
+      leftKeys.append(right.keys)
+      left.values.append(right.values)
     } else if (left.kind === BRANCH && right.kind === BRANCH) {
-      const leftKeys = editKeys(left)
-      leftKeys.push(parentKeys[j]!)
-      for (let k = 0; k < right.keys.length; k++) leftKeys.push(keyAt(right.keys, k))
-      for (let k = 0; k < right.children.length; k++) {
-        left.children.push(right.children[k]!)
-        left.counts.push(right.counts[k]!)
-      }
+      leftKeys.insert(leftKeys.length, parentKeys.at(j))
+      leftKeys.append(right.keys)
+      left.children.push(...right.children)
+      left.counts.push(...right.counts)
     } else {
       throw new Error('bplus: siblings of different kinds (leaves at different depths)')
     }
     parent.children[j] = left
     parent.counts[j]! += parent.counts[j + 1]!
-    parentKeys.splice(j, 1)
+    parentKeys.remove(j)
     parent.children.splice(j + 1, 1)
     parent.counts.splice(j + 1, 1)
   }
 
-  #own(node: Node): EditNode {
+  #own(node: Node): Node {
     return node.kind === LEAF ? this.#ownLeaf(node) : this.#ownBranch(node)
   }
 
-  // Only nodes of the current session are owned. A copy shares the packed keys of a
-  // stored node until they change (editKeys): most copies on a path (branches above
-  // a leaf that did not split, a leaf whose value was replaced) never change them,
-  // and the commit then writes the same key bytes without repacking them.
-  #ownLeaf(leaf: Leaf): EditLeaf {
-    if (leaf.owner === this.owner) return leaf as EditLeaf
-    return new Leaf(leaf.keys instanceof Packed ? leaf.keys : leaf.keys.slice(), slotArray(leaf.values), this.owner)
+  // Only nodes of the current session are owned. A copy shares the keys of the node
+  // it copies until they change (#keys): most copies on a path (branches above a
+  // leaf that did not split, a leaf whose value was replaced) never change them, and
+  // the commit then writes the same key bytes without copying them. A leaf's values
+  // change whenever the leaf does, so they are copied at once.
+  #ownLeaf(leaf: Leaf): Leaf {
+    if (leaf.owner === this.owner) return leaf
+    return new Leaf(leaf.keys, leaf.values.copy(this.owner), this.owner)
   }
 
-  #ownBranch(branch: Branch): EditBranch {
+  #ownBranch(branch: Branch): Branch {
     if (branch.owner === this.owner) return branch
-    return new Branch(branch.keys instanceof Packed ? branch.keys : branch.keys.slice(), branch.children.slice(), branch.counts.slice(), this.owner)
+    return new Branch(branch.keys, branch.children.slice(), branch.counts.slice(), this.owner)
   }
-}
 
-/** The keys of a node of the current session, as an array it may change (packed ones are unpacked once). */
-function editKeys(node: EditNode): Key[] {
-  if (node.keys instanceof Packed) node.keys = node.keys.toArray()
-  return node.keys
-}
-
-// Array.prototype.splice allocates the array of removed items on every call; these
-// run once per insert or delete, so they shift in place instead.
-function insertAt<T>(items: T[], at: number, item: T): void {
-  for (let j = items.length; j > at; j--) items[j] = items[j - 1]!
-  items[at] = item
-}
-
-function removeAt<T>(items: T[], at: number): void {
-  const last = items.length - 1
-  for (let j = at; j < last; j++) items[j] = items[j + 1]!
-  items.pop()
+  /** The keys of a node of the current session, made its own before they change. */
+  #keys(node: Node): Packed {
+    if (node.keys.owner !== this.owner) node.keys = node.keys.copy(this.owner)
+    return node.keys
+  }
 }

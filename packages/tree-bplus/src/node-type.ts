@@ -12,8 +12,8 @@
 //   leaf [0, keys, values] (a value is its bytes or an address); branch [1, keys, children, counts].
 // Everything read is validated, because a file is untrusted input.
 
-import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore, type NodeType, weightOf } from '@dbdb/logical'
-import { Branch, BRANCH, type Keys, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, type Slot, type Values } from './node.js'
+import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore, type NodeType } from '@dbdb/logical'
+import { Branch, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, type Slot } from './node.js'
 
 const ARRAY_LEAF = 0
 const ARRAY_BRANCH = 1
@@ -23,11 +23,11 @@ const PACKED_BRANCH = 3
 export const bplusNodeType: NodeType<Node> = {
   storeChildren(node: Node, store: NodeStore<Node>): void {
     if (node.kind === LEAF) {
-      const values = node.values
-      if (values instanceof PackedValues) return
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i]!
-        if (v instanceof LargeValue) values[i] = store.storeValue(v.bytes)
+      const addresses = node.values.addresses
+      if (addresses === null) return
+      for (let i = 0; i < addresses.length; i++) {
+        const a = addresses[i]
+        if (a instanceof LargeValue) addresses[i] = store.storeValue(a.bytes)
       }
     } else {
       const children = node.children
@@ -39,10 +39,19 @@ export const bplusNodeType: NodeType<Node> = {
   },
 
   toRaw(node: Node): unknown {
-    const [keyBytes, keyLengths] = packKeys(node.keys)
+    const keyBytes = node.keys.content()
+    const keyLengths = lengthsOf(node.keys)
     if (node.kind === LEAF) {
-      const [valueBytes, valueLengths, large] = packValues(node.values)
-      return [PACKED_LEAF, keyBytes, keyLengths, valueBytes, valueLengths, large]
+      const { inline, addresses } = node.values
+      const large: number[] = []
+      if (addresses !== null) {
+        for (let i = 0; i < addresses.length; i++) {
+          const a = addresses[i]
+          if (a instanceof LargeValue) throw new Error('bplus: a large value was not stored before its leaf')
+          if (a !== undefined) large.push(i, a)
+        }
+      }
+      return [PACKED_LEAF, keyBytes, keyLengths, inline.content(), lengthsOf(inline), large]
     }
     for (const c of node.children) if (typeof c !== 'number') throw new Error('bplus: a child was not stored before its parent')
     return [PACKED_BRANCH, keyBytes, keyLengths, node.children, node.counts]
@@ -54,10 +63,9 @@ export const bplusNodeType: NodeType<Node> = {
   },
 
   weigh(node: Node, bytes: number): number {
-    // Calibrated like weightOf: a packed node is its bytes plus a few small objects,
-    // and the tables of ends, children and counts (8 bytes an entry each).
-    if (node.keys instanceof Packed) return bytes + 24 * (node.kind === LEAF ? node.keys.length : node.children.length) + 512
-    return weightOf(bytes)
+    // Calibrated like logical's weightOf: a node is its bytes plus a few small
+    // objects, and the tables of ends, children and counts (8 bytes an entry each).
+    return bytes + 24 * (node.kind === LEAF ? node.keys.length : node.children.length) + 512
   },
 
   fromRaw(raw: unknown, address: number): Node {
@@ -84,59 +92,20 @@ function readNode(raw: unknown, address: number, checkOrder: boolean): Node {
 
 // ---- writing ----
 
-type Lengths = number | number[]
-
-function packKeys(keys: Keys): [Uint8Array, Lengths] {
-  if (keys instanceof Packed) return [keys.bytes, lengthsOf(keys)]
-  return pack(keys)
-}
-
-/** The byte strings concatenated, and their lengths. */
-function pack(items: readonly Uint8Array[]): [Uint8Array, Lengths] {
-  const lengths = new Array<number>(items.length)
-  let total = 0
+/**
+ * One width when every string has that many bytes (more than 0), else each one's
+ * length: the same for every editing history that leads to the same strings.
+ */
+function lengthsOf(packed: Packed): number | number[] {
+  if (packed.ends === null && packed.width > 0) return packed.width
+  const lengths = new Array<number>(packed.length)
   let same = true
-  for (let i = 0; i < items.length; i++) {
-    total += lengths[i] = items[i]!.length
+  for (let i = 0; i < lengths.length; i++) {
+    lengths[i] = packed.end(i) - packed.start(i)
     same &&= lengths[i] === lengths[0]
   }
-  const bytes = new Uint8Array(total)
-  let at = 0
-  for (const item of items) {
-    bytes.set(item, at)
-    at += item.length
-  }
-  return [bytes, same && lengths[0]! > 0 ? lengths[0]! : lengths]
+  return same && lengths.length > 0 && lengths[0]! > 0 ? lengths[0]! : lengths
 }
-
-function lengthsOf(packed: Packed): Lengths {
-  if (packed.ends === null) return packed.width
-  const lengths = new Array<number>(packed.length)
-  for (let i = 0; i < lengths.length; i++) lengths[i] = packed.end(i) - packed.start(i)
-  return lengths
-}
-
-function packValues(values: Values): [Uint8Array, Lengths, number[]] {
-  if (values instanceof PackedValues) {
-    const large: number[] = []
-    values.addresses?.forEach((a, i) => a !== undefined && large.push(i, a))
-    return [values.inline.bytes, lengthsOf(values.inline), large]
-  }
-  const large: number[] = []
-  const inline = new Array<Uint8Array>(values.length)
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!
-    if (v instanceof Uint8Array) inline[i] = v
-    else if (typeof v === 'number') {
-      large.push(i, v)
-      inline[i] = EMPTY_BYTES
-    } else throw new Error('bplus: a large value was not stored before its leaf')
-  }
-  const [bytes, lengths] = pack(inline)
-  return [bytes, lengths, large]
-}
-
-const EMPTY_BYTES = new Uint8Array(0)
 
 // ---- reading (untrusted) ----
 
@@ -148,14 +117,14 @@ function packedLeaf(raw: unknown[], address: number, checkOrder: boolean): Leaf 
   if (inline.length !== keys.length) throw new Error('a leaf needs one value per key')
   const large: unknown = raw[5]
   if (!Array.isArray(large) || large.length % 2 !== 0) throw new Error('a leaf’s large values are not index/address pairs')
-  let addresses: Array<number | undefined> | null = null
+  let addresses: Array<number | LargeValue | undefined> | null = null
   let previous = -1
   for (let j = 0; j < large.length; j += 2) {
     const i: unknown = large[j]
     if (!Number.isInteger(i) || (i as number) <= previous || (i as number) >= keys.length) throw new Error(`large value index ${String(i)} is out of order or range`)
     previous = i as number
     if (inline.end(previous) !== inline.start(previous)) throw new Error(`value ${previous} is both inline and in a record of its own`)
-    addresses ??= new Array<number | undefined>(keys.length).fill(undefined)
+    addresses ??= new Array<number | LargeValue | undefined>(keys.length).fill(undefined)
     addresses[previous] = checkChildAddress(large[j + 1], address)
   }
   return new Leaf(keys, new PackedValues(inline, addresses), null)
@@ -175,15 +144,15 @@ function arrayLeaf(raw: unknown[], address: number): Leaf {
   for (const v of values) {
     if (!(v instanceof Uint8Array)) checkChildAddress(v, address)
   }
-  return new Leaf(keys, values as Slot[], null)
+  return new Leaf(Packed.of(keys), PackedValues.of(values as Slot[]), null)
 }
 
 function arrayBranch(raw: unknown[], address: number): Branch {
   if (raw.length !== 4) throw new Error(`a branch has ${raw.length} fields, not 4`)
-  return branch(readKeyArray(raw[1]), raw[2], raw[3], address)
+  return branch(Packed.of(readKeyArray(raw[1])), raw[2], raw[3], address)
 }
 
-function branch(keys: Keys, children: unknown, counts: unknown, address: number): Branch {
+function branch(keys: Packed, children: unknown, counts: unknown, address: number): Branch {
   if (!Array.isArray(children) || children.length < 2 || children.length !== keys.length + 1) {
     throw new Error('a branch needs at least two children and one separator between each two')
   }

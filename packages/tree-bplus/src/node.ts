@@ -2,16 +2,17 @@
 // Leaves hold sorted keys and their values; branches hold children, the separators
 // between them and each child's key count, so ranks and sizes need no scan.
 //
-// A node has one of two forms. A node read from the file (or cached by a commit as
-// if read) holds its keys and inline values packed: all their bytes in one buffer
-// and where each one ends. Reading a packed node makes a handful of objects instead
-// of two per entry, and a search walks one contiguous buffer instead of one object
-// per key: that is most of what a warm get costs. Packed nodes are never changed. A
-// node of the open transaction holds its values as an array, and its keys packed
-// (shared with the node it was copied from) until they change, then as an array;
-// the Editor changes those arrays in place.
+// Keys and inline values are always packed: all their bytes in one buffer, and
+// where each one ends (or one width, when all are equally long). Reading a node
+// makes a handful of objects instead of two per entry, a search walks one
+// contiguous buffer instead of one object per key, and a commit writes the buffers
+// as they are. A node read from the file (or cached by a commit as if read) is never
+// changed. A node of the open transaction is changed in place by the Editor: an
+// insert moves the bytes after it along (a memmove of a few KiB at most), instead of
+// keeping one object per key and value that every search chases and the commit
+// gathers up again.
 
-import { compareKeys, type Key, type NodeRef, type NodeStore } from '@dbdb/logical'
+import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
 
 export const LEAF = 0
 export const BRANCH = 1
@@ -29,30 +30,62 @@ export class LargeValue {
 export type Slot = Uint8Array | number | LargeValue
 
 /**
+ * The edit session allowed to change a node (or a Packed) in place (see Editor), or
+ * null for those that came from the file or were stored: never changed again.
+ */
+export type Owner = object | null
+
+const EMPTY_BYTES = new Uint8Array(0)
+
+/**
  * Byte strings packed into one buffer. Either they all have the same `width` (keys
  * and values often do, and then finding string i needs no table: fewer cache misses
  * per search), or string i is bytes[ends[i - 1] .. ends[i]] (from 0 for the first).
+ * The strings fill bytes[0 .. used); an owned one may have room to grow past that.
  * Like an array it has `length` and `at(i)`; `at` returns a view of the shared
- * buffer, never a copy.
+ * buffer, never a copy, which stays right only while nothing changes this Packed:
+ * the Editor changes only what its current session owns, and freezes the session
+ * before anyone can hold a view past the next write (iterators, commits).
  */
 export class Packed {
-  readonly bytes: Uint8Array
+  bytes: Uint8Array
   /** Where each string ends, or null when they all have `width` bytes. */
-  readonly ends: number[] | null
-  readonly width: number
-  readonly length: number
+  ends: number[] | null
+  width: number
+  length: number
+  owner: Owner
   // bytes.buffer and bytes.byteOffset, kept: at() runs once per entry read, and the
   // typed array's accessors are not free.
-  readonly #buffer: ArrayBufferLike
-  readonly #offset: number
+  #buffer: ArrayBufferLike
+  #offset: number
 
-  constructor(bytes: Uint8Array, ends: number[] | null, width: number, length: number) {
+  constructor(bytes: Uint8Array, ends: number[] | null, width: number, length: number, owner: Owner = null) {
     this.bytes = bytes
     this.ends = ends
     this.width = width
     this.length = length
+    this.owner = owner
     this.#buffer = bytes.buffer
     this.#offset = bytes.byteOffset
+  }
+
+  /** The strings packed exactly (one width when all are equally long). */
+  static of(items: readonly Uint8Array[], owner: Owner = null): Packed {
+    let total = 0
+    let same = true
+    for (const item of items) {
+      total += item.length
+      same &&= item.length === items[0]!.length
+    }
+    const bytes = new Uint8Array(total)
+    const ends = same ? null : new Array<number>(items.length)
+    let at = 0
+    for (let i = 0; i < items.length; i++) {
+      bytes.set(items[i]!, at)
+      at += items[i]!.length
+      if (ends !== null) ends[i] = at
+    }
+    return new Packed(bytes, ends, same && items.length > 0 ? items[0]!.length : 0, items.length, owner)
   }
 
   start(i: number): number {
@@ -63,6 +96,18 @@ export class Packed {
   end(i: number): number {
     const ends = this.ends
     return ends === null ? (i + 1) * this.width : ends[i]!
+  }
+
+  /** Bytes in use: the strings fill bytes[0 .. used). */
+  get used(): number {
+    return this.length === 0 ? 0 : this.end(this.length - 1)
+  }
+
+  /** The strings' bytes and nothing past them (a view, or a copy when much room is spare). */
+  content(): Uint8Array {
+    const used = this.used
+    if (used === this.bytes.length) return this.bytes
+    return used < this.bytes.length - (this.bytes.length >> 2) ? this.bytes.slice(0, used) : this.bytes.subarray(0, used)
   }
 
   at(i: number): Uint8Array {
@@ -103,21 +148,151 @@ export class Packed {
     return ~lo
   }
 
-  /** The strings as an array of views (for the Editor, which changes arrays in place). */
+  /** The strings as an array of views. */
   toArray(): Uint8Array[] {
     const out = new Array<Uint8Array>(this.length)
     for (let i = 0; i < out.length; i++) out[i] = this.at(i)
     return out
   }
+
+  // ---- editing: only by the session that owns this Packed ----
+
+  /** A copy `owner` may change, with a little room to grow. */
+  copy(owner: Owner): Packed {
+    const used = this.used
+    const bytes = new Uint8Array(used + (used >> 3) + 64)
+    bytes.set(this.bytes.subarray(0, used))
+    return new Packed(bytes, this.ends === null ? null : this.ends.slice(0, this.length), this.width, this.length, owner)
+  }
+
+  insert(i: number, s: Uint8Array): void {
+    const n = s.length
+    this.#fit(n)
+    const used = this.used
+    const at = this.start(i)
+    this.#reserve(used + n)
+    this.bytes.copyWithin(at + n, at, used)
+    this.bytes.set(s, at)
+    const ends = this.ends
+    if (ends !== null) {
+      for (let j = this.length; j > i; j--) ends[j] = ends[j - 1]! + n
+      ends[i] = at + n
+    }
+    this.length++
+  }
+
+  remove(i: number): void {
+    const used = this.used
+    const at = this.start(i)
+    const n = this.end(i) - at
+    this.bytes.copyWithin(at, at + n, used)
+    const ends = this.ends
+    this.length--
+    if (ends !== null) {
+      for (let j = i; j < this.length; j++) ends[j] = ends[j + 1]! - n
+      ends.length = this.length
+    }
+  }
+
+  replace(i: number, s: Uint8Array): void {
+    const at = this.start(i)
+    const old = this.end(i) - at
+    const delta = s.length - old
+    if (delta !== 0) {
+      const used = this.used
+      this.#toEnds()
+      this.#reserve(used + delta)
+      this.bytes.copyWithin(at + s.length, at + old, used)
+      const ends = this.ends!
+      for (let j = i; j < this.length; j++) ends[j]! += delta
+    }
+    this.bytes.set(s, at)
+  }
+
+  /** Moves strings mid.. into a new Packed of `owner`'s, and returns it. */
+  splitOff(mid: number, owner: Owner): Packed {
+    const from = this.start(mid)
+    const used = this.used
+    // Room to double: a node split off in a bulk load fills up again in this session.
+    const bytes = new Uint8Array(2 * (used - from) + 64)
+    bytes.set(this.bytes.subarray(from, used))
+    const ends = this.ends
+    let rightEnds: number[] | null = null
+    if (ends !== null) {
+      rightEnds = new Array<number>(this.length - mid)
+      for (let j = mid; j < this.length; j++) rightEnds[j - mid] = ends[j]! - from
+      ends.length = mid
+    }
+    const right = new Packed(bytes, rightEnds, this.width, this.length - mid, owner)
+    this.length = mid
+    return right
+  }
+
+  /** Appends every string of `other`. */
+  append(other: Packed): void {
+    if (other.length === 0) return
+    if (this.ends === null && (other.ends !== null || other.width !== this.width)) {
+      if (this.length === 0 && other.ends === null) this.width = other.width
+      else this.#toEnds()
+    }
+    const used = this.used
+    const add = other.used
+    this.#reserve(used + add)
+    this.bytes.set(other.bytes.subarray(0, add), used)
+    const ends = this.ends
+    if (ends !== null) for (let j = 0; j < other.length; j++) ends.push(used + other.end(j))
+    this.length += other.length
+  }
+
+  /** Keeps the one-width form while a string of `n` bytes fits it. */
+  #fit(n: number): void {
+    if (this.ends !== null || n === this.width) return
+    if (this.length === 0) this.width = n
+    else this.#toEnds()
+  }
+
+  #toEnds(): void {
+    if (this.ends !== null) return
+    const ends = new Array<number>(this.length)
+    for (let j = 0; j < ends.length; j++) ends[j] = (j + 1) * this.width
+    this.ends = ends
+  }
+
+  #reserve(need: number): void {
+    if (need <= this.bytes.length) return
+    const bytes = new Uint8Array(Math.max(need, this.bytes.length + (this.bytes.length >> 1) + 64))
+    bytes.set(this.bytes.subarray(0, this.used))
+    this.bytes = bytes
+    this.#buffer = bytes.buffer
+    this.#offset = 0
+  }
 }
 
-/** A stored leaf's values: packed inline bytes, and the addresses of values kept in records of their own. */
+/**
+ * A leaf's values: the inline bytes packed (a value kept elsewhere has 0 bytes
+ * there), and for the values kept elsewhere their address, or the LargeValue not yet
+ * stored; null when there are none.
+ */
 export class PackedValues {
   constructor(
-    readonly inline: Packed,
-    /** Address of value i when it is out of line, else undefined; null when none is. */
-    readonly addresses: Array<number | undefined> | null,
+    public inline: Packed,
+    public addresses: Array<number | LargeValue | undefined> | null,
   ) {}
+
+  static of(slots: readonly Slot[], owner: Owner = null): PackedValues {
+    const inline = new Array<Uint8Array>(slots.length)
+    let addresses: Array<number | LargeValue | undefined> | null = null
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!
+      if (slot instanceof Uint8Array) inline[i] = slot
+      else {
+        addresses ??= new Array<number | LargeValue | undefined>(slots.length).fill(undefined)
+        addresses[i] = slot
+        inline[i] = EMPTY_BYTES
+      }
+    }
+    return new PackedValues(Packed.of(inline, owner), addresses)
+  }
 
   get length(): number {
     return this.inline.length
@@ -132,32 +307,71 @@ export class PackedValues {
     for (let i = 0; i < out.length; i++) out[i] = this.at(i)
     return out
   }
+
+  // ---- editing: only by the session that owns `inline` ----
+
+  copy(owner: Owner): PackedValues {
+    return new PackedValues(this.inline.copy(owner), this.addresses?.slice() ?? null)
+  }
+
+  insert(i: number, slot: Slot): void {
+    // The addresses first: made now, they are made as long as the values were.
+    if (slot instanceof Uint8Array) {
+      this.addresses?.splice(i, 0, undefined)
+      this.inline.insert(i, slot)
+    } else {
+      this.#addresses().splice(i, 0, slot)
+      this.inline.insert(i, EMPTY_BYTES)
+    }
+  }
+
+  replace(i: number, slot: Slot): void {
+    if (slot instanceof Uint8Array) {
+      this.inline.replace(i, slot)
+      if (this.addresses !== null) this.addresses[i] = undefined
+    } else {
+      this.inline.replace(i, EMPTY_BYTES)
+      this.#addresses()[i] = slot
+    }
+  }
+
+  remove(i: number): void {
+    this.inline.remove(i)
+    this.addresses?.splice(i, 1)
+  }
+
+  splitOff(mid: number, owner: Owner): PackedValues {
+    return new PackedValues(this.inline.splitOff(mid, owner), this.addresses?.splice(mid) ?? null)
+  }
+
+  append(other: PackedValues): void {
+    if (this.addresses !== null || other.addresses !== null) {
+      const mine = this.addresses ?? new Array<undefined>(this.length).fill(undefined)
+      this.addresses = mine.concat(other.addresses ?? new Array<undefined>(other.length).fill(undefined))
+    }
+    this.inline.append(other.inline)
+  }
+
+  /** The addresses, made when the first value kept elsewhere arrives. */
+  #addresses(): Array<number | LargeValue | undefined> {
+    return (this.addresses ??= new Array<number | LargeValue | undefined>(this.inline.length).fill(undefined))
+  }
 }
 
-/** A node's keys in either form. */
-export type Keys = Key[] | Packed
-export type Values = Slot[] | PackedValues
-
-/**
- * The edit session allowed to change a node in place (see Editor), or null for
- * nodes that came from the file or were stored: those are never changed again.
- */
-export type Owner = object | null
-
-export class Leaf<K extends Keys = Keys, V extends Values = Values> {
+export class Leaf {
   readonly kind = LEAF
   constructor(
-    public keys: K,
-    public values: V,
+    public keys: Packed,
+    public values: PackedValues,
     public owner: Owner,
   ) {}
 }
 
 /** keys[i] separates children[i] (keys < keys[i]) from children[i + 1] (keys >= keys[i]). */
-export class Branch<K extends Keys = Keys> {
+export class Branch {
   readonly kind = BRANCH
   constructor(
-    public keys: K,
+    public keys: Packed,
     public children: NodeRef<Node>[],
     public counts: number[],
     public owner: Owner,
@@ -165,10 +379,6 @@ export class Branch<K extends Keys = Keys> {
 }
 
 export type Node = Leaf | Branch
-/** Nodes of the Editor's current session, which only it changes: values are an array, keys become one when they change. */
-export type EditLeaf = Leaf<Keys, Slot[]>
-export type EditBranch = Branch
-export type EditNode = EditLeaf | EditBranch
 
 /** What the fill rule counts: a leaf's keys or a branch's children. */
 export function entriesOf(node: Node): number {
@@ -183,50 +393,16 @@ export function countOf(node: Node): number {
   return total
 }
 
-/** Index of `key` in `keys`, or ~(where it would be inserted) when absent. */
-export function search(keys: Keys, key: Key): number {
-  if (keys instanceof Packed) return keys.search(key)
-  let lo = 0
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    const c = compareKeys(keys[mid]!, key)
-    if (c < 0) lo = mid + 1
-    else if (c > 0) hi = mid
-    else return mid
-  }
-  return ~lo
-}
-
 /** Index of the first key >= `key`. */
-export function lowerBound(keys: Keys, key: Key): number {
-  const i = search(keys, key)
+export function lowerBound(keys: Packed, key: Key): number {
+  const i = keys.search(key)
   return i >= 0 ? i : ~i
 }
 
 /** Index of the first key > `key`; in a branch, the child whose subtree may hold `key`. */
-export function upperBound(keys: Keys, key: Key): number {
-  const i = search(keys, key)
+export function upperBound(keys: Packed, key: Key): number {
+  const i = keys.search(key)
   return i >= 0 ? i + 1 : ~i
-}
-
-/** Key i of either form. */
-export function keyAt(keys: Keys, i: number): Key {
-  return keys instanceof Packed ? keys.at(i) : keys[i]!
-}
-
-/** Value slot i of either form. */
-export function slotAt(values: Values, i: number): Slot {
-  return values instanceof PackedValues ? values.at(i) : values[i]!
-}
-
-/** A fresh array of the keys, which the caller may change. */
-export function keyArray(keys: Keys): Key[] {
-  return keys instanceof Packed ? keys.toArray() : keys.slice()
-}
-
-export function slotArray(values: Values): Slot[] {
-  return values instanceof PackedValues ? values.toArray() : values.slice()
 }
 
 /**
