@@ -6,6 +6,12 @@ export interface Codec<T = unknown> {
   readonly id: string
   /** Throws TypeError for a value this codec cannot represent faithfully enough to read back. */
   encode(value: T): Uint8Array
+  /**
+   * Optional: like encode, but it may return `value` itself instead of a copy (the raw
+   * codec does), for callers that copy what they keep. The result is either fresh
+   * bytes or `value`, never a view of part of it.
+   */
+  encodeShared?(value: T): Uint8Array
   /** Throws for bytes this codec did not produce; it never runs or instantiates anything the bytes name. */
   decode(bytes: Uint8Array): T
   /**

@@ -1,6 +1,7 @@
 // Raw bytes: values are Uint8Array and are stored as they are. For callers who
 // serialize values themselves, or store blobs. Both directions copy, so neither
-// the caller's buffer nor a cached node is ever shared with the other side.
+// the caller's buffer nor a cached node is ever shared with the other side
+// (encodeShared does not: for a caller that copies anyway).
 // Copies are Buffers (Uint8Array subclasses): Node carves small ones out of a shared
 // pool, about five times faster than a Uint8Array with its own ArrayBuffer, which
 // for a 100-byte value is most of what a cached get costs.
@@ -12,6 +13,10 @@ export const rawCodec: Codec<Uint8Array> = {
   encode(value: Uint8Array): Uint8Array {
     if (!(value instanceof Uint8Array)) throw new TypeError('the raw codec stores only Uint8Array values')
     return copy(value)
+  },
+  encodeShared(value: Uint8Array): Uint8Array {
+    if (!(value instanceof Uint8Array)) throw new TypeError('the raw codec stores only Uint8Array values')
+    return value
   },
   decode(bytes: Uint8Array): Uint8Array {
     return copy(bytes)

@@ -133,10 +133,15 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    * once and to others after commit(). Key and value are captured at the call.
    */
   set(key: K, value: V): this {
-    const k = this.keyCodec.encode(key)
+    // Validated before the lock is taken; copied once, by the tree when it copies
+    // (the B+ tree packs them into its leaves), else here.
+    const k = this.keyCodec.lookup(key)
     if (value === undefined) throw new TypeError('value must not be undefined (get() returns undefined for a missing key)')
-    const v = this.valueCodec.encode(value)
-    this.#begin().set(k, v)
+    const codec = this.valueCodec
+    const v = codec.encodeShared ? codec.encodeShared(value) : codec.encode(value)
+    const tx = this.#begin()
+    if (tx.copiesOnSet) tx.set(k, v)
+    else tx.set(k === key ? this.keyCodec.encode(key) : k, v === value ? codec.encode(value) : v)
     return this
   }
 

@@ -13,7 +13,7 @@ export interface KeyCodec<K> {
   readonly name: KeyEncoding
   /** Validates and copies: the tree keeps the result, so the caller's buffer is never shared. */
   encode(key: unknown, what?: string): Uint8Array
-  /** Validates without copying where it can: for a lookup that does not keep the key. */
+  /** Validates without copying where it can (the result is fresh bytes or `key` itself): for callers that do not keep it. */
   lookup(key: unknown): Uint8Array
   /** A fresh value the caller may keep or mutate. */
   decode(bytes: Uint8Array): K

@@ -15,11 +15,20 @@ export type Entry = [key: Key, value: Uint8Array]
  * savepoints keep seeing the state they started from.
  */
 export interface LogicalTree {
-  /** The stored bytes, which may be shared with the cache: callers must not modify them. */
+  /**
+   * The stored bytes, which may be shared with the cache or with the open
+   * transaction's nodes: callers must not modify them, and must copy them before the
+   * next set(), delete() or rollbackTo() if they keep them (an edit may move them).
+   */
   get(key: Key): Uint8Array | undefined
   has(key: Key): boolean
-  /** The tree keeps `key` and `value` as given: callers pass bytes they will not change. */
+  /**
+   * The tree keeps `key` and `value` as given, unless it says `copiesOnSet`: callers
+   * pass bytes they will not change.
+   */
   set(key: Key, value: Uint8Array): void
+  /** Optional: true when set() copies key and value, so callers may reuse their buffers at once. */
+  readonly copiesOnSet?: boolean
   /** True if the key existed. */
   delete(key: Key): boolean
   readonly size: number

@@ -6,7 +6,7 @@ import { type Entry, type Key, type LogicalTree, type NodeRef, NodeStore, type R
 import { checkTree } from './check.js'
 import { scan } from './cursor.js'
 import { EMPTY, Editor } from './editor.js'
-import { BRANCH, countOf, type Leaf, type Node, readSlot, search, slotAt, upperBound } from './node.js'
+import { BRANCH, countOf, type Leaf, type Node, readSlot, upperBound } from './node.js'
 import { bplusNodeType } from './node-type.js'
 
 export interface BPlusTreeSettings {
@@ -43,16 +43,19 @@ export class BPlusTree implements LogicalTree {
     this.#clean = root
   }
 
+  /** Keys and values are copied into the leaves' buffers (see node.ts). */
+  readonly copiesOnSet = true
+
   get(key: Key): Uint8Array | undefined {
     const leaf = this.#leafFor(key)
     if (leaf === undefined) return undefined
-    const i = search(leaf.keys, key)
-    return i >= 0 ? readSlot(slotAt(leaf.values, i), this.#store) : undefined
+    const i = leaf.keys.search(key)
+    return i >= 0 ? readSlot(leaf.values.at(i), this.#store) : undefined
   }
 
   has(key: Key): boolean {
     const leaf = this.#leafFor(key)
-    return leaf !== undefined && search(leaf.keys, key) >= 0
+    return leaf !== undefined && leaf.keys.search(key) >= 0
   }
 
   set(key: Key, value: Uint8Array): void {
@@ -160,7 +163,7 @@ export class BPlusTree implements LogicalTree {
       for (let c = 0; c < i; c++) rank += node.counts[c]!
       node = this.#store.load(node.children[i]!)
     }
-    const i = search(node.keys, key)
+    const i = node.keys.search(key)
     return rank + (i < 0 ? ~i : orEqual ? i + 1 : i)
   }
 }
