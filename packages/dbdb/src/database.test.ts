@@ -86,6 +86,24 @@ describe('the Map-like handle', () => {
     db.close()
   })
 
+  for (const tree of ['bplus', 'binary'] as const) {
+    it(`captures binary keys and raw values at set() (${tree} tree, which ${tree === 'bplus' ? 'copies them itself' : 'keeps what it is given'})`, () => {
+      const db = open(tempFile(dir), { tree, keyEncoding: 'binary', valueCodec: 'raw' })
+      const key = Uint8Array.of(1, 2, 3)
+      const value = Uint8Array.of(4, 5, 6)
+      db.set(key, value)
+      db.set(Uint8Array.of(9), Uint8Array.of(9)) // an edit after it: nothing moves under the first
+      key.fill(0)
+      value.fill(0)
+      expect(db.get(Uint8Array.of(1, 2, 3))).toEqual(Buffer.of(4, 5, 6))
+      expect(db.get(key)).toBeUndefined()
+      db.get(Uint8Array.of(1, 2, 3))!.fill(7)
+      db.commit()
+      expect(db.get(Uint8Array.of(1, 2, 3))).toEqual(Buffer.of(4, 5, 6))
+      db.close()
+    })
+  }
+
   it('refuses bad keys and values with TypeError and writes nothing', () => {
     const db = fresh()
     for (const bad of [1, null, undefined, {}, Uint8Array.of(1), '\ud800']) {
