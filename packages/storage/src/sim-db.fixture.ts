@@ -139,6 +139,9 @@ export function buildSmallDb(seed = 1): SmallDb {
   const history: Commit[] = []
   const step = (leaves: Buffer[], keep: (h: Commit[]) => number[]): void => {
     history.push(commitTree(s, leaves, keep(history)))
+    // A checkpoint after every commit, so both slots point at the newest two (commits
+    // alone checkpoint only every SYNCED_CHECKPOINT_BYTES; sync() always does).
+    s.sync()
     images.push(disk.readFile(DB))
   }
   s.lock()
