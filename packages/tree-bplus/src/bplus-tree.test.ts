@@ -9,7 +9,10 @@ describe('BPlusTree', () => {
   it('is one factory id for every node size, and refuses impossible options', () => {
     equal(bplusTree.id, 'bplus')
     equal(createBPlusTree({ order: 7, inlineValueMax: 0 }).id, 'bplus')
-    for (const order of [2, 0, -1, 4.5, NaN, Infinity]) throws(() => createBPlusTree({ order }), RangeError)
+    for (const order of [2, 0, -1, 4.5, NaN, Infinity]) {
+      throws(() => createBPlusTree({ order }), RangeError)
+      throws(() => createBPlusTree({ branchOrder: order }), RangeError)
+    }
     for (const inlineValueMax of [-1, 1.5, NaN, Infinity]) throws(() => createBPlusTree({ inlineValueMax }), RangeError)
   })
 

@@ -11,6 +11,7 @@ import { bplusNodeType } from './node-type.js'
 
 export interface BPlusTreeSettings {
   readonly order: number
+  readonly branchOrder: number
   readonly inlineValueMax: number
 }
 
@@ -38,7 +39,7 @@ export class BPlusTree implements LogicalTree {
   constructor(context: TreeContext, root: number, settings: BPlusTreeSettings) {
     if (!Number.isSafeInteger(root) || root < 0) throw new RangeError(`a root address must be an integer >= 0, not ${String(root)}`)
     this.#store = new NodeStore(context.storage, context.codec, context.cache, bplusNodeType)
-    this.#editor = new Editor(this.#store, settings.order, settings.inlineValueMax)
+    this.#editor = new Editor(this.#store, settings)
     this.#root = root
     this.#clean = root
   }
@@ -118,8 +119,7 @@ export class BPlusTree implements LogicalTree {
   }
 
   check(): void {
-    const { order, min } = this.#editor
-    const count = checkTree(this.#store, this.#root, { order, min })
+    const count = checkTree(this.#store, this.#root, this.#editor)
     if (this.#size >= 0 && this.#size !== count) throw new Error(`bplus: size is ${this.#size} but the tree holds ${count} keys`)
   }
 

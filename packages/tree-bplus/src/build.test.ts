@@ -8,10 +8,10 @@ function entries(n: number, valueBytes = 8): Entry[] {
 }
 
 describe('bottom-up build', () => {
-  for (const order of [3, 4, 5, 64]) {
-    const factory = createBPlusTree({ order, inlineValueMax: 16 })
-    const sizes = [0, 1, 2, order - 1, order, order + 1, 2 * order, order * order, order * order + 1, order * order + order + 1, 5000]
-    it(`order ${order}: builds valid, packed trees of every awkward size`, () => {
+  for (const [order, branchOrder] of [[3, 3], [4, 8], [5, 4], [64, 128]] as const) {
+    const factory = createBPlusTree({ order, branchOrder, inlineValueMax: 16 })
+    const sizes = [0, 1, 2, order - 1, order, order + 1, 2 * order, order * branchOrder, order * branchOrder + 1, order * branchOrder + order + 1, 5000]
+    it(`order ${order}, branches ${branchOrder}: builds valid, packed trees of every awkward size`, () => {
       for (const n of sizes) {
         const h = new Harness(factory)
         const data = entries(n, n % 2 ? 40 : 8) // odd sizes store values out of line
@@ -25,7 +25,7 @@ describe('bottom-up build', () => {
         expect(asHex(tree.entries())).toEqual(asHex(data))
         // Packed: every node full but the last of its level, so exactly this many nodes.
         let nodes = 0
-        for (let level = Math.ceil(n / order); n > 0; level = Math.ceil(level / order)) {
+        for (let level = Math.ceil(n / order); n > 0; level = Math.ceil(level / branchOrder)) {
           nodes += level
           if (level === 1) break
         }

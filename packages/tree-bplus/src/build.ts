@@ -24,13 +24,13 @@ interface Level<T> {
 
 export function buildTree(context: TreeContext, settings: BPlusTreeSettings, entries: Iterable<Entry>): number {
   const store = new NodeStore<Node>(context.storage, context.codec, context.cache, bplusNodeType)
-  const { order, inlineValueMax } = settings
+  const { order, branchOrder, inlineValueMax } = settings
   const leaves: Level<Entry> = { held: undefined, open: [] }
   const branches: Array<Level<Child>> = []
 
-  const push = <T>(level: Level<T>, item: T, emit: (group: T[]) => void): void => {
+  const push = <T>(level: Level<T>, item: T, size: number, emit: (group: T[]) => void): void => {
     level.open.push(item)
-    if (level.open.length === order) {
+    if (level.open.length === size) {
       if (level.held) emit(level.held)
       level.held = level.open
       level.open = []
@@ -38,7 +38,7 @@ export function buildTree(context: TreeContext, settings: BPlusTreeSettings, ent
   }
   const pushChild = (depth: number, child: Child): void => {
     const level = (branches[depth] ??= { held: undefined, open: [] })
-    push(level, child, (group) => emitBranch(depth, group))
+    push(level, child, branchOrder, (group) => emitBranch(depth, group))
   }
   const emitLeaf = (group: Entry[]): void => {
     const keys = group.map(([k]) => k)
@@ -58,7 +58,7 @@ export function buildTree(context: TreeContext, settings: BPlusTreeSettings, ent
   for (const entry of entries) {
     if (previous !== undefined && compareKeys(previous, entry[0]) >= 0) throw new RangeError('build() needs entries in strictly increasing key order')
     previous = entry[0]
-    push(leaves, entry, emitLeaf)
+    push(leaves, entry, order, emitLeaf)
   }
   if (previous === undefined) return 0
 

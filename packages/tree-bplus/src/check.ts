@@ -6,10 +6,14 @@ import { compareKeys, corrupt, type Key, type NodeRef, type NodeStore } from '@d
 import { BRANCH, LargeValue, type Node, readSlot } from './node.js'
 
 export interface CheckLimits {
-  /** Most entries (leaf keys, branch children) a node may hold. */
+  /** Most keys a leaf may hold. */
   readonly order: number
-  /** Fewest entries a node off the right edge may hold (on it: one key, or two children). */
+  /** Fewest keys a leaf off the right edge may hold (on it: one). */
   readonly min: number
+  /** Most children a branch may have. */
+  readonly branchOrder: number
+  /** Fewest children a branch off the right edge may have (on it: two). */
+  readonly branchMin: number
 }
 
 /** Checks the tree under `root` and returns its key count. */
@@ -63,8 +67,8 @@ function checkNode(
   const { children, counts } = node
   if (children.length !== keys.length + 1) fail('a branch has not one separator between each two children')
   if (counts.length !== children.length) fail('a branch has not one count per child')
-  if (children.length > limits.order) fail(`a branch has ${children.length} children, more than ${limits.order}`)
-  const least = edge ? 2 : limits.min
+  if (children.length > limits.branchOrder) fail(`a branch has ${children.length} children, more than ${limits.branchOrder}`)
+  const least = edge ? 2 : limits.branchMin
   if (children.length < least) fail(`a branch has ${children.length} children, fewer than ${least}`)
   let total = 0
   for (let i = 0; i < children.length; i++) {

@@ -8,9 +8,9 @@
 // node that existed is copied before it changes. So a bulk load copies each node
 // once per freeze, not once per insert, and persistence is never broken.
 //
-// Fill rule, kept by split and rebalance: every node holds at most `order`
-// entries (leaf keys or branch children). Every node holds at least
-// `min = ceil(order / 2)`, except those on the right edge (the last node of each
+// Fill rule, kept by split and rebalance: a leaf holds at most `order` keys and a
+// branch at most `branchOrder` children. Every node holds at least half its
+// maximum (`min`, `branchMin`, rounded up), except those on the right edge (the last node of each
 // level, the root among them), which need only one key (a leaf) or two children
 // (a branch). The exception makes appending in key order fill nodes completely:
 // when the last leaf overflows with a key beyond every other, it keeps `order`
@@ -19,6 +19,7 @@
 // tree has no root at all (address 0).
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
+import type { BPlusTreeSettings } from './bplus-tree.js'
 import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, separator, type Slot, upperBound } from './node.js'
 
 /** The empty tree. */
@@ -28,6 +29,8 @@ export class Editor {
   readonly store: NodeStore<Node>
   readonly order: number
   readonly min: number
+  readonly branchOrder: number
+  readonly branchMin: number
   readonly inlineValueMax: number
   /** The current edit session's token. */
   owner: object = {}
@@ -39,16 +42,18 @@ export class Editor {
   #splitRight: Node | undefined
   #splitKey: Key | undefined
 
-  constructor(store: NodeStore<Node>, order: number, inlineValueMax: number) {
+  constructor(store: NodeStore<Node>, settings: BPlusTreeSettings) {
     this.store = store
-    this.order = order
-    this.min = Math.ceil(order / 2)
-    this.inlineValueMax = inlineValueMax
+    this.order = settings.order
+    this.min = Math.ceil(settings.order / 2)
+    this.branchOrder = settings.branchOrder
+    this.branchMin = Math.ceil(settings.branchOrder / 2)
+    this.inlineValueMax = settings.inlineValueMax
   }
 
   /** The fewest entries a node other than the root may hold (see the fill rule above). */
   least(kind: typeof LEAF | typeof BRANCH, edge: boolean): number {
-    if (!edge) return this.min
+    if (!edge) return kind === LEAF ? this.min : this.branchMin
     return kind === LEAF ? 1 : 2
   }
 
@@ -117,7 +122,7 @@ export class Editor {
     branch.children.splice(i + 1, 0, right)
     branch.counts.splice(i + 1, 0, countOf(right))
     const n = branch.children.length
-    if (n > this.order) this.#splitBranch(branch, edge && i + 2 === n ? n - 2 : Math.ceil(n / 2))
+    if (n > this.branchOrder) this.#splitBranch(branch, edge && i + 2 === n ? n - 2 : Math.ceil(n / 2))
     return branch
   }
 
@@ -163,7 +168,7 @@ export class Editor {
     // The left sibling if there is one, so only one sibling is ever loaded.
     const j = i > 0 ? i - 1 : i + 1
     const sibling = this.store.load(parent.children[j]!)
-    const canLend = entriesOf(sibling) > this.min
+    const canLend = entriesOf(sibling) > this.least(sibling.kind, false)
     if (j < i) {
       if (canLend) this.#borrowFromLeft(parent, i, this.#own(sibling), child)
       else this.#merge(parent, j, this.#own(sibling), child)

@@ -33,6 +33,8 @@ function rows(model: Model, range: Range = {}): Rows {
 
 interface Config {
   order: number
+  /** Default: twice the order. */
+  branchOrder?: number
   /** Keys are mostly keyLength bytes, some shorter, over an alphabet of `alphabet` values: many shared prefixes. */
   keyLength: number
   alphabet: number
@@ -44,7 +46,7 @@ interface Config {
 
 const configs: Config[] = [
   { order: 4, keyLength: 5, alphabet: 4, preload: 0, ops: 6000, commitEvery: 80 },
-  { order: 8, keyLength: 5, alphabet: 5, preload: 0, ops: 8000, commitEvery: 150 },
+  { order: 8, branchOrder: 3, keyLength: 5, alphabet: 5, preload: 0, ops: 8000, commitEvery: 150 },
   { order: DEFAULT_ORDER, keyLength: 5, alphabet: 8, preload: 5000, ops: 8000, commitEvery: 500 },
 ]
 
@@ -52,7 +54,7 @@ function run(config: Config, codec: NodeCodec, label: string): void {
   const seed = testSeed(label)
   const rand = prng(seed)
   // Small values are inline, larger ones get records of their own.
-  const h = new Harness(createBPlusTree({ order: config.order, inlineValueMax: 12 }), codec)
+  const h = new Harness(createBPlusTree({ order: config.order, branchOrder: config.branchOrder, inlineValueMax: 12 }), codec)
   let cache = new NodeCache(1 << 20)
   let tree: LogicalTree = h.open(0, cache)
   const model: Model = new Map()
@@ -224,7 +226,7 @@ describe('bplus appending in key order', () => {
 describe('bplus against a Map model', () => {
   for (const codec of [msgpackCodec, jsonCodec]) {
     for (const config of configs) {
-      const label = `bplus model / ${codec.id} / order ${config.order}`
+      const label = `bplus model / ${codec.id} / order ${config.order}${config.branchOrder ? `, branches ${config.branchOrder}` : ''}`
       it(label, () => run(config, codec, label))
     }
   }
