@@ -10,9 +10,9 @@
 //
 // Fill rule, kept by split and rebalance: a leaf holds at most `order` keys and a
 // branch at most `branchOrder` children. Every node holds at least half its
-// maximum (`min`, `branchMin`, rounded up), except those on the right edge (the last node of each
-// level, the root among them), which need only one key (a leaf) or two children
-// (a branch). The exception makes appending in key order fill nodes completely:
+// maximum (`min`, `branchMin`, rounded up), except those on the right edge (the
+// last node of each level, the root among them), which need only one key (a leaf)
+// or two children (a branch). The exception makes appending in key order fill nodes completely:
 // when the last leaf overflows with a key beyond every other, it keeps `order`
 // keys and the new key starts a new last leaf (SQLite's "quick balance", LMDB's
 // append mode), instead of leaving a trail of half-full leaves behind. An empty
