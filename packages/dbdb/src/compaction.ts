@@ -4,9 +4,8 @@
 // new file in with rename(2). Every step before the rename leaves the original
 // untouched, so a compaction killed at any instant loses nothing.
 
-import { rmSync } from 'node:fs'
+import { existsSync, renameSync, rmSync } from 'node:fs'
 import * as path from 'node:path'
-import { renameSync } from 'node:fs'
 import type { Codec } from '@dbdb/codec'
 import { applyChanges, diffTrees, NodeCache, type LogicalTree, type TreeContext, type TreeFactory } from '@dbdb/logical'
 import { DbdbError, FileStorage, isDbdbError, syncDirectory, nodeFileIO, type Head } from '@dbdb/storage'
@@ -42,6 +41,8 @@ export function compactionPath(file: string): string {
  */
 export function removeLeftover(file: string, busy: 'throw' | 'skip'): void {
   const tmp = compactionPath(file)
+  // Looked for first: every open runs this, and a failed open costs an exception.
+  if (!existsSync(tmp)) return
   let leftover: FileStorage
   try {
     leftover = FileStorage.open(tmp, { create: false, lockTimeoutMs: 0 })

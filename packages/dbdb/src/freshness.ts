@@ -16,12 +16,17 @@ import { resolve } from 'node:path'
 const localCommits = new Map<string, { n: number }>()
 /** Longest a synchronous run of reads goes without looking at the file, in ms. */
 const MAX_STALENESS_MS = 1
+/** Ends a task's "already looked" through a microtask: a promise reaction costs less than queueMicrotask, which makes an AsyncResource per call. */
+const settled = Promise.resolve()
 
 export class Freshness {
   readonly #commits: { n: number }
   #seen = -1
   #checkedAt = 0
   #inTask = false
+  readonly #endTask = (): void => {
+    this.#inTask = false
+  }
 
   constructor(path: string) {
     const key = resolve(path)
@@ -41,9 +46,7 @@ export class Freshness {
     this.#checkedAt = performance.now()
     if (!this.#inTask) {
       this.#inTask = true
-      queueMicrotask(() => {
-        this.#inTask = false
-      })
+      void settled.then(this.#endTask)
     }
   }
 
