@@ -45,7 +45,8 @@ const EMPTY_BYTES = new Uint8Array(0)
  * Like an array it has `length` and `at(i)`; `at` returns a view of the shared
  * buffer, never a copy, which stays right only while nothing changes this Packed:
  * the Editor changes only what its current session owns, and freezes the session
- * before anyone can hold a view past the next write (iterators, commits).
+ * before anything can hold views past the next write (iterators, savepoints,
+ * commits); a get() caller copies before the next write (the LogicalTree contract).
  */
 export class Packed {
   bytes: Uint8Array
