@@ -57,15 +57,19 @@ export const bplusNodeType: NodeType<Node> = {
     return [PACKED_BRANCH, keyBytes, keyLengths, node.children, node.counts]
   },
 
-  // The packed form of what was just written: a commit's nodes are cached as if read.
-  stored(_node: Node, raw: unknown, address: number): Node {
-    return readNode(raw, address, false)
+  // The packed form of what was just written: a commit's nodes are cached as if read,
+  // sharing the buffers the transaction edited (see Leaf).
+  stored(node: Node, raw: unknown, address: number): Node {
+    const read = readNode(raw, address, false)
+    read.spare = node.keys.spare + (node.kind === LEAF ? node.values.inline.spare : 0)
+    return read
   },
 
   weigh(node: Node, bytes: number): number {
     // Calibrated like logical's weightOf: a node is its bytes plus a few small
-    // objects, and the tables of ends, children and counts (8 bytes an entry each).
-    return bytes + 24 * (node.kind === LEAF ? node.keys.length : node.children.length) + 512
+    // objects, and the tables of ends, children and counts (8 bytes an entry each);
+    // plus the spare room of buffers it shares with the transaction that wrote it.
+    return bytes + node.spare + 24 * (node.kind === LEAF ? node.keys.length : node.children.length) + 512
   },
 
   fromRaw(raw: unknown, address: number): Node {

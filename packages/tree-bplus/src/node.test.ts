@@ -96,6 +96,22 @@ describe('Packed edited in place', () => {
   })
 })
 
+describe('a node the commit stores', () => {
+  it('is cached sharing the edited buffers, and weighed with their spare room', () => {
+    const owner = {}
+    const keys = Packed.of([Buffer.from('a'), Buffer.from('b')]).copy(owner)
+    const values = PackedValues.of([Buffer.alloc(100), Buffer.alloc(100)]).copy(owner)
+    const spare = keys.bytes.length - 2 + values.inline.bytes.length - 200
+    equal(spare > 64, true)
+    const edited = new Leaf(keys, values, owner)
+    const raw = bplusNodeType.toRaw(edited)
+    const stored = bplusNodeType.stored!(edited, raw, 100)
+    equal(stored.spare, spare)
+    equal(stored.keys.bytes.buffer, keys.bytes.buffer)
+    equal(bplusNodeType.weigh!(stored, 250) - bplusNodeType.weigh!(bplusNodeType.fromRaw(raw, 100, undefined as never), 250), spare)
+  })
+})
+
 describe('PackedValues edited in place', () => {
   it('keeps inline bytes and addresses in step', () => {
     const seed = testSeed('bplus packed values edits')
