@@ -26,7 +26,8 @@ export function newFileHeader(meta: StorageMeta, base: number): Buffer {
  * and synced in a private temporary file that is then hard-linked into place.
  * link(2) never replaces an existing file, so when many processes create the same
  * database at once exactly one file wins and everyone opens it; a crash leaves at
- * worst a stray temporary file, never a half-made database.
+ * worst a stray temporary file, never a half-made database, and the next creation
+ * of that name removes strays over a minute old.
  */
 export function openFile(io: FileIO, filePath: string, options: OpenFileOptions): { fd: number; readOnlyReason: string | undefined } {
   if (options.readOnly) return { fd: openExisting(io, filePath, 'r'), readOnlyReason: 'readOnly: true' }
@@ -65,8 +66,32 @@ export function openFile(io: FileIO, filePath: string, options: OpenFileOptions)
   } finally {
     io.unlinkSync(tmp)
   }
+  removeStaleTemporaries(io, dir, path.basename(filePath))
   syncDirectory(io, dir)
   return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+}
+
+/** A creation takes milliseconds; a temporary file this old was left by a killed one. */
+const STALE_TEMPORARY_MS = 60_000
+
+/**
+ * Removes the temporary files of creations of this name that were killed before
+ * they cleaned up. Run only when creating (rare), and judged by age rather than by
+ * process id, which another host or PID namespace sharing the folder could reuse.
+ */
+function removeStaleTemporaries(io: FileIO, dir: string, name: string): void {
+  if (io.readdirSync === undefined || io.statSync === undefined) return
+  const prefix = `.${name}.`
+  try {
+    for (const entry of io.readdirSync(dir)) {
+      if (!entry.startsWith(prefix) || !/^\d+\.[0-9a-f]{8}\.creating$/.test(entry.slice(prefix.length))) continue
+      const file = path.join(dir, entry)
+      const mtime = io.statSync(file).mtimeMs
+      if (mtime !== undefined && Date.now() - mtime > STALE_TEMPORARY_MS) io.unlinkSync(file)
+    }
+  } catch {
+    // Tidying only: a file that vanished meanwhile, or a folder we cannot list, is fine.
+  }
 }
 
 function openExisting(io: FileIO, filePath: string, flags: 'r' | 'r+'): number {

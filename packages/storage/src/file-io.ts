@@ -9,7 +9,9 @@ export interface FileIO {
   closeSync(fd: number): void
   fstatSync(fd: number): { size: number; isDirectory(): boolean; ino?: number; dev?: number }
   /** Identity of the file now at `path` (compaction replaces it). Absent: replacement is not detected. */
-  statSync?(path: string): { ino: number; dev: number }
+  statSync?(path: string): { ino: number; dev: number; mtimeMs?: number }
+  /** Names in a directory, to find temporary files a killed creation left. Absent: they are left. */
+  readdirSync?(path: string): string[]
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
   fdatasyncSync(fd: number): void

@@ -396,6 +396,31 @@ describe('FileStorage: abort and truncation', () => {
   })
 })
 
+describe('FileStorage: temporary files of killed creations', () => {
+  it('creating a database removes its own strays over a minute old, and nothing else', () => {
+    const name = path.basename(file)
+    const old = Date.now() / 1000 - 120
+    const stray = (entry: string, mtime?: number): string => {
+      const p = path.join(dir, entry)
+      fs.writeFileSync(p, 'half made')
+      if (mtime !== undefined) fs.utimesSync(p, mtime, mtime)
+      return entry
+    }
+    const stale = stray(`.${name}.4242.deadbeef.creating`, old)
+    const fresh = stray(`.${name}.4243.cafebabe.creating`)
+    const other = stray(`.other.db.4242.deadbeef.creating`, old)
+    const lookalike = stray(`.${name}.notapid.creating`, old)
+    openStorage().close()
+    const left = fs.readdirSync(dir)
+    expect(left).not.toContain(stale)
+    expect(left).toEqual(expect.arrayContaining([name, fresh, other, lookalike]))
+    // Opening an existing file does not look (a folder may be large).
+    stray(stale, old)
+    openStorage().close()
+    expect(fs.readdirSync(dir)).toContain(stale)
+  })
+})
+
 describe('FileStorage: files it must not touch', () => {
   function expectRefused(target: string, code: DbdbErrorCode): void {
     const before = fs.statSync(target).isDirectory() ? undefined : fs.readFileSync(target)
