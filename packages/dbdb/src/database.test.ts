@@ -104,6 +104,22 @@ describe('the Map-like handle', () => {
     })
   }
 
+  it('sync() makes the commits of a durability none handle durable (they reach the superblock)', () => {
+    const path = tempFile(dir)
+    const db = open(path, { durability: 'none' })
+    const newestSlot = (): number => Math.max(...db.check().storage.slots.map((s) => s.txid ?? -1))
+    db.set('a', 1)
+    db.commit()
+    expect(newestSlot()).toBeLessThan(db.txid)
+    db.sync()
+    expect(newestSlot()).toBe(db.txid)
+    const reader = open(path, { readOnly: true })
+    expect(code(() => reader.sync())).toBe('DBDB_READ_ONLY')
+    reader.close()
+    db.close()
+    expect(code(() => db.sync())).toBe('DBDB_CLOSED')
+  })
+
   it('refuses bad keys and values with TypeError and writes nothing', () => {
     const db = fresh()
     for (const bad of [1, null, undefined, {}, Uint8Array.of(1), '\ud800']) {

@@ -248,6 +248,17 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   }
 
   /**
+   * Makes every commit so far durable (an fdatasync), for handles opened with
+   * durability 'none' that want a point of no loss, as LMDB's env.sync(). With
+   * 'fsync' every commit is durable already and this only syncs again.
+   */
+  sync(): void {
+    this.#checkOpen()
+    if (this.readOnly) throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only`)
+    this.#gen.storage.sync()
+  }
+
+  /**
    * Writes a consistent copy of the newest commit to `dest` (which must not exist)
    * while writers go on; the copy opens like any database. Returns what was copied.
    */

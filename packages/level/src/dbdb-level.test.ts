@@ -149,6 +149,31 @@ describe('DBDB options pass through to open()', () => {
     expect((await codeOf(late.open({ durability: 'sometimes' } as object))).cause).toBeInstanceOf(TypeError)
   })
 
+  it('with durability none, a write with sync: true syncs the file (its commit reaches the superblock)', async () => {
+    const location = temp('sync.db')
+    const db = new DbdbLevel(location, { durability: 'none' })
+    const newestSlot = (): { slot: number; head: number } => {
+      const reader = open(location, { readOnly: true, keyEncoding: 'binary' })
+      try {
+        const report = reader.check()
+        return { slot: Math.max(...report.storage.slots.map((s) => s.txid ?? -1)), head: report.txid }
+      } finally {
+        reader.close()
+      }
+    }
+    await db.put('a', '1')
+    let seen = newestSlot()
+    expect(seen.slot).toBeLessThan(seen.head) // not synced: the superblock lags
+    await db.put('b', '2', { sync: true })
+    seen = newestSlot()
+    expect(seen.slot).toBe(seen.head)
+    await db.batch([{ type: 'put', key: 'c', value: '3' }])
+    await db.batch([{ type: 'del', key: 'a' }], { sync: true })
+    seen = newestSlot()
+    expect(seen.slot).toBe(seen.head)
+    await db.close()
+  })
+
   it('lockTimeoutMs bounds the wait for another writer, which fails with LEVEL_LOCKED', async () => {
     const file = temp('locked.db')
     const db = new DbdbLevel(file, { lockTimeoutMs: 50 })

@@ -47,6 +47,11 @@ interface ReadOptions {
   snapshot?: AbstractSnapshot
 }
 
+/** What a write takes from Level's options: `sync` (classic-level's meaning). */
+interface WriteOptions {
+  sync?: boolean | undefined
+}
+
 interface BatchOperation {
   type: 'put' | 'del'
   key: Encoded
@@ -68,6 +73,8 @@ interface PrivateClearOptions extends EncodedRange {
 export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> {
   readonly #location: string
   #handle: Handle | undefined
+  /** Whether the handle syncs every commit itself (durability 'fsync'), so Level's `sync: true` asks nothing more. */
+  #syncsEveryCommit = true
 
   /**
    * @param location Path of the database file (not a directory, unlike LevelDB).
@@ -104,6 +111,7 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
     for (const name of PASSED_THROUGH) {
       if (options[name] !== undefined) (dbdbOptions as unknown as Record<string, unknown>)[name] = options[name]
     }
+    this.#syncsEveryCommit = (dbdbOptions.durability ?? 'fsync') === 'fsync'
     try {
       this.#handle = open<Uint8Array>(location, dbdbOptions)
     } catch (err) {
@@ -168,16 +176,20 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
     }
   }
 
-  async _put(key: Encoded, value: Encoded): Promise<void> {
-    await this._batch([{ type: 'put', key, value }])
+  async _put(key: Encoded, value: Encoded, options?: WriteOptions): Promise<void> {
+    await this._batch([{ type: 'put', key, value }], options)
   }
 
-  async _del(key: Encoded): Promise<void> {
-    await this._batch([{ type: 'del', key }])
+  async _del(key: Encoded, options?: WriteOptions): Promise<void> {
+    await this._batch([{ type: 'del', key }], options)
   }
 
-  /** One DBDB transaction: all operations are committed together or none is. */
-  async _batch(operations: BatchOperation[]): Promise<void> {
+  /**
+   * One DBDB transaction: all operations are committed together or none is. With
+   * durability 'none', `sync: true` syncs the file after it (with 'fsync' every
+   * commit is synced already).
+   */
+  async _batch(operations: BatchOperation[], options?: WriteOptions): Promise<void> {
     const handle = this.#open()
     try {
       handle.transaction(() => {
@@ -191,6 +203,7 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
           }
         }
       })
+      if (options?.sync === true && !this.#syncsEveryCommit) handle.sync()
     } catch (err) {
       throw levelError(err)
     }
