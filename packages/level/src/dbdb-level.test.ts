@@ -161,14 +161,16 @@ describe('DBDB options pass through to open()', () => {
         reader.close()
       }
     }
+    // abstract-level's option types do not declare `sync` (classic-level's do).
+    const sync = { sync: true } as object
     await db.put('a', '1')
     let seen = newestSlot()
     expect(seen.slot).toBeLessThan(seen.head) // not synced: the superblock lags
-    await db.put('b', '2', { sync: true })
+    await db.put('b', '2', sync)
     seen = newestSlot()
     expect(seen.slot).toBe(seen.head)
     await db.batch([{ type: 'put', key: 'c', value: '3' }])
-    await db.batch([{ type: 'del', key: 'a' }], { sync: true })
+    await db.batch([{ type: 'del', key: 'a' }], sync)
     seen = newestSlot()
     expect(seen.slot).toBe(seen.head)
     await db.close()
