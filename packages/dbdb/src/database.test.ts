@@ -107,6 +107,7 @@ describe('the Map-like handle', () => {
   it('sync() makes the commits of a durability none handle durable (they reach the superblock)', () => {
     const path = tempFile(dir)
     const db = open(path, { durability: 'none' })
+    expect(db.durability).toBe('none')
     const newestSlot = (): number => Math.max(...db.check().storage.slots.map((s) => s.txid ?? -1))
     db.set('a', 1)
     db.commit()
@@ -114,6 +115,7 @@ describe('the Map-like handle', () => {
     db.sync()
     expect(newestSlot()).toBe(db.txid)
     const reader = open(path, { readOnly: true })
+    expect(reader.durability).toBe('fsync') // the default, a property of the handle
     expect(code(() => reader.sync())).toBe('DBDB_READ_ONLY')
     reader.close()
     db.close()

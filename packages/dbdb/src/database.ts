@@ -5,7 +5,7 @@
 import type { Codec } from '@dbdb/codec'
 import { NodeCache, type LogicalTree, type TreeFactory } from '@dbdb/logical'
 import { statSync } from 'node:fs'
-import { DbdbError, isDbdbError, type FileStorage, type Head, type Storage, type StorageReport } from '@dbdb/storage'
+import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head, type Storage, type StorageReport } from '@dbdb/storage'
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
 import { Freshness } from './freshness.js'
 import { Generation } from './generation.js'
@@ -110,6 +110,11 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
   get closed(): boolean {
     return this.#closed
+  }
+
+  /** 'fsync': every commit is durable when commit() returns; 'none': at sync(), or when the OS writes it. */
+  get durability(): Durability {
+    return this.#gen.storage.durability
   }
 
   /** True while this handle has a write transaction open (and so holds the writer lock). */

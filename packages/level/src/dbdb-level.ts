@@ -73,8 +73,6 @@ interface PrivateClearOptions extends EncodedRange {
 export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> {
   readonly #location: string
   #handle: Handle | undefined
-  /** Whether the handle syncs every commit itself (durability 'fsync'), so Level's `sync: true` asks nothing more. */
-  #syncsEveryCommit = true
 
   /**
    * @param location Path of the database file (not a directory, unlike LevelDB).
@@ -111,7 +109,6 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
     for (const name of PASSED_THROUGH) {
       if (options[name] !== undefined) (dbdbOptions as unknown as Record<string, unknown>)[name] = options[name]
     }
-    this.#syncsEveryCommit = (dbdbOptions.durability ?? 'fsync') === 'fsync'
     try {
       this.#handle = open<Uint8Array>(location, dbdbOptions)
     } catch (err) {
@@ -203,7 +200,7 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
           }
         }
       })
-      if (options?.sync === true && !this.#syncsEveryCommit) handle.sync()
+      if (options?.sync === true && handle.durability === 'none') handle.sync()
     } catch (err) {
       throw levelError(err)
     }
