@@ -20,7 +20,7 @@
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
 import type { BPlusTreeSettings } from './bplus-tree.js'
-import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, separator, type Slot, upperBound } from './node.js'
+import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, PATCH_SHARE, separator, type Slot, upperBound } from './node.js'
 
 /** The empty tree. */
 export const EMPTY = 0
@@ -95,6 +95,7 @@ export class Editor {
     if (node.kind === LEAF) {
       const leaf = this.#ownLeaf(node)
       const i = leaf.keys.search(key)
+      if (leaf.base !== 0) this.#touch(leaf, key)
       if (i >= 0) {
         leaf.values.replace(i, slot)
         this.added = false
@@ -130,6 +131,7 @@ export class Editor {
   // left, so both hold at least ceil(order / 2); an append on the right edge keeps a
   // full node on the left and starts the new last node with what was appended.
   #splitLeaf(leaf: Leaf, mid: number): void {
+    reshaped(leaf)
     const keys = this.#keys(leaf)
     this.#splitKey = separator(keys.at(mid - 1), keys.at(mid))
     this.#splitRight = new Leaf(keys.splitOff(mid, this.owner), leaf.values.splitOff(mid, this.owner), this.owner)
@@ -148,6 +150,7 @@ export class Editor {
       const i = node.keys.search(key)
       if (i < 0) return undefined
       const leaf = this.#ownLeaf(node)
+      if (leaf.base !== 0) this.#touch(leaf, key)
       this.#keys(leaf).remove(i)
       leaf.values.remove(i)
       return leaf
@@ -187,6 +190,8 @@ export class Editor {
     const leftKeys = this.#keys(left)
     const last = leftKeys.length - 1
     if (left.kind === LEAF && child.kind === LEAF) {
+      reshaped(left)
+      reshaped(child)
       this.#keys(child).insert(0, leftKeys.at(last))
       child.values.insert(0, left.values.at(last))
       parentKeys.replace(i - 1, separator(leftKeys.at(last - 1), leftKeys.at(last)))
@@ -213,6 +218,8 @@ export class Editor {
     const rightKeys = this.#keys(right)
     const childKeys = this.#keys(child)
     if (right.kind === LEAF && child.kind === LEAF) {
+      reshaped(right)
+      reshaped(child)
       childKeys.insert(childKeys.length, rightKeys.at(0))
       child.values.insert(child.values.length, right.values.at(0))
       parentKeys.replace(i, separator(rightKeys.at(0), rightKeys.at(1)))
@@ -237,6 +244,7 @@ export class Editor {
     const parentKeys = this.#keys(parent)
     const leftKeys = this.#keys(left)
     if (left.kind === LEAF && right.kind === LEAF) {
+      reshaped(left)
       leftKeys.append(right.keys)
       left.values.append(right.values)
     } else if (left.kind === BRANCH && right.kind === BRANCH) {
@@ -265,7 +273,10 @@ export class Editor {
   // change whenever the leaf does, so they are copied at once.
   #ownLeaf(leaf: Leaf): Leaf {
     if (leaf.owner === this.owner) return leaf
-    return new Leaf(leaf.keys, leaf.values.copy(this.owner), this.owner)
+    const own = new Leaf(leaf.keys, leaf.values.copy(this.owner), this.owner)
+    own.base = leaf.base
+    own.patch = leaf.patch
+    return own
   }
 
   #ownBranch(branch: Branch): Branch {
@@ -273,9 +284,33 @@ export class Editor {
     return new Branch(branch.keys, branch.children.slice(), branch.counts.slice(), this.owner)
   }
 
+  /**
+   * Notes that `key` is set or deleted in `leaf` (owned, with a base), for the patch
+   * the commit may write instead of the whole leaf; past the share a patch may have,
+   * the leaf is written whole and stops keeping track.
+   */
+  #touch(leaf: Leaf, key: Key): void {
+    let patch = leaf.patch
+    if (patch === null) {
+      // Room for as many keys as the patch may hold (if they are about this long).
+      const room = new Uint8Array(Math.ceil(this.order / PATCH_SHARE) * key.length + 16)
+      patch = leaf.patch = new Packed(room, null, 0, 0, this.owner)
+    } else if (patch.owner !== this.owner) patch = leaf.patch = patch.copy(this.owner)
+    const i = patch.search(key)
+    if (i >= 0) return
+    if ((patch.length + 1) * PATCH_SHARE > this.order) reshaped(leaf)
+    else patch.insert(~i, key)
+  }
+
   /** The keys of a node of the current session, made its own before they change. */
   #keys(node: Node): Packed {
     if (node.keys.owner !== this.owner) node.keys = node.keys.copy(this.owner)
     return node.keys
   }
+}
+
+/** `leaf` (owned) loses its base: split, merged or lent to, it is written whole. */
+function reshaped(leaf: Leaf): void {
+  leaf.base = 0
+  leaf.patch = null
 }

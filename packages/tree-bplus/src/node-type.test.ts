@@ -100,6 +100,53 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       t.check()
     })
 
+    it('reads leaf patches: keys replaced, added and deleted since their whole base', () => {
+      const { h, put } = setup()
+      const big = h.storage.append(k('a large value'))
+      const base = put([2, k('abc'), 1, k('123'), 1, []])
+      // b replaced, c deleted, d added with a value kept apart, e deleted though the base never had it.
+      const patch = put([4, base, k('bcde'), 1, k('9'), [1, 0, 0, 0], [2, big], [1, 3]])
+      const t = h.open(patch)
+      equal([...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '), 'a=1 b=9 d=a large value')
+      t.check()
+      // A patch of a leaf in the array form (files before the packed form).
+      const old = put([0, [k('a'), k('b')], [k('1'), k('2')]])
+      equal(Buffer.from(h.open(put([4, old, k('c'), 1, k('3'), 1, [], []])).get(enc('c'))!).toString(), '3')
+    })
+
+    it('rejects malformed leaf patches', () => {
+      const { h, put, low, high } = setup()
+      const big = h.storage.append(k('a large value'))
+      const base = put([2, k('abc'), 1, k('123'), 1, []])
+      const branch = put([3, k('m'), 1, [low, high], [2, 2]])
+      const patch = put([4, base, k('b'), 1, k('9'), 1, [], []])
+      const bad: unknown[] = [
+        [4, base, k('b'), 1, k('9'), 1, []],
+        [4, base, k('b'), 1, k('9'), 1, [], [], 'extra'],
+        [4, 0, k('b'), 1, k('9'), 1, [], []],
+        [4, 1e15, k('b'), 1, k('9'), 1, [], []],
+        [4, 'x', k('b'), 1, k('9'), 1, [], []],
+        [4, branch, k('b'), 1, k('9'), 1, [], []],
+        [4, patch, k('c'), 1, k('9'), 1, [], []],
+        [4, base, k(''), [], k(''), [], [], []],
+        [4, base, k('cb'), 1, k('99'), 1, [], []],
+        [4, base, k('bb'), 1, k('99'), 1, [], []],
+        [4, base, k('b'), 1, k('99'), 1, [], []],
+        [4, base, k('b'), 1, k('9'), 1, [], [0]],
+        [4, base, k('bc'), 1, k(''), [0, 0], [], [1, 0]],
+        [4, base, k('b'), 1, k(''), [0], [], [1]],
+        [4, base, k('b'), 1, k(''), [0], [], [-1]],
+        [4, base, k('b'), 1, k(''), [0], [], 'gone'],
+        [4, base, k('b'), 1, k(''), [0], [0, big], [0]],
+        [4, base, k('abc'), 1, k(''), [0, 0, 0], [], [0, 1, 2]],
+        [4, base, k('b'), 1, k('9'), 1, [1, big], []],
+      ]
+      for (const raw of bad) {
+        const at = put(raw)
+        throws(() => h.open(at).get(enc('a')), isCorrupt(at), JSON.stringify(raw))
+      }
+    })
+
     it('reads, changes and rewrites a tree written in the array form (files before the packed form)', () => {
       const { h, put } = setup()
       const big = h.storage.append(k('a large value'))

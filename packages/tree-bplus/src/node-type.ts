@@ -4,21 +4,32 @@
 // their lengths; the same for inline values):
 //   leaf   [2, keyBytes, keyLengths, valueBytes, valueLengths, large]
 //   branch [3, keyBytes, keyLengths, children, counts]
+//   patch  [4, base, keyBytes, keyLengths, valueBytes, valueLengths, large, gone]
 // A lengths field is one integer (> 0) when every string has that length, else an
 // array with each one's length: lengths rather than offsets, because a short key's or
 // value's length fits one MessagePack byte. `large` lists [index, address, index,
 // address, ...] for the values kept in records of their own (their length is 0).
+//
+// A patch is a leaf written as the changes since its base, an earlier whole leaf
+// record (kind 2 or 0): the keys set since, with their values, and the indices
+// among them (`gone`, ascending) of the keys deleted since, whose values are empty.
+// The leaf is the base's entries with those keys replaced, added or removed. A small
+// commit changes a key or two of a leaf of ~64, so its patch is ~1/40 of the leaf's
+// bytes; a leaf is written whole again once its patch would hold more than one key
+// in PATCH_SHARE of its own (see Editor), so a patch is always against a whole leaf
+// and is at most an eighth of one.
 // Files written before the packed form hold the array form, which is still read:
 //   leaf [0, keys, values] (a value is its bytes or an address); branch [1, keys, children, counts].
 // Everything read is validated, because a file is untrusted input.
 
 import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore, type NodeType } from '@dbdb/logical'
-import { Branch, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, type Slot } from './node.js'
+import { Branch, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, PATCH_SHARE, type Slot } from './node.js'
 
 const ARRAY_LEAF = 0
 const ARRAY_BRANCH = 1
 const PACKED_LEAF = 2
 const PACKED_BRANCH = 3
+const PATCH_LEAF = 4
 
 export const bplusNodeType: NodeType<Node> = {
   storeChildren(node: Node, store: NodeStore<Node>): void {
@@ -39,27 +50,22 @@ export const bplusNodeType: NodeType<Node> = {
   },
 
   toRaw(node: Node): unknown {
-    const keyBytes = node.keys.content()
-    const keyLengths = lengthsOf(node.keys)
-    if (node.kind === LEAF) {
-      const { inline, addresses } = node.values
-      const large: number[] = []
-      if (addresses !== null) {
-        for (let i = 0; i < addresses.length; i++) {
-          const a = addresses[i]
-          if (a instanceof LargeValue) throw new Error('bplus: a large value was not stored before its leaf')
-          if (a !== undefined) large.push(i, a)
-        }
-      }
-      return [PACKED_LEAF, keyBytes, keyLengths, inline.content(), lengthsOf(inline), large]
-    }
+    if (node.kind === LEAF) return isPatch(node) ? patchOf(node) : wholeOf(node)
     for (const c of node.children) if (typeof c !== 'number') throw new Error('bplus: a child was not stored before its parent')
-    return [PACKED_BRANCH, keyBytes, keyLengths, node.children, node.counts]
+    return [PACKED_BRANCH, node.keys.content(), lengthsOf(node.keys), node.children, node.counts]
   },
 
   // The packed form of what was just written: a commit's nodes are cached as if read,
   // sharing the buffers the transaction edited (see Leaf).
   stored(node: Node, raw: unknown, address: number): Node {
+    if (node.kind === LEAF && isPatch(node)) {
+      // The leaf itself, not the patch: its keys and values in the read form.
+      const read = packedLeaf(wholeOf(node), address, false)
+      read.base = node.base
+      read.patch = new Packed(node.patch!.bytes, node.patch!.ends, node.patch!.width, node.patch!.length)
+      read.spare = node.keys.spare + node.values.inline.spare + node.patch!.spare
+      return read
+    }
     const read = readNode(raw, address, false)
     read.spare = node.keys.spare + (node.kind === LEAF ? node.values.inline.spare : 0)
     return read
@@ -69,22 +75,71 @@ export const bplusNodeType: NodeType<Node> = {
     // Calibrated like logical's weightOf: a node is its bytes plus a few small
     // objects, and the tables of ends, children and counts (8 bytes an entry each);
     // plus the spare room of buffers it shares with the transaction that wrote it.
+    // A leaf read from a patch holds its whole content, not the patch's bytes.
+    if (node.kind === LEAF && node.patch !== null) bytes = node.keys.used + node.values.inline.used + node.patch.used
     return bytes + node.spare + 24 * (node.kind === LEAF ? node.keys.length : node.children.length) + 512
   },
 
-  fromRaw(raw: unknown, address: number): Node {
-    return readNode(raw, address, true)
+  fromRaw(raw: unknown, address: number, store: NodeStore<Node>): Node {
+    return readNode(raw, address, true, store)
   },
 }
 
-/** `checkOrder`: false only for what toRaw just made, whose keys are known to be in order. */
-function readNode(raw: unknown, address: number, checkOrder: boolean): Node {
+/** Whether `leaf` is to be written as a patch of its base. */
+function isPatch(leaf: Leaf): boolean {
+  const patch = leaf.patch
+  return leaf.base !== 0 && patch !== null && patch.length > 0 && patch.length * PATCH_SHARE <= leaf.keys.length
+}
+
+/** `leaf` written whole. */
+function wholeOf(leaf: Leaf): unknown[] {
+  const { inline, addresses } = leaf.values
+  const large: number[] = []
+  if (addresses !== null) {
+    for (let i = 0; i < addresses.length; i++) {
+      const a = addresses[i]
+      if (a instanceof LargeValue) throw new Error('bplus: a large value was not stored before its leaf')
+      if (a !== undefined) large.push(i, a)
+    }
+  }
+  return [PACKED_LEAF, leaf.keys.content(), lengthsOf(leaf.keys), inline.content(), lengthsOf(inline), large]
+}
+
+/** `leaf` as a patch of its base: each key of the patch with its value now, or gone. */
+function patchOf(leaf: Leaf): unknown[] {
+  const patch = leaf.patch!
+  const inline = new Array<Uint8Array>(patch.length)
+  const large: number[] = []
+  const gone: number[] = []
+  const addresses = leaf.values.addresses
+  for (let j = 0; j < patch.length; j++) {
+    const i = leaf.keys.search(patch.at(j))
+    const a = i >= 0 && addresses !== null ? addresses[i] : undefined
+    if (a instanceof LargeValue) throw new Error('bplus: a large value was not stored before its leaf')
+    if (a !== undefined) large.push(j, a)
+    else if (i < 0) gone.push(j)
+    inline[j] = i >= 0 && a === undefined ? leaf.values.inline.at(i) : EMPTY_BYTES
+  }
+  const values = Packed.of(inline)
+  return [PATCH_LEAF, leaf.base, patch.content(), lengthsOf(patch), values.content(), lengthsOf(values), large, gone]
+}
+
+const EMPTY_BYTES = new Uint8Array(0)
+
+/**
+ * `checkOrder`: false only for what toRaw just made, whose keys are known to be in
+ * order. `store`: where a patch's base is read from (only patches need it).
+ */
+function readNode(raw: unknown, address: number, checkOrder: boolean, store?: NodeStore<Node>): Node {
   if (!Array.isArray(raw) || raw.length < 1) throw new Error('a node is not an array')
   switch (raw[0]) {
     case PACKED_LEAF:
       return packedLeaf(raw, address, checkOrder)
     case PACKED_BRANCH:
       return packedBranch(raw, address, checkOrder)
+    case PATCH_LEAF:
+      if (store === undefined) throw new Error('bplus: a patch read without its store')
+      return patchedLeaf(raw, address, store)
     case ARRAY_LEAF:
       return arrayLeaf(raw, address)
     case ARRAY_BRANCH:
@@ -117,21 +172,77 @@ function packedLeaf(raw: unknown[], address: number, checkOrder: boolean): Leaf 
   if (raw.length !== 6) throw new Error(`a leaf has ${raw.length} fields, not 6`)
   const keys = readKeys(raw[1], raw[2], checkOrder)
   if (keys.length === 0) throw new Error('a leaf has no keys')
-  const inline = unpack(raw[3], raw[4], 'value')
-  if (inline.length !== keys.length) throw new Error('a leaf needs one value per key')
-  const large: unknown = raw[5]
+  const leaf = new Leaf(keys, readValues(raw[3], raw[4], raw[5], keys.length, address), null)
+  leaf.base = address
+  return leaf
+}
+
+/** A leaf's `count` values: inline bytes and lengths, and `large` [index, address, ...]. */
+function readValues(bytes: unknown, lengths: unknown, large: unknown, count: number, address: number): PackedValues {
+  const inline = unpack(bytes, lengths, 'value')
+  if (inline.length !== count) throw new Error('a leaf needs one value per key')
   if (!Array.isArray(large) || large.length % 2 !== 0) throw new Error('a leaf’s large values are not index/address pairs')
   let addresses: Array<number | LargeValue | undefined> | null = null
   let previous = -1
   for (let j = 0; j < large.length; j += 2) {
     const i: unknown = large[j]
-    if (!Number.isInteger(i) || (i as number) <= previous || (i as number) >= keys.length) throw new Error(`large value index ${String(i)} is out of order or range`)
+    if (!Number.isInteger(i) || (i as number) <= previous || (i as number) >= count) throw new Error(`large value index ${String(i)} is out of order or range`)
     previous = i as number
     if (inline.end(previous) !== inline.start(previous)) throw new Error(`value ${previous} is both inline and in a record of its own`)
-    addresses ??= new Array<number | LargeValue | undefined>(keys.length).fill(undefined)
+    addresses ??= new Array<number | LargeValue | undefined>(count).fill(undefined)
     addresses[previous] = checkChildAddress(large[j + 1], address)
   }
-  return new Leaf(keys, new PackedValues(inline, addresses), null)
+  return new PackedValues(inline, addresses)
+}
+
+/**
+ * A patch (see the top of this file) applied to its base, which must be a whole leaf
+ * written before it. A key deleted that the base lacks is allowed: it was set and
+ * deleted again since the base.
+ */
+function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): Leaf {
+  if (raw.length !== 8) throw new Error(`a leaf patch has ${raw.length} fields, not 8`)
+  const baseAddress = checkChildAddress(raw[1], address)
+  const keys = readKeys(raw[2], raw[3], true)
+  if (keys.length === 0) throw new Error('a leaf patch has no keys')
+  const values = readValues(raw[4], raw[5], raw[6], keys.length, address)
+  const gone: unknown = raw[7]
+  if (!Array.isArray(gone)) throw new Error('a leaf patch’s deleted keys are not a list')
+  const deleted = new Array<boolean>(keys.length).fill(false)
+  let previous = -1
+  for (const j of gone) {
+    if (!Number.isInteger(j) || (j as number) <= previous || (j as number) >= keys.length) throw new Error(`deleted key index ${String(j)} is out of order or range`)
+    previous = j as number
+    const value = values.at(previous)
+    if (!(value instanceof Uint8Array) || value.length !== 0) throw new Error(`deleted key ${previous} has a value`)
+    deleted[previous] = true
+  }
+  const base = store.load(baseAddress)
+  if (base.kind !== LEAF || base.base !== baseAddress) throw new Error(`a leaf patch’s base ${baseAddress} is not a whole leaf`)
+  // Merge the base's entries and the patch's, both in key order.
+  const outKeys: Key[] = []
+  const outValues: Slot[] = []
+  let i = 0
+  let j = 0
+  while (i < base.keys.length || j < keys.length) {
+    const c = i === base.keys.length ? 1 : j === keys.length ? -1 : compareKeys(base.keys.at(i), keys.at(j))
+    if (c < 0) {
+      outKeys.push(base.keys.at(i))
+      outValues.push(base.values.at(i++))
+      continue
+    }
+    if (c === 0) i++
+    if (!deleted[j]) {
+      outKeys.push(keys.at(j))
+      outValues.push(values.at(j))
+    }
+    j++
+  }
+  if (outKeys.length === 0) throw new Error('a leaf patch deletes every key')
+  const leaf = new Leaf(Packed.of(outKeys), PackedValues.of(outValues), null)
+  leaf.base = baseAddress
+  leaf.patch = keys
+  return leaf
 }
 
 function packedBranch(raw: unknown[], address: number, checkOrder: boolean): Branch {
@@ -148,7 +259,9 @@ function arrayLeaf(raw: unknown[], address: number): Leaf {
   for (const v of values) {
     if (!(v instanceof Uint8Array)) checkChildAddress(v, address)
   }
-  return new Leaf(Packed.of(keys), PackedValues.of(values as Slot[]), null)
+  const leaf = new Leaf(Packed.of(keys), PackedValues.of(values as Slot[]), null)
+  leaf.base = address
+  return leaf
 }
 
 function arrayBranch(raw: unknown[], address: number): Branch {

@@ -364,6 +364,16 @@ export class PackedValues {
 }
 
 /**
+ * A leaf that was changed by a few keys since it was last written whole is written
+ * as a patch of its base (see node-type.ts) instead of whole: at most one key in
+ * PATCH_SHARE of the leaf's. A leaf changed once per commit is then written whole
+ * every ~6 commits of a 48-key leaf, which keeps the bytes written per commit near
+ * their least (a quarter writes as many, and makes large transactions keep track
+ * of twice as many keys per leaf before they give up).
+ */
+export const PATCH_SHARE = 8
+
+/**
  * A node the commit just stored is cached in its read form, whose views share the
  * buffers the transaction edited (copying them exactly cost ~25 ms of a 200,000-key
  * load's commit): `spare` is their room past the strings, which the cache counts.
@@ -371,6 +381,13 @@ export class PackedValues {
 export class Leaf {
   readonly kind = LEAF
   spare = 0
+  /**
+   * The address of the whole leaf record this leaf is a patch of, or was read from;
+   * 0 when it has none (a new leaf, or one a split or rebalance reshaped).
+   */
+  base = 0
+  /** With a base: the keys set or deleted since it (sorted, each once), or null for none. */
+  patch: Packed | null = null
   constructor(
     public keys: Packed,
     public values: PackedValues,
