@@ -48,7 +48,13 @@ function sizeOf(v: unknown, depth: number): number {
     const n = v.length
     let size = n < 16 ? 1 : n < 0x10000 ? 3 : 5
     for (let i = 0; i < n; i++) {
-      const s = sizeOf(v[i], depth + 1)
+      const item: unknown = v[i]
+      // Unsigned integers inline: a branch is mostly arrays of addresses and counts.
+      if (typeof item === 'number' && item >>> 0 === item) {
+        size += item < 0x80 ? 1 : item < 0x100 ? 2 : item < 0x10000 ? 3 : 5
+        continue
+      }
+      const s = sizeOf(item, depth + 1)
       if (s < 0) return -1
       size += s
     }
@@ -57,27 +63,32 @@ function sizeOf(v: unknown, depth: number): number {
   return -1
 }
 
+/** `v` (an unsigned 32-bit integer) at `p`; returns the end. */
+function writeUint(out: Buffer, p: number, v: number): number {
+  if (v < 0x80) out[p++] = v
+  else if (v < 0x100) {
+    out[p++] = 0xcc
+    out[p++] = v
+  } else if (v < 0x10000) {
+    out[p++] = 0xcd
+    out[p++] = v >>> 8
+    out[p++] = v & 0xff
+  } else {
+    // Byte by byte: Buffer#writeUInt32BE validates its arguments, which cost more
+    // than the write for a branch's many child addresses.
+    out[p++] = 0xce
+    out[p++] = v >>> 24
+    out[p++] = (v >>> 16) & 0xff
+    out[p++] = (v >>> 8) & 0xff
+    out[p++] = v & 0xff
+  }
+  return p
+}
+
 function write(out: Buffer, p: number, v: unknown): number {
   if (typeof v === 'number') {
-    if (v >>> 0 === v) {
-      if (v < 0x80) out[p++] = v
-      else if (v < 0x100) {
-        out[p++] = 0xcc
-        out[p++] = v
-      } else if (v < 0x10000) {
-        out[p++] = 0xcd
-        out[p++] = v >>> 8
-        out[p++] = v & 0xff
-      } else {
-        // Byte by byte: Buffer#writeUInt32BE validates its arguments, which cost more
-        // than the write for a branch's many child addresses.
-        out[p++] = 0xce
-        out[p++] = v >>> 24
-        out[p++] = (v >>> 16) & 0xff
-        out[p++] = (v >>> 8) & 0xff
-        out[p++] = v & 0xff
-      }
-    } else if (v >> 0 === v) {
+    if (v >>> 0 === v) p = writeUint(out, p, v)
+    else if (v >> 0 === v) {
       if (v >= -0x20) out[p++] = 0x100 + v
       else if (v >= -0x80) {
         out[p++] = 0xd0
@@ -120,7 +131,10 @@ function write(out: Buffer, p: number, v: unknown): number {
     out[p++] = 0xdd
     p = out.writeUInt32BE(n, p)
   }
-  for (let i = 0; i < n; i++) p = write(out, p, items[i])
+  for (let i = 0; i < n; i++) {
+    const item = items[i]
+    p = typeof item === 'number' && item >>> 0 === item ? writeUint(out, p, item) : write(out, p, item)
+  }
   return p
 }
 
