@@ -108,20 +108,35 @@ function wholeOf(leaf: Leaf): unknown[] {
 /** `leaf` as a patch of its base: each key of the patch with its value now, or gone. */
 function patchOf(leaf: Leaf): unknown[] {
   const patch = leaf.patch!
-  const inline = new Array<Uint8Array>(patch.length)
+  const n = patch.length
+  const inline = new Array<Uint8Array>(n)
   const large: number[] = []
   const gone: number[] = []
   const addresses = leaf.values.addresses
-  for (let j = 0; j < patch.length; j++) {
+  let total = 0
+  for (let j = 0; j < n; j++) {
     const i = leaf.keys.search(patch.at(j))
     const a = i >= 0 && addresses !== null ? addresses[i] : undefined
     if (a instanceof LargeValue) throw new Error('bplus: a large value was not stored before its leaf')
     if (a !== undefined) large.push(j, a)
     else if (i < 0) gone.push(j)
     inline[j] = i >= 0 && a === undefined ? leaf.values.inline.at(i) : EMPTY_BYTES
+    total += inline[j]!.length
   }
-  const values = Packed.of(inline)
-  return [PATCH_LEAF, leaf.base, patch.content(), lengthsOf(patch), values.content(), lengthsOf(values), large, gone]
+  // One key (most patches): its value's view, not a copy.
+  const values = n === 1 ? inline[0]! : concat(inline, total)
+  const lengths = n === 1 ? [values.length] : inline.map((v) => v.length)
+  return [PATCH_LEAF, leaf.base, patch.content(), lengthsOf(patch), values, sameLength(lengths), large, gone]
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
 }
 
 const EMPTY_BYTES = new Uint8Array(0)
@@ -158,12 +173,16 @@ function readNode(raw: unknown, address: number, checkOrder: boolean, store?: No
 function lengthsOf(packed: Packed): number | number[] {
   if (packed.ends === null && packed.width > 0) return packed.width
   const lengths = new Array<number>(packed.length)
-  let same = true
-  for (let i = 0; i < lengths.length; i++) {
-    lengths[i] = packed.end(i) - packed.start(i)
-    same &&= lengths[i] === lengths[0]
-  }
-  return same && lengths.length > 0 && lengths[0]! > 0 ? lengths[0]! : lengths
+  for (let i = 0; i < lengths.length; i++) lengths[i] = packed.end(i) - packed.start(i)
+  return sameLength(lengths)
+}
+
+/** One width when every string has that length (more than 0), else `lengths`. */
+function sameLength(lengths: number[]): number | number[] {
+  const first = lengths[0]
+  if (first === undefined || first === 0) return lengths
+  for (let i = 1; i < lengths.length; i++) if (lengths[i] !== first) return lengths
+  return first
 }
 
 // ---- reading (untrusted) ----
