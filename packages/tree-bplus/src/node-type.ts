@@ -23,7 +23,7 @@
 // Everything read is validated, because a file is untrusted input.
 
 import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore, type NodeType } from '@dbdb/logical'
-import { Branch, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, PATCH_SHARE, type Slot } from './node.js'
+import { Branch, BRANCH, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, PATCH_SHARE, type Slot } from './node.js'
 
 const ARRAY_LEAF = 0
 const ARRAY_BRANCH = 1
@@ -57,17 +57,23 @@ export const bplusNodeType: NodeType<Node> = {
 
   // The packed form of what was just written: a commit's nodes are cached as if read,
   // sharing the buffers the transaction edited (see Leaf).
-  stored(node: Node, raw: unknown, address: number): Node {
-    if (node.kind === LEAF && isPatch(node)) {
-      // The leaf itself, not the patch: its keys and values in the read form.
-      const read = packedLeaf(wholeOf(node), address, false)
-      read.base = node.base
-      read.patch = new Packed(node.patch!.bytes, node.patch!.ends, node.patch!.width, node.patch!.length)
-      read.spare = node.keys.spare + node.values.inline.spare + node.patch!.spare
+  stored(node: Node, _raw: unknown, address: number): Node {
+    // What this commit just wrote needs neither decoding nor validating: the read
+    // form is new objects over the same buffers and tables, which nothing changes
+    // once the commit has frozen the session that edited them.
+    const keys = readForm(node.keys)
+    if (node.kind === BRANCH) {
+      const read = new Branch(keys, node.children, node.counts, null)
+      read.spare = node.keys.spare
       return read
     }
-    const read = readNode(raw, address, false)
-    read.spare = node.keys.spare + (node.kind === LEAF ? node.values.inline.spare : 0)
+    const read = new Leaf(keys, new PackedValues(readForm(node.values.inline), node.values.addresses), null)
+    read.spare = node.keys.spare + node.values.inline.spare
+    if (isPatch(node)) {
+      read.base = node.base
+      read.patch = readForm(node.patch!)
+      read.spare += node.patch!.spare
+    } else read.base = address
     return read
   },
 
@@ -81,8 +87,13 @@ export const bplusNodeType: NodeType<Node> = {
   },
 
   fromRaw(raw: unknown, address: number, store: NodeStore<Node>): Node {
-    return readNode(raw, address, true, store)
+    return readNode(raw, address, store)
   },
+}
+
+/** A Packed over the same bytes that no session may change. */
+function readForm(p: Packed): Packed {
+  return new Packed(p.bytes, p.ends, p.width, p.length)
 }
 
 /** Whether `leaf` is to be written as a patch of its base. */
@@ -141,19 +152,15 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 
 const EMPTY_BYTES = new Uint8Array(0)
 
-/**
- * `checkOrder`: false only for what toRaw just made, whose keys are known to be in
- * order. `store`: where a patch's base is read from (only patches need it).
- */
-function readNode(raw: unknown, address: number, checkOrder: boolean, store?: NodeStore<Node>): Node {
+/** A record read from the file (untrusted); `store` reads a patch's base. */
+function readNode(raw: unknown, address: number, store: NodeStore<Node>): Node {
   if (!Array.isArray(raw) || raw.length < 1) throw new Error('a node is not an array')
   switch (raw[0]) {
     case PACKED_LEAF:
-      return packedLeaf(raw, address, checkOrder)
+      return packedLeaf(raw, address)
     case PACKED_BRANCH:
-      return packedBranch(raw, address, checkOrder)
+      return packedBranch(raw, address)
     case PATCH_LEAF:
-      if (store === undefined) throw new Error('bplus: a patch read without its store')
       return patchedLeaf(raw, address, store)
     case ARRAY_LEAF:
       return arrayLeaf(raw, address)
@@ -187,9 +194,9 @@ function sameLength(lengths: number[]): number | number[] {
 
 // ---- reading (untrusted) ----
 
-function packedLeaf(raw: unknown[], address: number, checkOrder: boolean): Leaf {
+function packedLeaf(raw: unknown[], address: number): Leaf {
   if (raw.length !== 6) throw new Error(`a leaf has ${raw.length} fields, not 6`)
-  const keys = readKeys(raw[1], raw[2], checkOrder)
+  const keys = readKeys(raw[1], raw[2])
   if (keys.length === 0) throw new Error('a leaf has no keys')
   const leaf = new Leaf(keys, readValues(raw[3], raw[4], raw[5], keys.length, address), null)
   leaf.base = address
@@ -222,7 +229,7 @@ function readValues(bytes: unknown, lengths: unknown, large: unknown, count: num
 function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): Leaf {
   if (raw.length !== 8) throw new Error(`a leaf patch has ${raw.length} fields, not 8`)
   const baseAddress = checkChildAddress(raw[1], address)
-  const keys = readKeys(raw[2], raw[3], true)
+  const keys = readKeys(raw[2], raw[3])
   if (keys.length === 0) throw new Error('a leaf patch has no keys')
   const values = readValues(raw[4], raw[5], raw[6], keys.length, address)
   const gone: unknown = raw[7]
@@ -264,9 +271,9 @@ function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): L
   return leaf
 }
 
-function packedBranch(raw: unknown[], address: number, checkOrder: boolean): Branch {
+function packedBranch(raw: unknown[], address: number): Branch {
   if (raw.length !== 5) throw new Error(`a branch has ${raw.length} fields, not 5`)
-  return branch(readKeys(raw[1], raw[2], checkOrder), raw[3], raw[4], address)
+  return branch(readKeys(raw[1], raw[2]), raw[3], raw[4], address)
 }
 
 function arrayLeaf(raw: unknown[], address: number): Leaf {
@@ -331,9 +338,8 @@ function unpack(bytes: unknown, lengths: unknown, what: string): Packed {
 }
 
 /** Packed keys, which must be in strictly ascending order. */
-function readKeys(bytes: unknown, lengths: unknown, checkOrder: boolean): Packed {
+function readKeys(bytes: unknown, lengths: unknown): Packed {
   const keys = unpack(bytes, lengths, 'key')
-  if (!checkOrder) return keys
   const b = keys.bytes
   for (let i = 1; i < keys.length; i++) {
     const s0 = keys.start(i - 1)
