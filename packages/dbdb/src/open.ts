@@ -12,7 +12,8 @@ export function open(path: string, options: OpenOptions = {}): Database<any, any
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
   const resolved = resolveOptions(options)
   const storageOptions = { ...resolved.storage, meta: metaFor(resolved) }
-  const storage = FileStorage.open(path, storageOptions)
+  // Only this first open may create exclusively; reopening after a compaction opens what is there.
+  const storage = FileStorage.open(path, { ...storageOptions, exclusive: resolved.errorIfExists })
   try {
     const parts = reconcile(path, storage.meta, resolved)
     if (!storage.readOnly) removeLeftover(path, 'skip')

@@ -27,9 +27,14 @@ export interface OpenOptions {
   cacheBytes?: number
   /** Create the file when it is missing (default true). */
   createIfMissing?: boolean
+  /**
+   * Create the file, and fail with DBDB_EXISTS when it exists already (default false).
+   * Atomic: of several processes creating the same path at once, one succeeds.
+   */
+  errorIfExists?: boolean
 }
 
-const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing'])
+const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing', 'errorIfExists'])
 const TREES = new Map<string, TreeFactory>([
   [bplusTree.id, bplusTree],
   [binaryTree.id, binaryTree],
@@ -41,6 +46,7 @@ export interface Resolved {
   valueCodec: Codec | undefined
   keys: KeyCodec<unknown>
   storage: { readOnly: boolean; durability: Durability; lockTimeoutMs: number; create: boolean }
+  errorIfExists: boolean
   cacheBytes: number | undefined
 }
 
@@ -56,6 +62,9 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
   if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
     throw new TypeError(`durability must be 'fsync' or 'none'`)
   }
+  if (options.errorIfExists === true && (options.readOnly === true || options.createIfMissing === false)) {
+    throw new TypeError('errorIfExists creates the file: it cannot be combined with readOnly or createIfMissing: false')
+  }
   const codec = options.codec === undefined ? undefined : toCodec(options.codec, 'codec')
   return {
     tree: options.tree === undefined ? undefined : toTree(options.tree),
@@ -68,6 +77,7 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
       lockTimeoutMs: options.lockTimeoutMs ?? 5000,
       create: options.createIfMissing !== false,
     },
+    errorIfExists: options.errorIfExists === true,
     cacheBytes: options.cacheBytes,
   }
 }

@@ -5,9 +5,11 @@
 import { open } from '@dbdb/dbdb'
 import type { AbstractLevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DbdbLevel } from './index.js'
 
@@ -233,6 +235,40 @@ describe('differences from LevelDB the README states', () => {
     const err = await codeOf(new DbdbLevel(notDbdb).open())
     expect(err.cause?.code).toBe('DBDB_NOT_A_DATABASE')
   })
+
+  it('errorIfExists creates a new location and refuses an existing one, also when processes race to create it', async () => {
+    const file = temp('once.db')
+    const first = new DbdbLevel(file, { errorIfExists: true })
+    await first.put('k', 'v')
+    await first.close()
+    const again = await codeOf(new DbdbLevel(file, { errorIfExists: true }).open())
+    expect(again.code).toBe('LEVEL_DATABASE_NOT_OPEN')
+    expect(await new DbdbLevel(file).get('k')).toBe('v')
+    // Processes that all pass the existence check before any creates: the creation decides.
+    const racy = temp('racy.db')
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+    const start = Date.now() + 300
+    const script =
+      `import { DbdbLevel } from ${JSON.stringify(dist)}; while (Date.now() < ${start}); ` +
+      `const db = new DbdbLevel(${JSON.stringify(racy)}, { errorIfExists: true }); ` +
+      `db.open().then(() => { console.log('created'); return db.close() }, (err) => console.log(err.cause?.code ?? err.cause?.message))`
+    const outputs = await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+            let out = ''
+            child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+            child.on('error', reject)
+            child.on('close', () => resolve(out.trim()))
+          }),
+      ),
+    )
+    // Those that lost: DBDB_EXISTS if they passed the check before the winner created, else the check's message.
+    expect(outputs.filter((o) => o === 'created')).toHaveLength(1)
+    for (const o of outputs.filter((o) => o !== 'created')) expect(o).toMatch(/^DBDB_EXISTS$|exists \(errorIfExists is true\)/)
+  }, 30_000)
 
   it('lets two handles (or processes) open one file at once, each seeing the other’s writes', async () => {
     const file = temp('shared.db')

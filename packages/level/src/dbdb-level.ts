@@ -105,6 +105,9 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
       keyEncoding: 'binary',
       valueCodec: 'raw',
       createIfMissing: options.createIfMissing,
+      // The check above gives the usual message; this one makes checking and creating
+      // one atomic step, so of two processes creating the location at once, one fails.
+      errorIfExists: options.errorIfExists && options.readOnly !== true,
     }
     for (const name of PASSED_THROUGH) {
       if (options[name] !== undefined) (dbdbOptions as unknown as Record<string, unknown>)[name] = options[name]

@@ -26,6 +26,8 @@ export type DbdbErrorCode =
   | 'DBDB_TRANSACTION'
   /** Compaction replaced the file this storage handle has open; reopen the path. (@dbdb/dbdb does so itself.) */
   | 'DBDB_MOVED'
+  /** The file was to be created (`exclusive`, dbdb's `errorIfExists`) but something exists at its path; it was left untouched. */
+  | 'DBDB_EXISTS'
 
 export class DbdbError extends Error {
   readonly code: DbdbErrorCode

@@ -12,6 +12,8 @@ import type { StorageMeta } from './storage.js'
 export interface OpenFileOptions {
   readOnly?: boolean | undefined
   create?: boolean | undefined
+  /** Create the file, and fail with DBDB_EXISTS if something is at its path (atomically: by link(2)). */
+  exclusive?: boolean | undefined
   meta?: StorageMeta | undefined
   base?: number | undefined
 }
@@ -30,17 +32,20 @@ export function newFileHeader(meta: StorageMeta, base: number): Buffer {
  * of that name removes strays over a minute old.
  */
 export function openFile(io: FileIO, filePath: string, options: OpenFileOptions): { fd: number; readOnlyReason: string | undefined } {
+  if (options.exclusive && (options.readOnly || options.create === false)) throw new TypeError('exclusive needs create and not readOnly')
   if (options.readOnly) return { fd: openExisting(io, filePath, 'r'), readOnlyReason: 'readOnly: true' }
-  try {
-    return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    // open(2) refuses a directory for writing (EISDIR) before openExisting can fstat it.
-    if (code === 'EISDIR') throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`, { cause: err })
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      return { fd: openExisting(io, filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
+  if (!options.exclusive) {
+    try {
+      return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      // open(2) refuses a directory for writing (EISDIR) before openExisting can fstat it.
+      if (code === 'EISDIR') throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`, { cause: err })
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        return { fd: openExisting(io, filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
+      }
+      if (code !== 'ENOENT' || options.create === false) throw err
     }
-    if (code !== 'ENOENT' || options.create === false) throw err
   }
   const dir = path.dirname(filePath)
   const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.creating`)
@@ -63,6 +68,8 @@ export function openFile(io: FileIO, filePath: string, options: OpenFileOptions)
     io.linkSync(tmp, filePath)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    // LOCKING: link(2) is the one atomic test: of many exclusive creations, one wins.
+    if (options.exclusive) throw new DbdbError('DBDB_EXISTS', `${filePath} exists already`, { cause: err })
   } finally {
     io.unlinkSync(tmp)
   }

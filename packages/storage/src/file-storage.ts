@@ -42,6 +42,8 @@ export interface FileStorageOptions {
   meta?: StorageMeta
   /** Create the file if it does not exist (default true). */
   create?: boolean
+  /** Create the file, failing with DBDB_EXISTS if anything is at its path, atomically (default false). */
+  exclusive?: boolean
   /** For a file this call creates: the txid its first commit follows (compaction continues txids). */
   base?: number
   /** The file-system calls to use (tests inject faults here). Default: node:fs. */
