@@ -48,7 +48,7 @@ export function openFile(io: FileIO, filePath: string, options: OpenFileOptions)
     }
   }
   const dir = path.dirname(filePath)
-  const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.creating`)
+  const tmp = path.join(dir, temporaryName(path.basename(filePath)))
   const fd = io.openSync(tmp, 'wx+')
   try {
     io.writeSync(fd, newFileHeader(options.meta ?? {}, options.base ?? 0), 0, DATA_START, 0)
@@ -81,6 +81,17 @@ export function openFile(io: FileIO, filePath: string, options: OpenFileOptions)
 /** A creation takes milliseconds; a temporary file this old was left by a killed one. */
 const STALE_TEMPORARY_MS = 60_000
 
+/** Where a creation of `name` writes its superblock: `.NAME.PID.RANDOM.creating`. */
+function temporaryName(name: string): string {
+  return `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.creating`
+}
+
+/** Whether `entry` of the folder is a temporary file of a creation of `name` (see temporaryName). */
+function isTemporaryOf(entry: string, name: string): boolean {
+  const prefix = `.${name}.`
+  return entry.startsWith(prefix) && /^\d+\.[0-9a-f]{8}\.creating$/.test(entry.slice(prefix.length))
+}
+
 /**
  * Removes the temporary files of creations of this name that were killed before
  * they cleaned up. Run only when creating (rare), and judged by age rather than by
@@ -88,10 +99,9 @@ const STALE_TEMPORARY_MS = 60_000
  */
 function removeStaleTemporaries(io: FileIO, dir: string, name: string): void {
   if (io.readdirSync === undefined || io.statSync === undefined) return
-  const prefix = `.${name}.`
   try {
     for (const entry of io.readdirSync(dir)) {
-      if (!entry.startsWith(prefix) || !/^\d+\.[0-9a-f]{8}\.creating$/.test(entry.slice(prefix.length))) continue
+      if (!isTemporaryOf(entry, name)) continue
       const file = path.join(dir, entry)
       const mtime = io.statSync(file).mtimeMs
       if (mtime !== undefined && Date.now() - mtime > STALE_TEMPORARY_MS) io.unlinkSync(file)
