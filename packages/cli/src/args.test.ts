@@ -1,4 +1,5 @@
 // The parser and the range options, in-process.
+import { isUtf8 } from 'node:buffer'
 import { describe, expect, it } from 'vitest'
 import { parseArgs, UsageError, type OptionSpec } from './args.js'
 import { prefixEnd, RANGE_OPTIONS, rangeFromOptions } from './range.js'
@@ -55,16 +56,26 @@ describe('parseArgs', () => {
 })
 
 describe('ranges', () => {
-  const range = (...tokens: string[]) => rangeFromOptions(parseArgs(tokens, RANGE_OPTIONS).options)
+  const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'))
+  const utf8 = (s: string) => Buffer.from(s, 'utf8')
+  /** The range the tokens give, each bound as text (or 0x and hex when it is not UTF-8). */
+  const range = (...tokens: string[]) =>
+    Object.fromEntries(
+      Object.entries(rangeFromOptions(parseArgs(tokens, RANGE_OPTIONS).options)).map(([k, v]) => {
+        const b = Buffer.from(v as Uint8Array)
+        return [k, isUtf8(b) ? b.toString('utf8') : `0x${b.toString('hex')}`]
+      }),
+    )
 
-  it('prefixEnd is the first string after every string with the prefix', () => {
-    expect(prefixEnd('user:')).toBe('user;')
-    expect(prefixEnd('a\u{10FFFF}')).toBe('b')
-    expect(prefixEnd('\u{10FFFF}\u{10FFFF}')).toBeUndefined()
-    expect(prefixEnd('')).toBeUndefined()
-    expect(prefixEnd('x\uD7FF')).toBe('x\uE000')
-    expect(prefixEnd('x\uFFFF')).toBe('x\u{10000}')
-    expect(prefixEnd('é')).toBe('ê')
+  it('prefixEnd is the first byte string after every key with the prefix', () => {
+    expect(hex(prefixEnd(utf8('user:')))).toBe(hex(utf8('user;')))
+    expect(hex(prefixEnd(Uint8Array.of(0x61, 0xff, 0xff)))).toBe('62')
+    expect(prefixEnd(Uint8Array.of(0xff, 0xff))).toBeUndefined()
+    expect(prefixEnd(new Uint8Array(0))).toBeUndefined()
+    expect(hex(prefixEnd(utf8('é')))).toBe(hex(utf8('ê')))
+    // Past every UTF-8 continuation of the prefix, emoji included.
+    expect(hex(prefixEnd(utf8('x\uFFFF')))).toBe('78efbfc0')
+    expect(Buffer.compare(utf8('x\uFFFF\u{1F600}'), prefixEnd(utf8('x\uFFFF'))!)).toBe(-1)
   })
 
   it('turns options into the API range', () => {
@@ -72,6 +83,15 @@ describe('ranges', () => {
     expect(range('--gt', 'a', '--lte', 'b')).toEqual({ gt: 'a', lte: 'b' })
     expect(range('--prefix', 'p:')).toEqual({ gte: 'p:', lt: 'p;' })
     expect(range('--prefix', '')).toEqual({})
+  })
+
+  it('with --hex, bounds and prefix are hex bytes', () => {
+    expect(range('--hex', '--gte', '00ff', '--lt', '0x0180')).toEqual({ gte: '0x00ff', lt: '0x0180' })
+    expect(range('--hex', '--lt', '0x0100')).toEqual({ lt: '\u0001\u0000' })
+    expect(range('--hex', '--prefix', 'ff00ff')).toEqual({ gte: '0xff00ff', lt: '0xff01' })
+    expect(range('--hex', '--prefix', '7573')).toEqual({ gte: 'us', lt: 'ut' })
+    expect(() => range('--hex', '--gt', 'abc')).toThrow('--gt is not hex')
+    expect(() => range('--hex', '--prefix', 'zz')).toThrow('--prefix is not hex')
   })
 
   it('a prefix and bounds together keep the tighter of each', () => {

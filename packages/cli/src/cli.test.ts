@@ -324,6 +324,32 @@ describe('dump and load', () => {
     expect(lines(dbdb(file, 'dump', '--prefix', 'e').stdout).map((l) => JSON.parse(l).key)).toEqual(['emoji 🐕', 'empty'])
   })
 
+  it('keys that are not UTF-8 (binary keys) survive dump | load exactly, and --hex reaches them', () => {
+    const db = open(file, { keyEncoding: 'binary' })
+    const keys = [Uint8Array.of(0xff, 0x00, 0x80), Uint8Array.of(0xc3), Buffer.from('text', 'utf8'), Uint8Array.of(0x00)]
+    for (const [i, k] of keys.entries()) db.set(k, `v${i}`)
+    db.commit()
+    db.close()
+    // Text output shows them as 0x and hex, JSON lines as "keyHex"; UTF-8 keys stay text.
+    expect(lines(dbdb(file, 'scan', '--keys-only').stdout)).toEqual(['\u0000', 'text', '0xc3', '0xff0080'])
+    expect(lines(dbdb(file, 'scan', '--json', '--keys-only').stdout)).toEqual(['{"key":"\\u0000"}', '{"key":"text"}', '{"keyHex":"c3"}', '{"keyHex":"ff0080"}'])
+    const dumped = dbdb(file, 'dump')
+    expect(lines(dumped.stdout)).toContain('{"keyHex":"ff0080","value":"v0"}')
+    const fresh = join(dir, 'fresh-binary.db')
+    expect(dbdbWith({ input: dumped.stdout }, fresh, 'load').status).toBe(0)
+    const copy = open(fresh, { keyEncoding: 'binary', readOnly: true })
+    expect([...copy.keys()].map((k) => Buffer.from(k).toString('hex'))).toEqual(['00', '74657874', 'c3', 'ff0080'])
+    copy.close()
+    // --hex: KEY and bounds as hex bytes.
+    expect(dbdb(file, 'get', 'ff0080', '--hex').stdout).toBe('v0\n')
+    expect(dbdb(file, 'get', '0xc3', '--hex').stdout).toBe('v1\n')
+    expect(dbdb(file, 'set', 'c3a3', 'new', '--hex').status).toBe(0)
+    expect(lines(dbdb(file, 'scan', '--hex', '--prefix', 'c3').stdout)).toEqual(['0xc3\tv1', 'ã\tnew'])
+    expect(dbdb(file, 'delete', 'ff0080', '--hex').status).toBe(0)
+    expect(dbdb(file, 'get', 'ff0080', '--hex').status).toBe(3)
+    expectUsage(dbdb(file, 'get', 'xyz', '--hex'), 'KEY is not hex (pairs of digits 0-9, a-f): "xyz"')
+  })
+
   it('dump | load round trip into a fresh file, bytes included', () => {
     fill(data)
     const db = open(file)
@@ -375,8 +401,11 @@ describe('dump and load', () => {
 
   it('a malformed line in the first batch loads nothing', () => {
     const bad = [
-      ['{"value":1}', '"key" must be a string'],
+      ['{"value":1}', 'a line has "key" or "keyHex": exactly one of them'],
+      ['{"key":"a","keyHex":"61","value":1}', 'a line has "key" or "keyHex": exactly one of them'],
       ['{"key":1,"value":1}', '"key" must be a string'],
+      ['{"keyHex":"6","value":1}', '"keyHex" must be hex digits'],
+      ['{"keyHex":61,"value":1}', '"keyHex" must be hex digits'],
       ['{"key":"a"}', 'exactly one of them'],
       ['{"key":"a","value":1,"base64":"AA=="}', 'exactly one of them'],
       ['{"key":"a","value":1,"extra":true}', 'unexpected field "extra"'],

@@ -76,7 +76,7 @@ export function run(argv: string[], out: Output): number {
     return EXIT.BAD_VERB
   }
 
-  let db: Database | undefined
+  let db: Database<Uint8Array> | undefined
   let ctx: Context | undefined
   try {
     const { positional, options, help: wantsHelp } = parseArgs(rest, verb.options)

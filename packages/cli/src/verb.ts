@@ -2,6 +2,7 @@
 
 import { open, type Database, type OpenOptions } from '@dbdb/dbdb'
 import type { OptionSpec, Options } from './args.js'
+import { jsonKey, showKey } from './keys.js'
 import type { ProgressStream } from './progress.js'
 
 export const EXIT = { OK: 0, BAD_ARGS: 1, BAD_VERB: 2, NOT_FOUND: 3, DB_ERROR: 4, DAMAGED: 5 } as const
@@ -36,7 +37,8 @@ export interface Context {
    * same handle, which is closed when the verb ends). Verbs check their arguments
    * first, so a bad command line never creates or locks a file.
    */
-  open(): Database
+  /** With binary keys (see keys.ts). */
+  open(): Database<Uint8Array>
 }
 
 export interface Verb {
@@ -64,9 +66,9 @@ export class CliError extends Error {
   }
 }
 
-export function openDatabase(file: string, mode: OpenMode): Database {
-  const options: OpenOptions & { keyEncoding?: 'utf8' } =
-    mode === 'read' ? { readOnly: true, createIfMissing: false } : mode === 'existing' ? { createIfMissing: false } : {}
+export function openDatabase(file: string, mode: OpenMode): Database<Uint8Array> {
+  const modeOptions: OpenOptions = mode === 'read' ? { readOnly: true, createIfMissing: false } : mode === 'existing' ? { createIfMissing: false } : {}
+  const options = { ...modeOptions, keyEncoding: 'binary' as const }
   try {
     return open(file, options)
   } catch (err) {
@@ -87,20 +89,21 @@ export function formatValue(value: unknown, json: boolean): string {
 }
 
 /**
- * One JSON line of `dump` and `scan --json`: {"key":...,"value":...}, or
- * {"key":...,"base64":...} for a byte-array value, which JSON cannot carry.
+ * One JSON line of `dump` and `scan --json`: {"key":...,"value":...}, with
+ * "keyHex" for a key that is not UTF-8 and "base64" for a byte-array value, which
+ * JSON cannot carry.
  */
-export function jsonLine(key: string, value: unknown): string {
+export function jsonLine(key: Uint8Array, value: unknown): string {
   if (value instanceof Uint8Array) {
-    return `{"key":${JSON.stringify(key)},"base64":${JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'))}}\n`
+    return `{${jsonKey(key)},"base64":${JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'))}}\n`
   }
   let json: string
   try {
     json = toJson(value)
   } catch (err) {
-    throw new CliError(EXIT.DB_ERROR, `the value of ${JSON.stringify(key)} cannot be written as JSON: ${(err as Error).message}`)
+    throw new CliError(EXIT.DB_ERROR, `the value of ${JSON.stringify(showKey(key))} cannot be written as JSON: ${(err as Error).message}`)
   }
-  return `{"key":${JSON.stringify(key)},"value":${json}}\n`
+  return `{${jsonKey(key)},"value":${json}}\n`
 }
 
 function toJson(value: unknown): string {

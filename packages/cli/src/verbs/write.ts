@@ -5,6 +5,7 @@ import { isatty } from 'node:tty'
 import { isDbdbError } from '@dbdb/dbdb'
 import { UsageError } from '../args.js'
 import { readLines } from '../io.js'
+import { HEX_OPTION, keyArg, keyFromHex } from '../keys.js'
 import { group, progress } from '../progress.js'
 import { CliError, EXIT, type Verb } from '../verb.js'
 import { notFound } from './read.js'
@@ -12,7 +13,7 @@ import { notFound } from './read.js'
 export const set: Verb = {
   name: 'set',
   args: [{ name: 'KEY' }, { name: 'VALUE' }],
-  options: [{ name: 'json', help: 'VALUE is JSON: store what it parses to (a number, an object, ...)' }],
+  options: [{ name: 'json', help: 'VALUE is JSON: store what it parses to (a number, an object, ...)' }, HEX_OPTION],
   summary: 'store VALUE (a string; JSON with --json) under KEY and commit',
   examples: ['dbdb app.db set greeting hello', `dbdb app.db set config '{"retries":3}' --json`, 'dbdb app.db set -- --odd-key -1'],
   opens: 'create',
@@ -25,8 +26,9 @@ export const set: Verb = {
         throw new UsageError(`VALUE is not valid JSON: ${(err as Error).message}`)
       }
     }
+    const k = keyArg(key!, options.flag('hex'))
     const db = open()
-    db.set(key!, value)
+    db.set(k, value)
     db.commit()
     return EXIT.OK
   },
@@ -35,13 +37,14 @@ export const set: Verb = {
 export const del: Verb = {
   name: 'delete',
   args: [{ name: 'KEY' }],
-  options: [],
+  options: [HEX_OPTION],
   summary: 'remove KEY and commit (exit 3 if there was none)',
   examples: ['dbdb app.db delete greeting'],
   opens: 'create',
-  run({ args: [key], open, out }) {
+  run({ args: [key], options, open, out }) {
+    const k = keyArg(key!, options.flag('hex'))
     const db = open()
-    const existed = db.delete(key!)
+    const existed = db.delete(k)
     db.commit()
     return existed ? EXIT.OK : notFound(out.stderr)
   },
@@ -60,7 +63,8 @@ export const load: Verb = {
   summary: 'store JSON lines from INPUT or stdin (as dump writes them)',
   details: [
     'INPUT is a file; without it, or with -, the lines come from stdin.',
-    'Each line is {"key":"...","value":ANY} or {"key":"...","base64":"..."} (bytes); blank lines are',
+    'Each line is {"key":"...","value":ANY} or {"key":"...","base64":"..."} (bytes), with "keyHex"',
+    'instead of "key" for a key given as hex bytes (a key that is not UTF-8); blank lines are',
     'skipped; a key seen twice keeps its last value. The input streams: it is read in chunks and',
     'committed every --batch keys, so memory stays bounded however large it is.',
     '',
@@ -145,7 +149,7 @@ export const load: Verb = {
 }
 
 /** One line of load's input as [key, value]. */
-function parseRecord(text: string): [string, unknown] {
+function parseRecord(text: string): [Uint8Array, unknown] {
   let record: unknown
   try {
     record = JSON.parse(text)
@@ -156,12 +160,20 @@ function parseRecord(text: string): [string, unknown] {
     throw new LineError('expected an object {"key":...,"value":...}')
   }
   const r = record as Record<string, unknown>
-  const extra = Object.keys(r).find((k) => k !== 'key' && k !== 'value' && k !== 'base64')
+  const extra = Object.keys(r).find((k) => k !== 'key' && k !== 'keyHex' && k !== 'value' && k !== 'base64')
   if (extra !== undefined) throw new LineError(`unexpected field ${JSON.stringify(extra)}; a line is {"key":...,"value":...}`)
-  if (typeof r.key !== 'string') throw new LineError('"key" must be a string')
+  let key: Uint8Array | undefined
+  if (Object.hasOwn(r, 'key') === Object.hasOwn(r, 'keyHex')) throw new LineError('a line has "key" or "keyHex": exactly one of them')
+  if (Object.hasOwn(r, 'key')) {
+    if (typeof r.key !== 'string') throw new LineError('"key" must be a string')
+    key = Buffer.from(r.key, 'utf8')
+  } else {
+    key = typeof r.keyHex === 'string' ? keyFromHex(r.keyHex) : undefined
+    if (key === undefined) throw new LineError('"keyHex" must be hex digits, two a byte')
+  }
   const hasValue = Object.hasOwn(r, 'value')
   if (hasValue === Object.hasOwn(r, 'base64')) throw new LineError('a line has "value" or "base64": exactly one of them')
-  if (hasValue) return [r.key, r.value]
+  if (hasValue) return [key, r.value]
   if (typeof r.base64 !== 'string' || !BASE64.test(r.base64)) throw new LineError('"base64" must be a base64 string')
-  return [r.key, Buffer.from(r.base64, 'base64')]
+  return [key, Buffer.from(r.base64, 'base64')]
 }
