@@ -2,17 +2,9 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { compactionPath } from './compaction.js'
 import { open } from './index.js'
-import { tempFile, useTempDir } from './test-helpers.fixture.js'
+import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: string }).code
-  }
-  return undefined
-}
 const value = (i: number, round: number) => ({ i, round, text: `value ${i} of round ${round}`.padEnd(80, '.') })
 
 for (const tree of ['bplus', 'binary'] as const) {

@@ -1,17 +1,9 @@
 import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { open, type Database } from './index.js'
-import { tempFile, useTempDir } from './test-helpers.fixture.js'
+import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: string }).code ?? (err as Error).name
-  }
-  return undefined
-}
 
 describe('the original DBDB integration tests', () => {
   it('creates a new database file', () => {

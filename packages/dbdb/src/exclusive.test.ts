@@ -6,19 +6,11 @@ import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { open } from './index.js'
-import { tempFile, useTempDir } from './test-helpers.fixture.js'
+import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: string }).code ?? (err as Error).name
-  }
-  return undefined
-}
 
 describe('open with errorIfExists', () => {
   it('creates a new file, and refuses an existing one with DBDB_EXISTS, leaving it untouched', () => {

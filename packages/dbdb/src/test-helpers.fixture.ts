@@ -17,3 +17,13 @@ export function useTempDir(): () => string {
 export function tempFile(dir: () => string, name = 'test.db'): string {
   return join(dir(), name)
 }
+
+/** The error code `fn` throws (its name for an error without one), or undefined when it does not throw. */
+export function code(fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (err) {
+    return (err as { code?: string }).code ?? (err as Error).name
+  }
+  return undefined
+}
