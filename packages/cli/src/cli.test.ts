@@ -406,6 +406,7 @@ describe('dump and load', () => {
       ['{"key":1,"value":1}', '"key" must be a string'],
       ['{"keyHex":"6","value":1}', '"keyHex" must be hex digits'],
       ['{"keyHex":61,"value":1}', '"keyHex" must be hex digits'],
+      ['{"key":"\\ud800x","value":1}', '"key" is not well-formed Unicode'],
       ['{"key":"a"}', 'exactly one of them'],
       ['{"key":"a","value":1,"base64":"AA=="}', 'exactly one of them'],
       ['{"key":"a","value":1,"extra":true}', 'unexpected field "extra"'],

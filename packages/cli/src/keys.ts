@@ -13,10 +13,19 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/
 
 /** The bytes of a key given on the command line: its UTF-8, or with `hex` its hex digits (an optional 0x first). */
 export function keyArg(text: string, hex: boolean, what = 'KEY'): Uint8Array {
-  if (!hex) return Buffer.from(text, 'utf8')
+  if (!hex) return keyFromText(text, what)
   const digits = text.startsWith('0x') ? text.slice(2) : text
   if (!HEX.test(digits)) throw new UsageError(`${what} is not hex (pairs of digits 0-9, a-f): ${JSON.stringify(text)}`)
   return Buffer.from(digits, 'hex')
+}
+
+/**
+ * The UTF-8 bytes of a key given as text. A lone surrogate has none: Buffer.from
+ * would write U+FFFD in its place, and two different keys could become one.
+ */
+export function keyFromText(text: string, what = 'key'): Uint8Array {
+  if (!text.isWellFormed()) throw new UsageError(`${what} is not well-formed Unicode (it has a lone surrogate)`)
+  return Buffer.from(text, 'utf8')
 }
 
 /** Hex digits of a JSON line's "keyHex", or undefined when they are not. */

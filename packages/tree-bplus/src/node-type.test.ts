@@ -147,6 +147,14 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       }
     })
 
+    it('refuses a crafted chain of patches at its first link, without following it', () => {
+      const { h, put } = setup()
+      let at = put([2, k('abc'), 1, k('123'), 1, []])
+      at = put([4, at, k('b'), 1, k('9'), 1, [], []]) // a well-formed patch
+      for (let i = 0; i < 20_000; i++) at = put([4, at, k('b'), 1, k('9'), 1, [], []])
+      throws(() => h.open(at).get(enc('a')), (err: unknown) => isCorrupt(at)(err) && /is not a whole leaf/.test((err as Error).message))
+    })
+
     it('reads, changes and rewrites a tree written in the array form (files before the packed form)', () => {
       const { h, put } = setup()
       const big = h.storage.append(k('a large value'))

@@ -152,6 +152,10 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 
 const EMPTY_BYTES = new Uint8Array(0)
 
+/** True while a patch reads its base, and whether that base turned out a patch (see patchedLeaf). */
+let readingBase = false
+let baseIsPatch = false
+
 /** A record read from the file (untrusted); `store` reads a patch's base. */
 function readNode(raw: unknown, address: number, store: NodeStore<Node>): Node {
   if (!Array.isArray(raw) || raw.length < 1) throw new Error('a node is not an array')
@@ -227,6 +231,13 @@ function readValues(bytes: unknown, lengths: unknown, large: unknown, count: num
  * deleted again since the base.
  */
 function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): Leaf {
+  // A patch read as another patch's base: refused here, before it reads its own base,
+  // so a crafted chain of patches fails at once instead of recursing down the chain
+  // (and is reported by the patch that names it, below).
+  if (readingBase) {
+    baseIsPatch = true
+    throw new Error('a leaf patch read as the base of another')
+  }
   if (raw.length !== 8) throw new Error(`a leaf patch has ${raw.length} fields, not 8`)
   const baseAddress = checkChildAddress(raw[1], address)
   const keys = readKeys(raw[2], raw[3])
@@ -243,8 +254,17 @@ function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): L
     if (!(value instanceof Uint8Array) || value.length !== 0) throw new Error(`deleted key ${previous} has a value`)
     deleted[previous] = true
   }
-  const base = store.load(baseAddress)
-  if (base.kind !== LEAF || base.base !== baseAddress) throw new Error(`a leaf patch’s base ${baseAddress} is not a whole leaf`)
+  let base: Node | undefined
+  readingBase = true
+  try {
+    base = store.load(baseAddress)
+  } catch (err) {
+    if (!baseIsPatch) throw err
+  } finally {
+    readingBase = false
+    baseIsPatch = false
+  }
+  if (base?.kind !== LEAF || base.base !== baseAddress) throw new Error(`a leaf patch’s base ${baseAddress} is not a whole leaf`)
   // Merge the base's entries and the patch's, both in key order.
   const outKeys: Key[] = []
   const outValues: Slot[] = []

@@ -5,7 +5,7 @@ import { isatty } from 'node:tty'
 import { isDbdbError } from '@dbdb/dbdb'
 import { UsageError } from '../args.js'
 import { readLines } from '../io.js'
-import { HEX_OPTION, keyArg, keyFromHex } from '../keys.js'
+import { HEX_OPTION, keyArg, keyFromHex, keyFromText } from '../keys.js'
 import { group, progress } from '../progress.js'
 import { CliError, EXIT, type Verb } from '../verb.js'
 import { notFound } from './read.js'
@@ -166,7 +166,11 @@ function parseRecord(text: string): [Uint8Array, unknown] {
   if (Object.hasOwn(r, 'key') === Object.hasOwn(r, 'keyHex')) throw new LineError('a line has "key" or "keyHex": exactly one of them')
   if (Object.hasOwn(r, 'key')) {
     if (typeof r.key !== 'string') throw new LineError('"key" must be a string')
-    key = Buffer.from(r.key, 'utf8')
+    try {
+      key = keyFromText(r.key, '"key"')
+    } catch (err) {
+      throw new LineError((err as Error).message)
+    }
   } else {
     key = typeof r.keyHex === 'string' ? keyFromHex(r.keyHex) : undefined
     if (key === undefined) throw new LineError('"keyHex" must be hex digits, two a byte')
