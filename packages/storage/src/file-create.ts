@@ -49,7 +49,17 @@ export function openFile(io: FileIO, filePath: string, options: OpenFileOptions)
   }
   const dir = path.dirname(filePath)
   const tmp = path.join(dir, temporaryName(path.basename(filePath)))
-  const fd = io.openSync(tmp, 'wx+')
+  let fd: number
+  try {
+    fd = io.openSync(tmp, 'wx+')
+  } catch (err) {
+    // A folder we may not write to: an exclusive creation of a file that is there
+    // says so, rather than why it could not have made one.
+    if (options.exclusive && io.statSync !== undefined && exists(io, filePath)) {
+      throw new DbdbError('DBDB_EXISTS', `${filePath} exists already`, { cause: err })
+    }
+    throw err
+  }
   try {
     io.writeSync(fd, newFileHeader(options.meta ?? {}, options.base ?? 0), 0, DATA_START, 0)
     io.fsyncSync(fd)
@@ -108,6 +118,15 @@ function removeStaleTemporaries(io: FileIO, dir: string, name: string): void {
     }
   } catch {
     // Tidying only: a file that vanished meanwhile, or a folder we cannot list, is fine.
+  }
+}
+
+function exists(io: FileIO, filePath: string): boolean {
+  try {
+    io.statSync!(filePath)
+    return true
+  } catch {
+    return false
   }
 }
 

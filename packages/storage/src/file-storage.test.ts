@@ -543,6 +543,20 @@ describe('FileStorage: files it must not touch', () => {
     r.close()
   })
 
+  it('an exclusive creation of a file that exists in a folder it may not write to says DBDB_EXISTS (EACCES injected)', () => {
+    const s = openStorage()
+    s.close()
+    const denied: FileIO = Object.assign(Object.create(fs) as FileIO, {
+      openSync(p: string, flags: string, mode?: number): number {
+        if (p.endsWith('.creating')) throw Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' })
+        return fs.openSync(p, flags, mode)
+      },
+    })
+    expectCode(() => FileStorage.open(file, { io: denied, exclusive: true }), 'DBDB_EXISTS')
+    // Nothing there: the reason it could not create one.
+    expect(() => FileStorage.open(`${file}.missing`, { io: denied, exclusive: true })).toThrow(/EACCES/)
+  })
+
   const asRoot = process.getuid?.() === 0
   it(
     asRoot
