@@ -124,7 +124,6 @@ function patchOf(leaf: Leaf): unknown[] {
   const large: number[] = []
   const gone: number[] = []
   const addresses = leaf.values.addresses
-  let total = 0
   for (let j = 0; j < n; j++) {
     const i = leaf.keys.search(patch.at(j))
     const a = i >= 0 && addresses !== null ? addresses[i] : undefined
@@ -132,22 +131,11 @@ function patchOf(leaf: Leaf): unknown[] {
     if (a !== undefined) large.push(j, a)
     else if (i < 0) gone.push(j)
     inline[j] = i >= 0 && a === undefined ? leaf.values.inline.at(i) : EMPTY_BYTES
-    total += inline[j]!.length
   }
-  // One key (most patches): its value's view, not a copy.
-  const values = n === 1 ? inline[0]! : concat(inline, total)
-  const lengths = n === 1 ? [values.length] : inline.map((v) => v.length)
-  return [PATCH_LEAF, leaf.base, patch.content(), lengthsOf(patch), values, sameLength(lengths), large, gone]
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
+  // One key (most patches): its value's view, packed as it is rather than copied.
+  const only = inline[0]!
+  const values = n === 1 ? new Packed(only, null, only.length, 1) : Packed.of(inline)
+  return [PATCH_LEAF, leaf.base, patch.content(), lengthsOf(patch), values.content(), lengthsOf(values), large, gone]
 }
 
 const EMPTY_BYTES = new Uint8Array(0)
@@ -184,16 +172,12 @@ function readNode(raw: unknown, address: number, store: NodeStore<Node>): Node {
 function lengthsOf(packed: Packed): number | number[] {
   if (packed.ends === null && packed.width > 0) return packed.width
   const lengths = new Array<number>(packed.length)
-  for (let i = 0; i < lengths.length; i++) lengths[i] = packed.end(i) - packed.start(i)
-  return sameLength(lengths)
-}
-
-/** One width when every string has that length (more than 0), else `lengths`. */
-function sameLength(lengths: number[]): number | number[] {
-  const first = lengths[0]
-  if (first === undefined || first === 0) return lengths
-  for (let i = 1; i < lengths.length; i++) if (lengths[i] !== first) return lengths
-  return first
+  let same = true
+  for (let i = 0; i < lengths.length; i++) {
+    lengths[i] = packed.end(i) - packed.start(i)
+    same &&= lengths[i] === lengths[0]
+  }
+  return same && lengths.length > 0 && lengths[0]! > 0 ? lengths[0]! : lengths
 }
 
 // ---- reading (untrusted) ----
