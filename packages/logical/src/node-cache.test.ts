@@ -26,6 +26,19 @@ describe('NodeCache', () => {
     expect(cache.size).toBe(0)
   })
 
+  it('drops an entry on request, giving back its bytes', () => {
+    const cache = new NodeCache(1000)
+    cache.set(1, 'a', 100)
+    cache.set(2, 'b', 200)
+    cache.delete(1)
+    cache.delete(3) // not cached: nothing happens
+    expect(cache.get(1)).toBeUndefined()
+    expect([...cache.addresses()]).toEqual([2])
+    expect(cache.bytes).toBe(200)
+    cache.delete(2)
+    expect([cache.size, cache.bytes]).toEqual([0, 0])
+  })
+
   it('counts hits and misses, and refuses a bad bound', () => {
     const cache = new NodeCache(100)
     cache.get(1)

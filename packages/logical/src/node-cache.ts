@@ -60,6 +60,19 @@ export class NodeCache {
     if (this.#bytes > this.maxBytes) this.#evict()
   }
 
+  /** The cached addresses, least recently added first. */
+  addresses(): IterableIterator<number> {
+    return this.#entries.keys()
+  }
+
+  /** Drops `address` if cached: a record no reader is likely to want again. */
+  delete(address: number): void {
+    const entry = this.#entries.get(address)
+    if (entry === undefined) return
+    this.#bytes -= entry.weight
+    this.#entries.delete(address)
+  }
+
   clear(): void {
     this.#entries.clear()
     this.#bytes = 0

@@ -113,6 +113,16 @@ export class NodeStore<N> {
     return address
   }
 
+  /**
+   * Drops from the cache the records at `addresses`: nodes a commit just replaced by
+   * new versions, which only a reader of an older root still reaches (and reads from
+   * the file again). Kept, they would push live nodes out of a full cache: each small
+   * commit leaves a leaf and its branches behind.
+   */
+  superseded(addresses: readonly number[]): void {
+    for (const address of addresses) this.cache.delete(address)
+  }
+
   #weigh(node: N, bytes: number): number {
     return this.type.weigh ? this.type.weigh(node, bytes) : weightOf(bytes)
   }

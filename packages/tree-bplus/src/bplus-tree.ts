@@ -21,6 +21,8 @@ class Savepoint {
     readonly owner: BPlusTree,
     readonly root: NodeRef<Node>,
     readonly size: number,
+    /** How many addresses the transaction had superseded: those after are live again on rollback. */
+    readonly superseded: number,
   ) {}
 }
 
@@ -103,12 +105,14 @@ export class BPlusTree implements LogicalTree {
     const address = this.#root === EMPTY ? EMPTY : this.#store.store(this.#root)
     this.#root = address
     this.#clean = address
+    this.#store.superseded(this.#editor.superseded)
+    this.#editor.superseded = []
     return address
   }
 
   savepoint(): unknown {
     this.#editor.freeze()
-    return new Savepoint(this, this.#root, this.#size)
+    return new Savepoint(this, this.#root, this.#size, this.#editor.superseded.length)
   }
 
   rollbackTo(savepoint: unknown): void {
@@ -116,6 +120,7 @@ export class BPlusTree implements LogicalTree {
     this.#editor.freeze()
     this.#root = savepoint.root
     this.#size = savepoint.size
+    this.#editor.superseded.length = savepoint.superseded
   }
 
   check(): void {

@@ -38,6 +38,11 @@ export class Editor {
   added = false
   /** Whether the last remove found its key. */
   removed = false
+  /**
+   * Addresses of stored nodes this transaction replaced (copied or merged away): the
+   * tree drops them from the cache when it commits (NodeStore.superseded).
+   */
+  superseded: number[] = []
   // A split's result, handed from a child to its parent.
   #splitRight: Node | undefined
   #splitKey: Key | undefined
@@ -72,6 +77,7 @@ export class Editor {
       return new Leaf(Packed.of([key], this.owner), PackedValues.of([slot], this.owner), this.owner)
     }
     const top = this.#insert(this.store.load(root), key, slot, true)
+    if (typeof root === 'number') this.superseded.push(root)
     const right = this.#splitRight
     if (right === undefined) return top
     this.#splitRight = undefined
@@ -84,6 +90,7 @@ export class Editor {
     if (root === EMPTY) return EMPTY
     const top = this.#remove(this.store.load(root), key, true)
     if (top === undefined) return root
+    if (typeof root === 'number') this.superseded.push(root)
     this.removed = true
     if (top.kind === LEAF) return top.keys.length === 0 ? EMPTY : top
     // A merge below the root can leave it with one child, which becomes the root.
@@ -97,6 +104,7 @@ export class Editor {
       const i = leaf.keys.search(key)
       if (leaf.base !== 0) this.#touch(leaf, key)
       if (i >= 0) {
+        this.#valueGone(leaf, i)
         leaf.values.replace(i, slot)
         this.added = false
         return leaf
@@ -109,7 +117,10 @@ export class Editor {
       return leaf
     }
     const i = upperBound(node.keys, key)
-    const child = this.#insert(this.store.load(node.children[i]!), key, slot, edge && i === node.children.length - 1)
+    const ref = node.children[i]!
+    // Every node on the path comes back as the current session's: a stored one was copied.
+    const child = this.#insert(this.store.load(ref), key, slot, edge && i === node.children.length - 1)
+    if (typeof ref === 'number') this.superseded.push(ref)
     const branch = this.#ownBranch(node)
     branch.children[i] = child
     const right = this.#splitRight
@@ -152,13 +163,16 @@ export class Editor {
       const leaf = this.#ownLeaf(node)
       if (leaf.base !== 0) this.#touch(leaf, key)
       this.#keys(leaf).remove(i)
+      this.#valueGone(leaf, i)
       leaf.values.remove(i)
       return leaf
     }
     const i = upperBound(node.keys, key)
     const childEdge = edge && i === node.children.length - 1
-    const child = this.#remove(this.store.load(node.children[i]!), key, childEdge)
+    const ref = node.children[i]!
+    const child = this.#remove(this.store.load(ref), key, childEdge)
     if (child === undefined) return undefined
+    if (typeof ref === 'number') this.superseded.push(ref)
     const branch = this.#ownBranch(node)
     branch.children[i] = child
     branch.counts[i]!--
@@ -170,7 +184,10 @@ export class Editor {
   #rebalance(parent: Branch, i: number, child: Node): void {
     // The left sibling if there is one, so only one sibling is ever loaded.
     const j = i > 0 ? i - 1 : i + 1
-    const sibling = this.store.load(parent.children[j]!)
+    const ref = parent.children[j]!
+    const sibling = this.store.load(ref)
+    // Borrowing copies the sibling; merging copies it or empties it into `child`.
+    if (typeof ref === 'number') this.superseded.push(ref)
     const canLend = entriesOf(sibling) > this.least(sibling.kind, false)
     if (j < i) {
       if (canLend) this.#borrowFromLeft(parent, i, this.#own(sibling), child)
@@ -300,6 +317,12 @@ export class Editor {
     if (i >= 0) return
     if ((patch.length + 1) * PATCH_SHARE > this.order) reshaped(leaf)
     else patch.insert(~i, key)
+  }
+
+  /** Value i of `leaf` is being replaced or deleted: a record of its own is superseded. */
+  #valueGone(leaf: Leaf, i: number): void {
+    const address = leaf.values.addresses?.[i]
+    if (typeof address === 'number') this.superseded.push(address)
   }
 
   /** The keys of a node of the current session, made its own before they change. */
