@@ -7,9 +7,12 @@ import { checkBinaryTree } from './binary-check.js'
 import { BinaryNode, binaryNodeType, loadChild, loadValue, plainBytes, type Child } from './binary-node.js'
 import { countRange, walkRange } from './binary-range.js'
 
-/** What a savepoint holds: a persistent root is the whole state. */
+/** What a savepoint holds: a persistent root is the whole state (and how many records were superseded by then). */
 class Savepoint {
-  constructor(readonly root: Child) {}
+  constructor(
+    readonly root: Child,
+    readonly superseded: number,
+  ) {}
 }
 
 const MISSING: unique symbol = Symbol('missing')
@@ -31,6 +34,11 @@ export class BinaryTree implements LogicalTree {
   #root: Child
   /** The root as last committed (or opened) and its address: dirty means the root moved since. */
   #clean: { root: Child; address: number }
+  /**
+   * Stored nodes and values this transaction replaced: its commit drops them from the
+   * cache (NodeStore.superseded), where they would push live nodes out.
+   */
+  #superseded: number[] = []
 
   constructor(context: TreeContext, root: number) {
     if (!Number.isSafeInteger(root) || root < 0) throw new RangeError(`root must be an address or 0, not ${String(root)}`)
@@ -99,16 +107,19 @@ export class BinaryTree implements LogicalTree {
     const address = root === undefined ? 0 : this.#store.store(root)
     // The root object stays: after the walk it holds only addresses, so it is clean.
     this.#clean = { root, address }
+    this.#store.superseded(this.#superseded)
+    this.#superseded = []
     return address
   }
 
   savepoint(): unknown {
-    return new Savepoint(this.#root)
+    return new Savepoint(this.#root, this.#superseded.length)
   }
 
   rollbackTo(savepoint: unknown): void {
     if (!(savepoint instanceof Savepoint)) throw new TypeError('not a savepoint of a binary tree')
     this.#root = savepoint.root
+    this.#superseded.length = savepoint.superseded
   }
 
   check(): void {
@@ -119,14 +130,22 @@ export class BinaryTree implements LogicalTree {
     return ref === undefined ? undefined : loadChild(this.#store, ref, parent)
   }
 
+  /** The node or value at `ref` is replaced or removed by this transaction. */
+  #supersede(ref: Child | ValueRef): void {
+    if (typeof ref === 'number') this.#superseded.push(ref)
+  }
+
   // ---- path copying and AVL rebalancing: recursion depth is the tree's height ----
 
   #insert(ref: Child, parent: BinaryNode | undefined, key: Key, value: Uint8Array): BinaryNode {
     const node = this.#node(ref, parent)
     if (node === undefined) return new BinaryNode(undefined, key, value, undefined, 1, 1)
+    // Every node on the path is made anew.
+    this.#supersede(ref)
     const c = compareKeys(key, node.key)
     if (c < 0) return this.#balance(this.#insert(node.left, node, key, value), node.key, node.value, node.right)
     if (c > 0) return this.#balance(node.left, node.key, node.value, this.#insert(node.right, node, key, value))
+    this.#supersede(node.value)
     return new BinaryNode(node.left, node.key, value, node.right, node.size, node.height)
   }
 
@@ -136,12 +155,18 @@ export class BinaryTree implements LogicalTree {
     const c = compareKeys(key, node.key)
     if (c < 0) {
       const left = this.#remove(node.left, node, key)
-      return left === MISSING ? MISSING : this.#balance(left, node.key, node.value, node.right)
+      if (left === MISSING) return MISSING
+      this.#supersede(ref)
+      return this.#balance(left, node.key, node.value, node.right)
     }
     if (c > 0) {
       const right = this.#remove(node.right, node, key)
-      return right === MISSING ? MISSING : this.#balance(node.left, node.key, node.value, right)
+      if (right === MISSING) return MISSING
+      this.#supersede(ref)
+      return this.#balance(node.left, node.key, node.value, right)
     }
+    this.#supersede(ref)
+    this.#supersede(node.value)
     if (node.left === undefined) return node.right
     if (node.right === undefined) return node.left
     // Two children: the successor takes this node's place, as the original took the predecessor.
@@ -151,6 +176,8 @@ export class BinaryTree implements LogicalTree {
 
   #removeMin(ref: NodeRef<BinaryNode>, parent: BinaryNode): { rest: Child; min: BinaryNode } {
     const node = this.#node(ref, parent)!
+    // Made anew, or (the minimum) moved up: its value stays, in the node that takes its key.
+    this.#supersede(ref)
     if (node.left === undefined) return { rest: node.right, min: node }
     const { rest, min } = this.#removeMin(node.left, node)
     return { rest: this.#balance(rest, node.key, node.value, node.right), min }
@@ -160,24 +187,29 @@ export class BinaryTree implements LogicalTree {
   #balance(left: Child, key: Key, value: ValueRef, right: Child): BinaryNode {
     const l = this.#node(left)
     const r = this.#node(right)
+    // A rotation makes the heavy child (and, doubly, its inner child) anew.
     if (heightOf(l) > heightOf(r) + 1) {
+      this.#supersede(left)
       const ll = this.#node(l!.left)
       const lr = this.#node(l!.right)
       if (heightOf(ll) >= heightOf(lr)) {
         return this.#make(l!.left, ll, l!.key, l!.value, this.#make(l!.right, lr, key, value, right, r), undefined)
       }
       const inner = lr!
+      this.#supersede(l!.right)
       const a = this.#make(l!.left, ll, l!.key, l!.value, inner.left, undefined)
       const b = this.#make(inner.right, undefined, key, value, right, r)
       return this.#make(a, a, inner.key, inner.value, b, b)
     }
     if (heightOf(r) > heightOf(l) + 1) {
+      this.#supersede(right)
       const rl = this.#node(r!.left)
       const rr = this.#node(r!.right)
       if (heightOf(rr) >= heightOf(rl)) {
         return this.#make(this.#make(left, l, key, value, r!.left, rl), undefined, r!.key, r!.value, r!.right, rr)
       }
       const inner = rl!
+      this.#supersede(r!.left)
       const a = this.#make(left, l, key, value, inner.left, undefined)
       const b = this.#make(inner.right, undefined, r!.key, r!.value, r!.right, rr)
       return this.#make(a, a, inner.key, inner.value, b, b)
