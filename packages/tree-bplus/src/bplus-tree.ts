@@ -21,8 +21,8 @@ class Savepoint {
     readonly owner: BPlusTree,
     readonly root: NodeRef<Node>,
     readonly size: number,
-    /** How many addresses the transaction had superseded: those after are live again on rollback. */
-    readonly superseded: number,
+    /** The addresses the transaction had superseded by then (those noted after are live again on rollback). */
+    readonly superseded: readonly number[],
   ) {}
 }
 
@@ -112,7 +112,7 @@ export class BPlusTree implements LogicalTree {
 
   savepoint(): unknown {
     this.#editor.freeze()
-    return new Savepoint(this, this.#root, this.#size, this.#editor.superseded.length)
+    return new Savepoint(this, this.#root, this.#size, this.#editor.superseded.slice())
   }
 
   rollbackTo(savepoint: unknown): void {
@@ -120,7 +120,7 @@ export class BPlusTree implements LogicalTree {
     this.#editor.freeze()
     this.#root = savepoint.root
     this.#size = savepoint.size
-    this.#editor.superseded.length = savepoint.superseded
+    this.#editor.superseded = savepoint.superseded.slice()
   }
 
   check(): void {

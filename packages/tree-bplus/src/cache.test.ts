@@ -34,7 +34,7 @@ function reachable(h: Harness, root: number): { reached: Set<number>; bases: Set
 }
 
 describe('bplus cache after commits', () => {
-  it('holds only what the newest root reaches, and keeps what it reaches (seeded small transactions with rollbacks)', () => {
+  it('holds only what the newest root reaches, and keeps what it reaches (seeded small transactions, rollbacks, cold reads)', () => {
     const seed = testSeed('bplus cache after commits')
     const rand = prng(seed)
     // Small nodes and a small inline bound: splits, merges, patches and values kept apart.
@@ -42,16 +42,32 @@ describe('bplus cache after commits', () => {
     const cache = new NodeCache(64 * 1024 * 1024)
     const model = new Map<string, Uint8Array>()
     const value = (): Uint8Array => enc('v'.repeat(randomInt(rand, 31)))
+    const key = (): string => hex(enc(`k${randomInt(rand, 400)}`))
     let root = 0
+    let tree = h.open(root, cache)
     let dropped = 0
     for (let t = 0; t < 300; t++) {
+      if (rand() < 0.2) {
+        // Cold reads: entries dropped at random and read again, patched leaves with their bases.
+        const cached = [...cache.addresses()]
+        for (let n = 0; n < 5 && cached.length > 0; n++) cache.delete(cached[randomInt(rand, cached.length)]!)
+        for (let n = 0; n < 5; n++) tree.get(unhex(key()))
+      }
       const before = new Set(cache.addresses())
-      const tree = h.open(root, cache)
+      // The committed tree goes on, or a new one opens its root (as @dbdb/dbdb does).
+      if (rand() < 0.5) tree = h.open(root, cache)
       const ops = t < 20 ? 40 : 1 + randomInt(rand, 6)
-      let saved: { point: unknown; model: Map<string, Uint8Array> } | undefined
+      // Savepoints, rolled back to in any order: an earlier one, then a later one too.
+      const saved: Array<{ point: unknown; model: Map<string, Uint8Array> }> = []
       for (let o = 0; o < ops; o++) {
-        if (saved === undefined && rand() < 0.05) saved = { point: tree.savepoint(), model: new Map(model) }
-        const k = hex(enc(`k${randomInt(rand, 400)}`))
+        if (rand() < 0.1) saved.push({ point: tree.savepoint(), model: new Map(model) })
+        if (saved.length > 0 && rand() < 0.05) {
+          const back = saved[randomInt(rand, saved.length)]!
+          tree.rollbackTo(back.point)
+          model.clear()
+          for (const [k, v] of back.model) model.set(k, v)
+        }
+        const k = key()
         if (rand() < 0.3) {
           tree.delete(unhex(k))
           model.delete(k)
@@ -60,11 +76,6 @@ describe('bplus cache after commits', () => {
           tree.set(unhex(k), v)
           model.set(k, v)
         }
-      }
-      if (saved !== undefined && rand() < 0.5) {
-        tree.rollbackTo(saved.point)
-        model.clear()
-        for (const [k, v] of saved.model) model.set(k, v)
       }
       root = h.commit(tree)
       const { reached, bases } = reachable(h, root)

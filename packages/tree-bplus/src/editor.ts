@@ -76,8 +76,9 @@ export class Editor {
       this.added = true
       return new Leaf(Packed.of([key], this.owner), PackedValues.of([slot], this.owner), this.owner)
     }
-    const top = this.#insert(this.store.load(root), key, slot, true)
-    if (typeof root === 'number') this.superseded.push(root)
+    const loaded = this.store.load(root)
+    const top = this.#insert(loaded, key, slot, true)
+    this.#supersede(root, loaded)
     const right = this.#splitRight
     if (right === undefined) return top
     this.#splitRight = undefined
@@ -88,9 +89,10 @@ export class Editor {
   remove(root: NodeRef<Node>, key: Key): NodeRef<Node> {
     this.removed = false
     if (root === EMPTY) return EMPTY
-    const top = this.#remove(this.store.load(root), key, true)
+    const loaded = this.store.load(root)
+    const top = this.#remove(loaded, key, true)
     if (top === undefined) return root
-    if (typeof root === 'number') this.superseded.push(root)
+    this.#supersede(root, loaded)
     this.removed = true
     if (top.kind === LEAF) return top.keys.length === 0 ? EMPTY : top
     // A merge below the root can leave it with one child, which becomes the root.
@@ -118,9 +120,10 @@ export class Editor {
     }
     const i = upperBound(node.keys, key)
     const ref = node.children[i]!
+    const below = this.store.load(ref)
     // Every node on the path comes back as the current session's: a stored one was copied.
-    const child = this.#insert(this.store.load(ref), key, slot, edge && i === node.children.length - 1)
-    if (typeof ref === 'number') this.superseded.push(ref)
+    const child = this.#insert(below, key, slot, edge && i === node.children.length - 1)
+    this.#supersede(ref, below)
     const branch = this.#ownBranch(node)
     branch.children[i] = child
     const right = this.#splitRight
@@ -170,24 +173,31 @@ export class Editor {
     const i = upperBound(node.keys, key)
     const childEdge = edge && i === node.children.length - 1
     const ref = node.children[i]!
-    const child = this.#remove(this.store.load(ref), key, childEdge)
+    const below = this.store.load(ref)
+    // A child at its minimum may fall below it (a removal takes one entry off a node
+    // at most), and then needs a sibling. Read it now, on the way down: every read
+    // happens before anything changes, so one that fails (EIO, a corrupt record)
+    // leaves the tree as it was instead of half edited.
+    const j = i > 0 ? i - 1 : i + 1
+    const siblingRef = node.children[j]!
+    const sibling = entriesOf(below) <= this.least(below.kind, childEdge) ? this.store.load(siblingRef) : undefined
+    const child = this.#remove(below, key, childEdge)
     if (child === undefined) return undefined
-    if (typeof ref === 'number') this.superseded.push(ref)
+    this.#supersede(ref, below)
     const branch = this.#ownBranch(node)
     branch.children[i] = child
     branch.counts[i]!--
-    if (entriesOf(child) < this.least(child.kind, childEdge)) this.#rebalance(branch, i, child)
+    if (entriesOf(child) < this.least(child.kind, childEdge)) this.#rebalance(branch, i, child, j, siblingRef, sibling!)
     return branch
   }
 
-  /** `child` (at `i`, owned) fell below the minimum: borrow from a sibling or merge with it. */
-  #rebalance(parent: Branch, i: number, child: Node): void {
-    // The left sibling if there is one, so only one sibling is ever loaded.
-    const j = i > 0 ? i - 1 : i + 1
-    const ref = parent.children[j]!
-    const sibling = this.store.load(ref)
+  /**
+   * `child` (at `i`, owned) fell below the minimum: borrow from its sibling at `j` (the
+   * left one if there is one, so only one is ever read) or merge with it.
+   */
+  #rebalance(parent: Branch, i: number, child: Node, j: number, ref: NodeRef<Node>, sibling: Node): void {
     // Borrowing copies the sibling; merging copies it or empties it into `child`.
-    if (typeof ref === 'number') this.superseded.push(ref)
+    this.#supersede(ref, sibling)
     const canLend = entriesOf(sibling) > this.least(sibling.kind, false)
     if (j < i) {
       if (canLend) this.#borrowFromLeft(parent, i, this.#own(sibling), child)
@@ -317,6 +327,18 @@ export class Editor {
     if (i >= 0) return
     if ((patch.length + 1) * PATCH_SHARE > this.order) reshaped(leaf)
     else patch.insert(~i, key)
+  }
+
+  /**
+   * The stored node at `ref` (`node`) is replaced by this transaction: its address is
+   * noted for the commit to drop from the cache, and so is its base if it is a leaf
+   * read from a patch (the read brought the base into the cache; the commit caches the
+   * leaf's next version whole, so the base is read again only if that is evicted).
+   */
+  #supersede(ref: NodeRef<Node>, node: Node): void {
+    if (typeof ref !== 'number') return
+    this.superseded.push(ref)
+    if (node.kind === LEAF && node.patch !== null) this.superseded.push(node.base)
   }
 
   /** Value i of `leaf` is being replaced or deleted: a record of its own is superseded. */
