@@ -31,15 +31,25 @@ it('a commit leaves in the cache only what the newest root reaches, and keeps wh
   const h = new Harness()
   const cache = new NodeCache(64 * 1024 * 1024)
   const model = new Map<string, string>()
+  const open = (root: number): BinaryTree => binaryTree.open({ storage: h.storage, codec: h.codec, cache }, root) as BinaryTree
   let root = 0
+  let tree = open(root)
   let dropped = 0
   for (let t = 0; t < 300; t++) {
     const before = new Set(cache.addresses())
-    const tree = binaryTree.open({ storage: h.storage, codec: h.codec, cache }, root) as BinaryTree
-    let saved: { point: unknown; model: Map<string, string> } | undefined
+    // The committed tree goes on, or a new one opens its root (as @dbdb/dbdb does).
+    if (rand() < 0.5) tree = open(root)
+    // Savepoints, rolled back to in any order: an earlier one, then a later one too.
+    const saved: Array<{ point: unknown; model: Map<string, string> }> = []
     const ops = t < 10 ? 60 : 1 + randomInt(rand, 6)
     for (let o = 0; o < ops; o++) {
-      if (saved === undefined && rand() < 0.05) saved = { point: tree.savepoint(), model: new Map(model) }
+      if (rand() < 0.1) saved.push({ point: tree.savepoint(), model: new Map(model) })
+      if (saved.length > 0 && rand() < 0.05) {
+        const back = saved[randomInt(rand, saved.length)]!
+        tree.rollbackTo(back.point)
+        model.clear()
+        for (const [k, v] of back.model) model.set(k, v)
+      }
       const k = String(randomInt(rand, 300)).padStart(3, '0')
       if (rand() < 0.35) {
         tree.delete(enc(k))
@@ -48,11 +58,6 @@ it('a commit leaves in the cache only what the newest root reaches, and keeps wh
         tree.set(enc(k), enc(`v${t}.${o}`))
         model.set(k, `v${t}.${o}`)
       }
-    }
-    if (saved !== undefined && rand() < 0.5) {
-      tree.rollbackTo(saved.point)
-      model.clear()
-      for (const [k, v] of saved.model) model.set(k, v)
     }
     root = h.commit(tree)
     const reached = reachable(h, root)
@@ -66,4 +71,43 @@ it('a commit leaves in the cache only what the newest root reaches, and keeps wh
   const entries = [...h.open(root).entries()].map(([k, v]) => [dec(k), dec(v)])
   deepStrictEqual(entries, [...model].sort((a, b) => (a[0] < b[0] ? -1 : 1)), `seed ${seed}`)
   ok(dropped > 1000, `seed ${seed}: only ${dropped} records were dropped`)
+})
+
+it('an edit that fails on a read supersedes nothing', () => {
+  const h = new Harness()
+  const cache = new NodeCache(64 * 1024 * 1024)
+  const tree = binaryTree.open({ storage: h.storage, codec: h.codec, cache }, 0) as BinaryTree
+  for (let i = 0; i < 100; i++) tree.set(enc(String(i).padStart(3, '0')), enc(`v${i}`))
+  h.commit(tree)
+  cache.clear() // every node is read from the file again
+  const read = h.storage.read.bind(h.storage)
+  let reads = 0
+  // The fourth read fails: a few nodes down the path of each failed edit below.
+  h.storage.read = (address: number) => {
+    if (++reads === 4) throw new Error('injected')
+    return read(address)
+  }
+  for (const edit of [() => tree.set(enc('050'), enc('x')), () => tree.delete(enc('051'))]) {
+    cache.clear()
+    reads = 0
+    let threw = false
+    try {
+      edit()
+    } catch {
+      threw = true
+    }
+    ok(threw)
+  }
+  delete (h.storage as { read?: unknown }).read
+  // One edit that succeeds, elsewhere; its commit drops only what it replaced.
+  tree.get(enc('050'))
+  tree.get(enc('051'))
+  const before = new Set(cache.addresses())
+  tree.set(enc('099'), enc('y'))
+  const root = h.commit(tree)
+  const reached = reachable(h, root)
+  const after = new Set(cache.addresses())
+  for (const a of before) if (reached.has(a)) ok(after.has(a), `${a} was dropped but is still reached`)
+  deepStrictEqual(dec(tree.get(enc('050'))), 'v50')
+  deepStrictEqual(dec(tree.get(enc('051'))), 'v51')
 })

@@ -7,11 +7,11 @@ import { checkBinaryTree } from './binary-check.js'
 import { BinaryNode, binaryNodeType, loadChild, loadValue, plainBytes, type Child } from './binary-node.js'
 import { countRange, walkRange } from './binary-range.js'
 
-/** What a savepoint holds: a persistent root is the whole state (and how many records were superseded by then). */
+/** What a savepoint holds: a persistent root is the whole state (and the records superseded by then). */
 class Savepoint {
   constructor(
     readonly root: Child,
-    readonly superseded: number,
+    readonly superseded: readonly number[],
   ) {}
 }
 
@@ -82,11 +82,25 @@ export class BinaryTree implements LogicalTree {
   set(key: Key, value: Uint8Array): void {
     checkBytes(key, 'key')
     checkBytes(value, 'value')
-    this.#root = this.#insert(this.#root, undefined, plainBytes(key), value)
+    const noted = this.#superseded.length
+    try {
+      this.#root = this.#insert(this.#root, undefined, plainBytes(key), value)
+    } catch (err) {
+      // A failed read (EIO, a corrupt record) leaves the tree as it was: nothing superseded.
+      this.#superseded.length = noted
+      throw err
+    }
   }
 
   delete(key: Key): boolean {
-    const root = this.#remove(this.#root, undefined, key)
+    const noted = this.#superseded.length
+    let root: Child | typeof MISSING
+    try {
+      root = this.#remove(this.#root, undefined, key)
+    } catch (err) {
+      this.#superseded.length = noted
+      throw err
+    }
     if (root === MISSING) return false
     this.#root = root
     return true
@@ -105,21 +119,23 @@ export class BinaryTree implements LogicalTree {
     if (!this.dirty) return this.#clean.address
     const root = this.#root
     const address = root === undefined ? 0 : this.#store.store(root)
-    // The root object stays: after the walk it holds only addresses, so it is clean.
-    this.#clean = { root, address }
+    // From here on the root is its address (the cache holds the object), so that the
+    // next change of this tree supersedes it like any stored node.
+    this.#root = address === 0 ? undefined : address
+    this.#clean = { root: this.#root, address }
     this.#store.superseded(this.#superseded)
     this.#superseded = []
     return address
   }
 
   savepoint(): unknown {
-    return new Savepoint(this.#root, this.#superseded.length)
+    return new Savepoint(this.#root, this.#superseded.slice())
   }
 
   rollbackTo(savepoint: unknown): void {
     if (!(savepoint instanceof Savepoint)) throw new TypeError('not a savepoint of a binary tree')
     this.#root = savepoint.root
-    this.#superseded.length = savepoint.superseded
+    this.#superseded = savepoint.superseded.slice()
   }
 
   check(): void {
