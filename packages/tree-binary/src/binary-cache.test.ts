@@ -79,7 +79,6 @@ it('an edit that fails on a read supersedes nothing', () => {
   const tree = binaryTree.open({ storage: h.storage, codec: h.codec, cache }, 0) as BinaryTree
   for (let i = 0; i < 100; i++) tree.set(enc(String(i).padStart(3, '0')), enc(`v${i}`))
   h.commit(tree)
-  cache.clear() // every node is read from the file again
   const read = h.storage.read.bind(h.storage)
   let reads = 0
   // The fourth read fails: a few nodes down the path of each failed edit below.
@@ -88,7 +87,7 @@ it('an edit that fails on a read supersedes nothing', () => {
     return read(address)
   }
   for (const edit of [() => tree.set(enc('050'), enc('x')), () => tree.delete(enc('051'))]) {
-    cache.clear()
+    cache.clear() // every node of the path is read from the file again
     reads = 0
     let threw = false
     try {
