@@ -3,7 +3,7 @@
 // every version of the paths it rewrote. DBDB_SEED replays a run.
 import { deepStrictEqual, ok } from 'node:assert/strict'
 import { NodeCache, NodeStore } from '@dbdb/logical'
-import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
+import { prng, randomInt, savepointsAtRandom, testSeed } from '@dbdb/logical/testing'
 import { it } from 'vitest'
 import { BinaryNode, binaryNodeType } from './binary-node.js'
 import { BinaryTree, binaryTree } from './binary-tree.js'
@@ -39,17 +39,10 @@ it('a commit leaves in the cache only what the newest root reaches, and keeps wh
     const before = new Set(cache.addresses())
     // The committed tree goes on, or a new one opens its root (as @dbdb/dbdb does).
     if (rand() < 0.5) tree = open(root)
-    // Savepoints, rolled back to in any order: an earlier one, then a later one too.
-    const saved: Array<{ point: unknown; model: Map<string, string> }> = []
     const ops = t < 10 ? 60 : 1 + randomInt(rand, 6)
+    const savepoints = savepointsAtRandom(rand, tree, model)
     for (let o = 0; o < ops; o++) {
-      if (rand() < 0.1) saved.push({ point: tree.savepoint(), model: new Map(model) })
-      if (saved.length > 0 && rand() < 0.05) {
-        const back = saved[randomInt(rand, saved.length)]!
-        tree.rollbackTo(back.point)
-        model.clear()
-        for (const [k, v] of back.model) model.set(k, v)
-      }
+      savepoints()
       const k = String(randomInt(rand, 300)).padStart(3, '0')
       if (rand() < 0.35) {
         tree.delete(enc(k))

@@ -4,7 +4,7 @@
 // live nodes out of a full cache after a few thousand small commits.
 import { deepStrictEqual, ok } from 'node:assert/strict'
 import { NodeCache, NodeStore } from '@dbdb/logical'
-import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
+import { prng, randomInt, savepointsAtRandom, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
 import { asHex, enc, Harness, hex, sortedModel, unhex } from './harness.fixture.js'
 import { createBPlusTree } from './index.js'
@@ -57,16 +57,9 @@ describe('bplus cache after commits', () => {
       // The committed tree goes on, or a new one opens its root (as @dbdb/dbdb does).
       if (rand() < 0.5) tree = h.open(root, cache)
       const ops = t < 20 ? 40 : 1 + randomInt(rand, 6)
-      // Savepoints, rolled back to in any order: an earlier one, then a later one too.
-      const saved: Array<{ point: unknown; model: Map<string, Uint8Array> }> = []
+      const savepoints = savepointsAtRandom(rand, tree, model)
       for (let o = 0; o < ops; o++) {
-        if (rand() < 0.1) saved.push({ point: tree.savepoint(), model: new Map(model) })
-        if (saved.length > 0 && rand() < 0.05) {
-          const back = saved[randomInt(rand, saved.length)]!
-          tree.rollbackTo(back.point)
-          model.clear()
-          for (const [k, v] of back.model) model.set(k, v)
-        }
+        savepoints()
         const k = key()
         if (rand() < 0.3) {
           tree.delete(unhex(k))
