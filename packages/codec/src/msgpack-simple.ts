@@ -34,9 +34,14 @@ const ARENA_BYTES = 64 * 1024
 let arena = Buffer.alloc(0)
 let used = 0
 
+/** Bytes of `v` (an unsigned 32-bit integer) as writeUint writes it. */
+function uintSize(v: number): number {
+  return v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : 5
+}
+
 function sizeOf(v: unknown, depth: number): number {
   if (typeof v === 'number') {
-    if (v >>> 0 === v) return v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : 5
+    if (v >>> 0 === v) return uintSize(v)
     if (v >> 0 === v) return v >= -0x20 ? 1 : v >= -0x80 ? 2 : v >= -0x8000 ? 3 : 5
     return 9
   }
@@ -51,7 +56,7 @@ function sizeOf(v: unknown, depth: number): number {
       const item: unknown = v[i]
       // Unsigned integers inline: a branch is mostly arrays of addresses and counts.
       if (typeof item === 'number' && item >>> 0 === item) {
-        size += item < 0x80 ? 1 : item < 0x100 ? 2 : item < 0x10000 ? 3 : 5
+        size += uintSize(item)
         continue
       }
       const s = sizeOf(item, depth + 1)
