@@ -14,9 +14,9 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/
 /** The bytes of a key given on the command line: its UTF-8, or with `hex` its hex digits (an optional 0x first). */
 export function keyArg(text: string, hex: boolean, what = 'KEY'): Uint8Array {
   if (!hex) return keyFromText(text, what)
-  const digits = text.startsWith('0x') ? text.slice(2) : text
-  if (!HEX.test(digits)) throw new UsageError(`${what} is not hex (pairs of digits 0-9, a-f): ${JSON.stringify(text)}`)
-  return Buffer.from(digits, 'hex')
+  const key = keyFromHex(text.startsWith('0x') ? text.slice(2) : text)
+  if (key === undefined) throw new UsageError(`${what} is not hex (pairs of digits 0-9, a-f): ${JSON.stringify(text)}`)
+  return key
 }
 
 /**
