@@ -179,15 +179,14 @@ export class Editor {
     // happens before anything changes, so one that fails (EIO, a corrupt record)
     // leaves the tree as it was instead of half edited.
     const j = i > 0 ? i - 1 : i + 1
-    const siblingRef = node.children[j]!
-    const sibling = entriesOf(below) <= this.least(below.kind, childEdge) ? this.store.load(siblingRef) : undefined
+    const sibling = entriesOf(below) <= this.least(below.kind, childEdge) ? this.store.load(node.children[j]!) : undefined
     const child = this.#remove(below, key, childEdge)
     if (child === undefined) return undefined
     this.#supersede(ref, below)
     const branch = this.#ownBranch(node)
     branch.children[i] = child
     branch.counts[i]!--
-    if (entriesOf(child) < this.least(child.kind, childEdge)) this.#rebalance(branch, i, child, j, siblingRef, sibling!)
+    if (entriesOf(child) < this.least(child.kind, childEdge)) this.#rebalance(branch, i, child, j, sibling!)
     return branch
   }
 
@@ -195,9 +194,9 @@ export class Editor {
    * `child` (at `i`, owned) fell below the minimum: borrow from its sibling at `j` (the
    * left one if there is one, so only one is ever read) or merge with it.
    */
-  #rebalance(parent: Branch, i: number, child: Node, j: number, ref: NodeRef<Node>, sibling: Node): void {
+  #rebalance(parent: Branch, i: number, child: Node, j: number, sibling: Node): void {
     // Borrowing copies the sibling; merging copies it or empties it into `child`.
-    this.#supersede(ref, sibling)
+    this.#supersede(parent.children[j]!, sibling)
     const canLend = entriesOf(sibling) > this.least(sibling.kind, false)
     if (j < i) {
       if (canLend) this.#borrowFromLeft(parent, i, this.#own(sibling), child)
