@@ -47,6 +47,14 @@ export function openFile(io: FileIO, filePath: string, options: OpenFileOptions)
       if (code !== 'ENOENT' || options.create === false) throw err
     }
   }
+  return createFile(io, filePath, options)
+}
+
+/**
+ * The creation itself, apart from openFile: a function is compiled at its first
+ * call, and opening an existing file (every reopen) should not pay for this.
+ */
+function createFile(io: FileIO, filePath: string, options: OpenFileOptions): { fd: number; readOnlyReason: undefined } {
   const dir = path.dirname(filePath)
   const tmp = path.join(dir, temporaryName(path.basename(filePath)))
   let fd: number
@@ -132,7 +140,8 @@ function exists(io: FileIO, filePath: string): boolean {
 
 function openExisting(io: FileIO, filePath: string, flags: 'r' | 'r+'): number {
   const fd = io.openSync(filePath, flags)
-  if (io.fstatSync(fd).isDirectory()) {
+  // open(2) refuses a directory for writing (EISDIR); only a read-only open must look.
+  if (flags === 'r' && io.fstatSync(fd).isDirectory()) {
     io.closeSync(fd)
     throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`)
   }

@@ -452,10 +452,10 @@ export class FileStorage implements Storage {
     const head = this.head()
     const size = this.#io.fstatSync(this.#fd).size
     const problems: string[] = []
-    const slots = this.#readSlots().map((slot, i): SlotReport => {
+    const slots = this.#readSlots().slots.map((slot, i): SlotReport => {
       if (slot === undefined) return { ok: false, note: 'does not validate (torn by a crash, or damaged)' }
       try {
-        this.#validateSlot(slot, size)
+        this.#validateSlot(slot)
         return { ok: true, txid: slot.txid }
       } catch (err) {
         const note = (err as Error).message
@@ -463,7 +463,7 @@ export class FileStorage implements Storage {
         return { ok: false, txid: slot.txid, note }
       }
     })
-    const full = this.#reader.scan(baseHead(this.#base), size, this.#fileId)
+    const full = this.#reader.scan(baseHead(this.#base), this.#fileId, size)
     if (full.head.txid < head.txid) {
       problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
     }
@@ -504,17 +504,18 @@ export class FileStorage implements Storage {
   // ---- open and recovery ----------------------------------------------------
 
   #load(metaForNewFile: StorageMeta): void {
-    let size = this.#io.fstatSync(this.#fd).size
-    if (size < DATA_START && this.#isHalfMade(size)) {
-      if (this.readOnly) {
-        throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
+    let read = this.#readSlots()
+    if (read.bytes < DATA_START) {
+      const size = this.#io.fstatSync(this.#fd).size
+      if (size < DATA_START && this.#isHalfMade(size)) {
+        if (this.readOnly) {
+          throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
+        }
+        this.#initialize(metaForNewFile)
+        read = this.#readSlots()
       }
-      this.#initialize(metaForNewFile)
     }
-    const slots = this.#readSlots()
-    // Size after the slots: another process may commit meanwhile, and a slot must
-    // never be judged against a size from before it was written.
-    size = this.#io.fstatSync(this.#fd).size
+    const slots = read.slots
     if (slots.every((s) => s === undefined)) {
       const head = Buffer.alloc(MAGIC.length)
       this.#io.readSync(this.#fd, head, 0, head.length, 0)
@@ -528,10 +529,11 @@ export class FileStorage implements Storage {
         this.#fileId = slot.fileId
         this.#meta = slot.meta
         this.#base = slot.base
-        this.#head = this.#reader.scan(this.#validateSlot(slot, size), size, this.#fileId).head
-        this.#seenSize = size
+        // No fstat: the scan looks the size up only if it needs it, and the first
+        // commit that may grow the file looks it up then (#grows).
+        this.#head = this.#reader.scan(this.#validateSlot(slot), this.#fileId).head
         this.#tailClean = this.#nothingAt(this.#head.end)
-        this.#markDamagedKeptSlot(slots, size)
+        this.#markDamagedKeptSlot(slots)
         return
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
@@ -563,7 +565,8 @@ export class FileStorage implements Storage {
     }
   }
 
-  #readSlots(): Array<Slot | undefined> {
+  /** Both superblock slots (undefined where one does not validate), and how many bytes of them the file holds. */
+  #readSlots(): { slots: Array<Slot | undefined>; bytes: number } {
     const buf = Buffer.alloc(DATA_START)
     const got = this.#io.readSync(this.#fd, buf, 0, DATA_START, 0)
     const slots: Array<Slot | undefined> = []
@@ -573,19 +576,19 @@ export class FileStorage implements Storage {
       slots.push(slot)
       this.#slotTxids[i] = slot?.txid ?? -1
     }
-    return slots
+    return { slots, bytes: got }
   }
 
   /** The commit `slot` points at, after checking that its commit record and root record are intact. */
-  #validateSlot(slot: Slot, size: number): FileHead {
+  #validateSlot(slot: Slot): FileHead {
     if (slot.txid === slot.base) return baseHead(slot.base)
     if (!slot.fileId.equals(this.#fileId)) throw corrupt(slot.address, 'superblock of another file')
-    if (slot.end > size) throw corrupt(slot.address, 'superblock points past the end of the file')
+    if (slot.address + COMMIT_RECORD !== slot.end) throw corrupt(slot.address, 'superblock end is wrong')
+    // A slot pointing past the end of the file fails here: the read finds the file ending early.
     const record = this.#reader.readCommit(slot.address, slot.end, this.#fileId)
     if (record.txid !== slot.txid || record.root !== slot.root) {
       throw corrupt(slot.address, 'commit record does not match the superblock')
     }
-    if (slot.address + COMMIT_RECORD !== slot.end) throw corrupt(slot.address, 'superblock end is wrong')
     if (record.root !== 0) this.#reader.readRecord(record.root, slot.address, RECORD_DATA)
     return Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: slot.end })
   }
@@ -601,24 +604,24 @@ export class FileStorage implements Storage {
       return
     }
     const size = this.#io.fstatSync(this.#fd).size
-    const slots = this.#readSlots()
+    const { slots } = this.#readSlots()
     const newest = slots
       .filter((slot): slot is Slot => slot !== undefined && slot.fileId.equals(this.#fileId))
       .sort((a, b) => b.txid - a.txid)[0]
     let head = this.#head
     if (newest !== undefined && newest.txid > head.txid) {
       try {
-        head = this.#validateSlot(newest, size)
+        head = this.#validateSlot(newest)
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
       }
     }
-    const scanned = this.#reader.scan(head, size, this.#fileId)
+    const scanned = this.#reader.scan(head, this.#fileId, size)
     this.#head = head = scanned.head
     this.#seenSize = size
     this.#tailClean = this.#nothingAt(head.end)
     if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#replaced()) this.#moved = true
-    this.#markDamagedKeptSlot(slots, size)
+    this.#markDamagedKeptSlot(slots)
   }
 
   /** Whether the file ends at `position` or holds a zero record header there (reserved space). */
@@ -635,7 +638,7 @@ export class FileStorage implements Storage {
    * whenever the slots are read: at open and when a refresh finds the file changed
    * (only then can the slots have changed).
    */
-  #markDamagedKeptSlot(slots: Array<Slot | undefined>, size: number): void {
+  #markDamagedKeptSlot(slots: Array<Slot | undefined>): void {
     const head = this.#head
     const keep = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 1 : 0
     const kept = slots[keep]
@@ -643,7 +646,7 @@ export class FileStorage implements Storage {
       kept?.fileId.equals(this.#fileId) && kept.txid === head.txid && kept.address === head.address && kept.root === head.root && kept.end === head.end
     if (kept !== undefined && !keptIsHead) {
       try {
-        this.#validateSlot(kept, size)
+        this.#validateSlot(kept)
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
         this.#slotTxids[keep] = -1
