@@ -41,8 +41,12 @@ export function compactionPath(file: string): string {
  */
 export function removeLeftover(file: string, busy: 'throw' | 'skip'): void {
   const tmp = compactionPath(file)
-  // Looked for first: every open runs this, and a failed open costs an exception.
-  if (!existsSync(tmp)) return
+  // Looked for first: every open runs this, and a failed open costs an exception;
+  // the rest is a function of its own, compiled only when there is something to remove.
+  if (existsSync(tmp)) removeFound(file, tmp, busy)
+}
+
+function removeFound(file: string, tmp: string, busy: 'throw' | 'skip'): void {
   let leftover: FileStorage
   try {
     leftover = FileStorage.open(tmp, { create: false, lockTimeoutMs: 0 })
