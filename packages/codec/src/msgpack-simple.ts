@@ -276,6 +276,22 @@ function readArray(n: number, depth: number): unknown[] {
   // Every item takes at least one byte: a count past the end is a lie, not an allocation.
   if (n > src.length - pos) throw new CodecError(`malformed MessagePack at byte ${pos}: an array of ${n} items in ${src.length - pos} bytes`)
   const out = new Array<unknown>(n)
-  for (let i = 0; i < n; i++) out[i] = read(depth + 1)
+  const end = src.length
+  for (let i = 0; i < n; i++) {
+    // Unsigned integers inline (a branch is mostly arrays of addresses and counts):
+    // no call per item, which counts most before V8 has optimised this, in a new
+    // process's first reads. Anything else, or a truncated item, goes through read().
+    const t = src[pos]!
+    if (t < 0x80 && pos < end) {
+      out[i] = t
+      pos++
+    } else if (t === 0xce && pos + 5 <= end) {
+      out[i] = u32(pos + 1)
+      pos += 5
+    } else if (t === 0xcd && pos + 3 <= end) {
+      out[i] = u16(pos + 1)
+      pos += 3
+    } else out[i] = read(depth + 1)
+  }
   return out
 }
