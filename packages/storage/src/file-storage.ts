@@ -512,8 +512,10 @@ export class FileStorage implements Storage {
           throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
         }
         this.#initialize(metaForNewFile)
-        read = this.#readSlots()
       }
+      // Read again in any case: another opener may have finished the file since the
+      // first read (then it is no longer half-made, and that read saw no slots).
+      read = this.#readSlots()
     }
     const slots = read.slots
     if (slots.every((s) => s === undefined)) {
