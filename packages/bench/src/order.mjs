@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createBPlusTree, open } from '@dbdb/dbdb'
 import { KeyMaker, VALUE_BYTES } from './data.mjs'
+import { median } from './stats.mjs'
 
 const N = 200_000
 const COMMITS = 1000
@@ -70,7 +71,6 @@ if (process.argv[2] === '--child') {
       process.stderr.write(`round ${round + 1}/${runs}: order ${order} done\n`)
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
   const cell = (rs, k) => {
     const xs = rs.map((r) => r[k])
     return `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`
