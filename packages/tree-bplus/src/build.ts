@@ -5,7 +5,7 @@
 
 import { compareKeys, type Entry, type Key, NodeStore, type TreeContext } from '@dbdb/logical'
 import type { BPlusTreeSettings } from './bplus-tree.js'
-import { Branch, Leaf, type Node, Packed, PackedValues, separator, type Slot } from './node.js'
+import { Branch, Leaf, NO_OWNER, type Node, Packed, PackedValues, separator, type Slot } from './node.js'
 import { bplusNodeType } from './node-type.js'
 
 /** A stored subtree waiting for its parent. */
@@ -43,12 +43,12 @@ export function buildTree(context: TreeContext, settings: BPlusTreeSettings, ent
   const emitLeaf = (group: Entry[]): void => {
     const keys = group.map(([k]) => k)
     const values: Slot[] = group.map(([, v]) => (v.length > inlineValueMax ? store.storeValue(v) : v))
-    const address = store.store(new Leaf(Packed.of(keys), PackedValues.of(values), null))
+    const address = store.store(new Leaf(Packed.of(keys), PackedValues.of(values), NO_OWNER))
     pushChild(0, { address, count: group.length, first: keys[0]!, last: keys[keys.length - 1]! })
   }
   const emitBranch = (depth: number, group: Child[]): void => {
     const keys = group.slice(1).map((c, i) => separator(group[i]!.last, c.first))
-    const node = new Branch(Packed.of(keys), group.map((c) => c.address), group.map((c) => c.count), null)
+    const node = new Branch(Packed.of(keys), group.map((c) => c.address), group.map((c) => c.count), NO_OWNER)
     const address = store.store(node)
     const count = group.reduce((n, c) => n + c.count, 0)
     pushChild(depth + 1, { address, count, first: group[0]!.first, last: group[group.length - 1]!.last })

@@ -20,7 +20,7 @@
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
 import type { BPlusTreeSettings } from './bplus-tree.js'
-import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, PATCH_SHARE, separator, type Slot, upperBound } from './node.js'
+import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, newSession, type Node, type Owner, Packed, PackedValues, PATCH_SHARE, separator, type Slot, upperBound } from './node.js'
 
 /** The empty tree. */
 export const EMPTY = 0
@@ -33,7 +33,7 @@ export class Editor {
   readonly branchMin: number
   readonly inlineValueMax: number
   /** The current edit session's token. */
-  owner: object = {}
+  owner: Owner = newSession()
   /** Whether the last insert added a key (false: it replaced a value). */
   added = false
   /** Whether the last remove found its key. */
@@ -64,7 +64,7 @@ export class Editor {
 
   /** Ends the session: every node that exists now is shared from here on. */
   freeze(): void {
-    this.owner = {}
+    this.owner = newSession()
   }
 
   /** Returns the new root (always a node of the current session). */
@@ -102,8 +102,8 @@ export class Editor {
   /** `edge`: `node` is the last of its level, so appends past its end may split unevenly. */
   #insert(node: Node, key: Key, slot: Slot, edge: boolean): Node {
     if (node.kind === LEAF) {
-      const leaf = this.#ownLeaf(node)
-      const i = leaf.keys.search(key)
+      const i = node.keys.search(key)
+      const leaf = this.#ownLeaf(node, i < 0)
       if (leaf.base !== 0) this.#touch(leaf, key)
       if (i >= 0) {
         this.#valueGone(leaf, i)
@@ -163,7 +163,7 @@ export class Editor {
     if (node.kind === LEAF) {
       const i = node.keys.search(key)
       if (i < 0) return undefined
-      const leaf = this.#ownLeaf(node)
+      const leaf = this.#ownLeaf(node, true)
       if (leaf.base !== 0) this.#touch(leaf, key)
       this.#keys(leaf).remove(i)
       this.#valueGone(leaf, i)
@@ -289,17 +289,29 @@ export class Editor {
   }
 
   #own(node: Node): Node {
-    return node.kind === LEAF ? this.#ownLeaf(node) : this.#ownBranch(node)
+    return node.kind === LEAF ? this.#ownLeaf(node, true) : this.#ownBranch(node)
   }
 
   // Only nodes of the current session are owned. A copy shares the keys of the node
   // it copies until they change (#keys): most copies on a path (branches above a
   // leaf that did not split, a leaf whose value was replaced) never change them, and
   // the commit then writes the same key bytes without copying them. A leaf's values
-  // change whenever the leaf does, so they are copied at once.
-  #ownLeaf(leaf: Leaf): Leaf {
+  // change whenever the leaf does, so they are copied at once; and so are its keys
+  // when the caller knows they change (an insert or a delete), in the same buffer:
+  // each typed array with a buffer of its own costs V8 a few µs to make and free.
+  #ownLeaf(leaf: Leaf, keysChange: boolean): Leaf {
     if (leaf.owner === this.owner) return leaf
-    const own = new Leaf(leaf.keys, leaf.values.copy(this.owner), this.owner)
+    let keys = leaf.keys
+    let values: PackedValues
+    if (keysChange && keys.owner !== this.owner) {
+      const keyRoom = keys.defaultRoom
+      const keyBytes = keys.used + keyRoom
+      const inline = leaf.values.inline
+      const both = new Uint8Array(keyBytes + inline.used + inline.defaultRoom)
+      keys = keys.copy(this.owner, keyRoom, both.subarray(0, keyBytes))
+      values = leaf.values.copy(this.owner, both.subarray(keyBytes))
+    } else values = leaf.values.copy(this.owner)
+    const own = new Leaf(keys, values, this.owner)
     own.base = leaf.base
     own.patch = leaf.patch
     return own
@@ -317,15 +329,18 @@ export class Editor {
    */
   #touch(leaf: Leaf, key: Key): void {
     let patch = leaf.patch
-    if (patch === null) {
-      // Room for as many keys as the patch may hold (if they are about this long).
-      const room = new Uint8Array(Math.ceil(this.order / PATCH_SHARE) * key.length + 16)
-      patch = leaf.patch = new Packed(room, null, 0, 0, this.owner)
-    } else if (patch.owner !== this.owner) patch = leaf.patch = patch.copy(this.owner)
-    const i = patch.search(key)
+    const i = patch === null ? -1 : patch.search(key)
     if (i >= 0) return
-    if ((patch.length + 1) * PATCH_SHARE > this.order) reshaped(leaf)
-    else patch.insert(~i, key)
+    if (((patch === null ? 0 : patch.length) + 1) * PATCH_SHARE > this.order) {
+      reshaped(leaf)
+      return
+    }
+    // Room for this key and no more: a small commit's patch holds a short key or two,
+    // small enough for V8 to keep on its heap, where a new typed array costs a tenth
+    // of one with a buffer of its own (and a later key grows it like any Packed).
+    if (patch === null) patch = leaf.patch = new Packed(new Uint8Array(key.length), null, 0, 0, this.owner)
+    else if (patch.owner !== this.owner) patch = leaf.patch = patch.copy(this.owner, key.length)
+    patch.insert(~i, key)
   }
 
   /**

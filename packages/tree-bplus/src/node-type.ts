@@ -23,7 +23,7 @@
 // Everything read is validated, because a file is untrusted input.
 
 import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore, type NodeType } from '@dbdb/logical'
-import { Branch, BRANCH, LargeValue, Leaf, LEAF, type Node, Packed, PackedValues, PATCH_SHARE, type Slot } from './node.js'
+import { Branch, BRANCH, LargeValue, Leaf, LEAF, NO_OWNER, type Node, Packed, PackedValues, PATCH_SHARE, type Slot } from './node.js'
 
 const ARRAY_LEAF = 0
 const ARRAY_BRANCH = 1
@@ -52,7 +52,7 @@ export const bplusNodeType: NodeType<Node> = {
   toRaw(node: Node): unknown {
     if (node.kind === LEAF) return isPatch(node) ? patchOf(node) : wholeOf(node)
     for (const c of node.children) if (typeof c !== 'number') throw new Error('bplus: a child was not stored before its parent')
-    return [PACKED_BRANCH, node.keys.content(), lengthsOf(node.keys), node.children, node.counts]
+    return [PACKED_BRANCH, node.keys.content(), node.keys.lengths(), node.children, node.counts]
   },
 
   // The packed form of what was just written: a commit's nodes are cached as if read,
@@ -63,11 +63,11 @@ export const bplusNodeType: NodeType<Node> = {
     // once the commit has frozen the session that edited them.
     const keys = readForm(node.keys)
     if (node.kind === BRANCH) {
-      const read = new Branch(keys, node.children, node.counts, null)
+      const read = new Branch(keys, node.children, node.counts, NO_OWNER)
       read.spare = node.keys.spare
       return read
     }
-    const read = new Leaf(keys, new PackedValues(readForm(node.values.inline), node.values.addresses), null)
+    const read = new Leaf(keys, new PackedValues(readForm(node.values.inline), node.values.addresses), NO_OWNER)
     read.spare = node.keys.spare + node.values.inline.spare
     if (isPatch(node)) {
       read.base = node.base
@@ -91,9 +91,9 @@ export const bplusNodeType: NodeType<Node> = {
   },
 }
 
-/** A Packed over the same bytes that no session may change. */
+/** A Packed over the same bytes that no session may change (`p` itself when none may). */
 function readForm(p: Packed): Packed {
-  return new Packed(p.bytes, p.ends, p.width, p.length)
+  return p.owner === NO_OWNER ? p : new Packed(p.bytes, p.ends, p.width, p.length)
 }
 
 /** Whether `leaf` is to be written as a patch of its base. */
@@ -113,7 +113,7 @@ function wholeOf(leaf: Leaf): unknown[] {
       if (a !== undefined) large.push(i, a)
     }
   }
-  return [PACKED_LEAF, leaf.keys.content(), lengthsOf(leaf.keys), inline.content(), lengthsOf(inline), large]
+  return [PACKED_LEAF, leaf.keys.content(), leaf.keys.lengths(), inline.content(), inline.lengths(), large]
 }
 
 /** `leaf` as a patch of its base: each key of the patch with its value now, or gone. */
@@ -135,7 +135,7 @@ function patchOf(leaf: Leaf): unknown[] {
   // One key (most patches): its value's view, packed as it is rather than copied.
   const only = inline[0]!
   const values = n === 1 ? new Packed(only, null, only.length, 1) : Packed.of(inline)
-  return [PATCH_LEAF, leaf.base, patch.content(), lengthsOf(patch), values.content(), lengthsOf(values), large, gone]
+  return [PATCH_LEAF, leaf.base, patch.content(), patch.lengths(), values.content(), values.lengths(), large, gone]
 }
 
 const EMPTY_BYTES = new Uint8Array(0)
@@ -165,28 +165,13 @@ function readNode(raw: unknown, address: number, store: NodeStore<Node>): Node {
 
 // ---- writing ----
 
-/**
- * One width when every string has that many bytes (more than 0), else each one's
- * length: the same for every editing history that leads to the same strings.
- */
-function lengthsOf(packed: Packed): number | number[] {
-  if (packed.ends === null && packed.width > 0) return packed.width
-  const lengths = new Array<number>(packed.length)
-  let same = true
-  for (let i = 0; i < lengths.length; i++) {
-    lengths[i] = packed.end(i) - packed.start(i)
-    same &&= lengths[i] === lengths[0]
-  }
-  return same && lengths.length > 0 && lengths[0]! > 0 ? lengths[0]! : lengths
-}
-
 // ---- reading (untrusted) ----
 
 function packedLeaf(raw: unknown[], address: number): Leaf {
   if (raw.length !== 6) throw new Error(`a leaf has ${raw.length} fields, not 6`)
   const keys = readKeys(raw[1], raw[2])
   if (keys.length === 0) throw new Error('a leaf has no keys')
-  const leaf = new Leaf(keys, readValues(raw[3], raw[4], raw[5], keys.length, address), null)
+  const leaf = new Leaf(keys, readValues(raw[3], raw[4], raw[5], keys.length, address), NO_OWNER)
   leaf.base = address
   return leaf
 }
@@ -269,7 +254,7 @@ function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): L
     j++
   }
   if (outKeys.length === 0) throw new Error('a leaf patch deletes every key')
-  const leaf = new Leaf(Packed.of(outKeys), PackedValues.of(outValues), null)
+  const leaf = new Leaf(Packed.of(outKeys), PackedValues.of(outValues), NO_OWNER)
   leaf.base = baseAddress
   leaf.patch = keys
   return leaf
@@ -289,7 +274,7 @@ function arrayLeaf(raw: unknown[], address: number): Leaf {
   for (const v of values) {
     if (!(v instanceof Uint8Array)) checkChildAddress(v, address)
   }
-  const leaf = new Leaf(Packed.of(keys), PackedValues.of(values as Slot[]), null)
+  const leaf = new Leaf(Packed.of(keys), PackedValues.of(values as Slot[]), NO_OWNER)
   leaf.base = address
   return leaf
 }
@@ -314,7 +299,7 @@ function branch(keys: Packed, children: unknown, counts: unknown, address: numbe
   }
   if (!Number.isSafeInteger(total)) throw new Error('subtree counts overflow')
   for (let i = 0; i < children.length; i++) checkChildAddress(children[i], address)
-  return new Branch(keys, children as NodeRef<Node>[], counts as number[], null)
+  return new Branch(keys, children as NodeRef<Node>[], counts as number[], NO_OWNER)
 }
 
 /**

@@ -5,7 +5,7 @@
 import { deepStrictEqual, equal } from 'node:assert/strict'
 import { prng, randomBytes, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
-import { LargeValue, Leaf, Packed, PackedValues, type Owner, type Slot } from './node.js'
+import { LargeValue, Leaf, newSession, Packed, PackedValues, type Owner, type Slot } from './node.js'
 import { bplusNodeType } from './node-type.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -32,7 +32,7 @@ function editAgainstArray<T, E extends Editable<T, E>>(
   text: (item: T) => string,
   invariant: (edited: E) => void = () => {},
 ): void {
-  const owner = {}
+  const owner = newSession()
   let model = Array.from({ length: randomInt(rand, 6) }, item)
   let edited = of(model).copy(owner)
   for (let op = 0; op < 60; op++) {
@@ -85,8 +85,52 @@ describe('Packed edited in place', () => {
     }
   })
 
+  it('keeps two copies made in one buffer apart through random edits of both', () => {
+    // The Editor copies a leaf's keys and values into one buffer (#ownLeaf): each
+    // must write only its own part, and leave it when it outgrows it.
+    const seed = testSeed('bplus packed shared buffer')
+    const rand = prng(seed)
+    for (let round = 0; round < 200; round++) {
+      const where = `seed ${seed}, round ${round}`
+      const owner = newSession()
+      const item = (): Uint8Array => randomBytes(rand, randomInt(rand, 9))
+      const models = [Array.from({ length: randomInt(rand, 6) }, item), Array.from({ length: randomInt(rand, 6) }, item)]
+      const sources = models.map((m) => Packed.of(m))
+      const originals = models.map((m) => m.map(hex))
+      const rooms = sources.map(() => randomInt(rand, 12))
+      const both = new Uint8Array(sources[0]!.used + rooms[0]! + sources[1]!.used + rooms[1]!)
+      const firstBytes = sources[0]!.used + rooms[0]!
+      const copies = [
+        sources[0]!.copy(owner, rooms[0]!, both.subarray(0, firstBytes)),
+        sources[1]!.copy(owner, rooms[1]!, both.subarray(firstBytes)),
+      ]
+      for (let op = 0; op < 40; op++) {
+        const k = randomInt(rand, 2)
+        const model = models[k]!
+        const edited = copies[k]!
+        if (rand() < 0.5 || model.length === 0) {
+          const i = randomInt(rand, model.length + 1)
+          const s = item()
+          edited.insert(i, s)
+          model.splice(i, 0, s)
+        } else if (rand() < 0.5) {
+          const i = randomInt(rand, model.length)
+          edited.remove(i)
+          model.splice(i, 1)
+        } else {
+          const i = randomInt(rand, model.length)
+          const s = item()
+          edited.replace(i, s)
+          model[i] = s
+        }
+        for (let j = 0; j < 2; j++) deepStrictEqual(copies[j]!.toArray().map(hex), models[j]!.map(hex), `${where}, op ${op}, copy ${j}`)
+      }
+      for (let j = 0; j < 2; j++) deepStrictEqual(sources[j]!.toArray().map(hex), originals[j], `${where}: source ${j} changed`)
+    }
+  })
+
   it('is written as the strings it holds, in the smallest form', () => {
-    const owner = {}
+    const owner = newSession()
     const keys = Packed.of([Buffer.from('a1'), Buffer.from('b22')]).copy(owner)
     keys.replace(1, Buffer.from('b2'))
     // Equal again after an edit: written as one width, as if packed from an array.
@@ -98,7 +142,7 @@ describe('Packed edited in place', () => {
 
 describe('a node the commit stores', () => {
   it('is cached sharing the edited buffers, and weighed with their spare room', () => {
-    const owner = {}
+    const owner = newSession()
     const keys = Packed.of([Buffer.from('a'), Buffer.from('b')]).copy(owner)
     const values = PackedValues.of([Buffer.alloc(100), Buffer.alloc(100)]).copy(owner)
     const spare = keys.bytes.length - 2 + values.inline.bytes.length - 200

@@ -31,9 +31,19 @@ export type Slot = Uint8Array | number | LargeValue
 
 /**
  * The edit session allowed to change a node (or a Packed) in place (see Editor), or
- * null for those that came from the file or were stored: never changed again.
+ * NO_OWNER for those that came from the file or were stored: never changed again.
+ * A number, not an object token: a field that always holds a small integer keeps
+ * one representation, so code V8 optimised during a bulk load (every node owned)
+ * stays valid when the next commits edit nodes read from the cache (none owned).
  */
-export type Owner = object | null
+export type Owner = number
+export const NO_OWNER = 0
+
+let sessions = NO_OWNER
+/** A session id no other edit session in this process has had. */
+export function newSession(): Owner {
+  return ++sessions
+}
 
 const EMPTY_BYTES = new Uint8Array(0)
 
@@ -59,8 +69,9 @@ export class Packed {
   // typed array's accessors are not free.
   #buffer: ArrayBufferLike
   #offset: number
+  #lengths: number | number[] | undefined = undefined
 
-  constructor(bytes: Uint8Array, ends: number[] | null, width: number, length: number, owner: Owner = null) {
+  constructor(bytes: Uint8Array, ends: number[] | null, width: number, length: number, owner: Owner = NO_OWNER) {
     this.bytes = bytes
     this.ends = ends
     this.width = width
@@ -71,7 +82,7 @@ export class Packed {
   }
 
   /** The strings packed exactly (one width when all are equally long). */
-  static of(items: readonly Uint8Array[], owner: Owner = null): Packed {
+  static of(items: readonly Uint8Array[], owner: Owner = NO_OWNER): Packed {
     let total = 0
     let same = true
     for (const item of items) {
@@ -153,6 +164,26 @@ export class Packed {
     return ~lo
   }
 
+  /**
+   * How a record lists the strings' lengths: one width when every string has that
+   * many bytes (more than 0), else each one's length; the same for every editing
+   * history that leads to the same strings. Remembered once no session may change
+   * the strings: a branch's keys are written again by every commit below it.
+   */
+  lengths(): number | number[] {
+    if (this.#lengths !== undefined) return this.#lengths
+    if (this.ends === null && this.width > 0) return this.width
+    const lengths = new Array<number>(this.length)
+    let same = true
+    for (let i = 0; i < lengths.length; i++) {
+      lengths[i] = this.end(i) - this.start(i)
+      same &&= lengths[i] === lengths[0]
+    }
+    const result = same && lengths.length > 0 && lengths[0]! > 0 ? lengths[0]! : lengths
+    if (this.owner === NO_OWNER) this.#lengths = result
+    return result
+  }
+
   /** The strings as an array of views. */
   toArray(): Uint8Array[] {
     const out = new Array<Uint8Array>(this.length)
@@ -162,10 +193,19 @@ export class Packed {
 
   // ---- editing: only by the session that owns this Packed ----
 
-  /** A copy `owner` may change, with a little room to grow. */
-  copy(owner: Owner): Packed {
+  /** The room a copy gets by default: a little, for a few more strings. */
+  get defaultRoom(): number {
+    return (this.used >> 3) + 64
+  }
+
+  /**
+   * A copy `owner` may change, with `room` bytes to grow, in `into` (used + room
+   * bytes, which it may share with another copy: each only ever writes its own) or
+   * else in a buffer of its own.
+   */
+  copy(owner: Owner, room = this.defaultRoom, into?: Uint8Array): Packed {
     const used = this.used
-    const bytes = new Uint8Array(used + (used >> 3) + 64)
+    const bytes = into ?? new Uint8Array(used + room)
     bytes.set(this.bytes.subarray(0, used))
     return new Packed(bytes, this.ends === null ? null : this.ends.slice(0, this.length), this.width, this.length, owner)
   }
@@ -284,7 +324,7 @@ export class PackedValues {
     public addresses: Array<number | LargeValue | undefined> | null,
   ) {}
 
-  static of(slots: readonly Slot[], owner: Owner = null): PackedValues {
+  static of(slots: readonly Slot[], owner: Owner = NO_OWNER): PackedValues {
     const inline = new Array<Uint8Array>(slots.length)
     let addresses: Array<number | LargeValue | undefined> | null = null
     for (let i = 0; i < slots.length; i++) {
@@ -315,8 +355,10 @@ export class PackedValues {
 
   // ---- editing: only by the session that owns `inline` ----
 
-  copy(owner: Owner): PackedValues {
-    return new PackedValues(this.inline.copy(owner), this.addresses?.slice() ?? null)
+  /** A copy `owner` may change, its inline bytes in `into` (see Packed.copy) or a buffer of their own. */
+  copy(owner: Owner, into?: Uint8Array): PackedValues {
+    const inline = this.inline
+    return new PackedValues(into === undefined ? inline.copy(owner) : inline.copy(owner, into.length - inline.used, into), this.addresses?.slice() ?? null)
   }
 
   insert(i: number, slot: Slot): void {
