@@ -129,6 +129,7 @@ export class Editor {
     const right = this.#splitRight
     if (right === undefined) {
       if (this.added) branch.counts[i]!++
+      if (branch.base !== 0) this.#changedChild(branch, i)
       return branch
     }
     this.#splitRight = undefined
@@ -186,6 +187,7 @@ export class Editor {
     const branch = this.#ownBranch(node)
     branch.children[i] = child
     branch.counts[i]!--
+    if (branch.base !== 0) this.#changedChild(branch, i)
     if (entriesOf(child) < this.least(child.kind, childEdge)) this.#rebalance(branch, i, child, j, sibling!)
     return branch
   }
@@ -319,7 +321,33 @@ export class Editor {
 
   #ownBranch(branch: Branch): Branch {
     if (branch.owner === this.owner) return branch
-    return new Branch(branch.keys, branch.children.slice(), branch.counts.slice(), this.owner)
+    const own = new Branch(branch.keys, branch.children.slice(), branch.counts.slice(), this.owner)
+    own.base = branch.base
+    own.changed = branch.changed
+    return own
+  }
+
+  /**
+   * Notes that child i of `branch` (owned, with a base) changed, for the patch the
+   * commit may write instead of the whole branch; past the share a patch may have,
+   * the branch is written whole and stops keeping track. The list is copied before
+   * it grows: the stored node it came from keeps its own.
+   */
+  #changedChild(branch: Branch, i: number): void {
+    const changed = branch.changed
+    const n = changed === null ? 0 : changed.length
+    let at = 0
+    while (at < n && changed![at]! < i) at++
+    if (at < n && changed![at] === i) return
+    if ((n + 1) * PATCH_SHARE > branch.children.length) {
+      reshapedBranch(branch)
+      return
+    }
+    const grown = new Array<number>(n + 1)
+    for (let j = 0; j < at; j++) grown[j] = changed![j]!
+    grown[at] = i
+    for (let j = at; j < n; j++) grown[j + 1] = changed![j]!
+    branch.changed = grown
   }
 
   /**
@@ -345,14 +373,14 @@ export class Editor {
 
   /**
    * The stored node at `ref` (`node`) is replaced by this transaction: its address is
-   * noted for the commit to drop from the cache, and so is its base if it is a leaf
+   * noted for the commit to drop from the cache, and so is its base if it is a node
    * read from a patch (the read brought the base into the cache; the commit caches the
-   * leaf's next version whole, so the base is read again only if that is evicted).
+   * node's next version whole, so the base is read again only if that is evicted).
    */
   #supersede(ref: NodeRef<Node>, node: Node): void {
     if (typeof ref !== 'number') return
     this.superseded.push(ref)
-    if (node.kind === LEAF && node.patch !== null) this.superseded.push(node.base)
+    if (node.kind === LEAF ? node.patch !== null : node.changed !== null) this.superseded.push(node.base)
   }
 
   /** Value i of `leaf` is being replaced or deleted: a record of its own is superseded. */
@@ -361,11 +389,22 @@ export class Editor {
     if (typeof address === 'number') this.superseded.push(address)
   }
 
-  /** The keys of a node of the current session, made its own before they change. */
+  /**
+   * The keys of a node of the current session, made its own before they change. A
+   * branch whose keys change (a split, borrow or merge, which moves children too)
+   * is written whole: a branch patch only replaces children.
+   */
   #keys(node: Node): Packed {
+    if (node.kind === BRANCH) reshapedBranch(node)
     if (node.keys.owner !== this.owner) node.keys = node.keys.copy(this.owner)
     return node.keys
   }
+}
+
+/** `branch` (owned) loses its base: it is written whole. */
+function reshapedBranch(branch: Branch): void {
+  branch.base = 0
+  branch.changed = null
 }
 
 /** `leaf` (owned) loses its base: split, merged or lent to, it is written whole. */

@@ -155,6 +155,77 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       throws(() => h.open(at).get(enc('a')), (err: unknown) => isCorrupt(at)(err) && /is not a whole leaf/.test((err as Error).message))
     })
 
+    it('reads branch patches: children and counts replaced since their whole base', () => {
+      const { h, put, low, high } = setup()
+      const mid = put([2, k('mn'), 1, k('56'), 1, []])
+      const base = put([3, k('mx'), 1, [low, mid, high], [2, 2, 2]])
+      const other = put([2, k('mno'), 1, k('567'), 1, []])
+      const last = put([2, k('xz'), 1, k('39'), 1, []])
+      const patch = put([5, base, [1, 2], [other, last], [3, 2]])
+      const t = h.open(patch)
+      equal([...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '), 'a=1 b=2 m=5 n=6 o=7 x=3 z=9')
+      equal(t.size, 7)
+      t.check()
+      // A patch of a branch in the array form (files before the packed form).
+      const old = put([1, [k('m')], [low, high], [2, 2]])
+      const replaced = put([2, k('ac'), 1, k('17'), 1, []])
+      equal(Buffer.from(h.open(put([5, old, [0], [replaced], [2]])).get(enc('c'))!).toString(), '7')
+    })
+
+    it('rejects malformed branch patches', () => {
+      const { h, put, low, high } = setup()
+      const base = put([3, k('m'), 1, [low, high], [2, 2]])
+      const leaf = put([2, k('abc'), 1, k('123'), 1, []])
+      const patch = put([5, base, [0], [low], [2]])
+      const bad: unknown[] = [
+        [5, base, [0], [low]],
+        [5, base, [0], [low], [2], 'extra'],
+        [5, 0, [0], [low], [2]],
+        [5, 1e15, [0], [low], [2]],
+        [5, 'x', [0], [low], [2]],
+        [5, leaf, [0], [low], [2]],
+        [5, patch, [0], [low], [2]],
+        [5, base, [], [], []],
+        [5, base, 'indexes', [low], [2]],
+        [5, base, [0], [low, high], [2]],
+        [5, base, [0], [low], [2, 2]],
+        [5, base, [2], [low], [2]],
+        [5, base, [-1], [low], [2]],
+        [5, base, [0.5], [low], [2]],
+        [5, base, [1, 0], [high, low], [2, 2]],
+        [5, base, [0, 0], [low, low], [2, 2]],
+        [5, base, [0], [0], [2]],
+        [5, base, [0], ['low'], [2]],
+        [5, base, [0], [1e15], [2]],
+        [5, base, [0], [low], [0]],
+        [5, base, [0], [low], [-2]],
+        [5, base, [0], [low], ['2']],
+        [5, base, [0], [low], [Number.MAX_SAFE_INTEGER]],
+      ]
+      for (const raw of bad) {
+        const at = put(raw)
+        throws(() => h.open(at).get(enc('a')), isCorrupt(at), JSON.stringify(raw))
+      }
+      // A child after the patch: children come before their parents.
+      const after = put([5, base, [0], [2 ** 31], [2]])
+      throws(() => h.open(after).get(enc('a')), (err: unknown) => isCorrupt(after)(err) && /is not before its parent/.test((err as Error).message))
+    })
+
+    it('refuses a crafted chain of branch patches at its first link, without following it', () => {
+      const { h, put, low, high } = setup()
+      let at = put([3, k('m'), 1, [low, high], [2, 2]])
+      at = put([5, at, [0], [low], [2]]) // a well-formed patch
+      for (let i = 0; i < 20_000; i++) at = put([5, at, [0], [low], [2]])
+      throws(() => h.open(at).get(enc('a')), (err: unknown) => isCorrupt(at)(err) && /is not a whole branch/.test((err as Error).message))
+      // Nor may a leaf patch and a branch patch be each other's base.
+      const leafBase = put([2, k('abc'), 1, k('123'), 1, []])
+      const leafPatch = put([4, leafBase, k('b'), 1, k('9'), 1, [], []])
+      const onLeafPatch = put([5, leafPatch, [0], [low], [2]])
+      throws(() => h.open(onLeafPatch).get(enc('a')), isCorrupt(onLeafPatch))
+      const onBranchPatch = put([4, at, k('b'), 1, k('9'), 1, [], []])
+      throws(() => h.open(onBranchPatch).get(enc('a')), isCorrupt(onBranchPatch))
+    })
+
     it('reads, changes and rewrites a tree written in the array form (files before the packed form)', () => {
       const { h, put } = setup()
       const big = h.storage.append(k('a large value'))

@@ -5,6 +5,7 @@
 //   leaf   [2, keyBytes, keyLengths, valueBytes, valueLengths, large]
 //   branch [3, keyBytes, keyLengths, children, counts]
 //   patch  [4, base, keyBytes, keyLengths, valueBytes, valueLengths, large, gone]
+//   branch patch [5, base, indexes, children, counts]
 // A lengths field is one integer (> 0) when every string has that length, else an
 // array with each one's length: lengths rather than offsets, because a short key's or
 // value's length fits one MessagePack byte. `large` lists [index, address, index,
@@ -18,6 +19,12 @@
 // bytes; a leaf is written whole again once its patch would hold more than one key
 // in PATCH_SHARE of its own (see Editor), so a patch is always against a whole leaf
 // and is at most an eighth of one.
+// A branch patch is a branch written as the children changed since its base, an
+// earlier whole branch record (kind 3 or 1) with the same keys: for each index, the
+// child's address and subtree count now. A small commit changes one child of each
+// branch on its path, so it writes ~10 bytes instead of a 128-child branch's ~1.2 KB.
+// A branch is written whole when its keys change (a split, borrow or merge) or once
+// its patch would hold more than one child in PATCH_SHARE of its own.
 // Files written before the packed form hold the array form, which is still read:
 //   leaf [0, keys, values] (a value is its bytes or an address); branch [1, keys, children, counts].
 // Everything read is validated, because a file is untrusted input.
@@ -30,6 +37,7 @@ const ARRAY_BRANCH = 1
 const PACKED_LEAF = 2
 const PACKED_BRANCH = 3
 const PATCH_LEAF = 4
+const PATCH_BRANCH = 5
 
 export const bplusNodeType: NodeType<Node> = {
   storeChildren(node: Node, store: NodeStore<Node>): void {
@@ -52,7 +60,7 @@ export const bplusNodeType: NodeType<Node> = {
   toRaw(node: Node): unknown {
     if (node.kind === LEAF) return isPatch(node) ? patchOf(node) : wholeOf(node)
     for (const c of node.children) if (typeof c !== 'number') throw new Error('bplus: a child was not stored before its parent')
-    return [PACKED_BRANCH, node.keys.content(), node.keys.lengths(), node.children, node.counts]
+    return isBranchPatch(node) ? branchPatchOf(node) : [PACKED_BRANCH, node.keys.content(), node.keys.lengths(), node.children, node.counts]
   },
 
   // The packed form of what was just written: a commit's nodes are cached as if read,
@@ -65,6 +73,10 @@ export const bplusNodeType: NodeType<Node> = {
     if (node.kind === BRANCH) {
       const read = new Branch(keys, node.children, node.counts, NO_OWNER)
       read.spare = node.keys.spare
+      if (isBranchPatch(node)) {
+        read.base = node.base
+        read.changed = node.changed
+      } else read.base = address
       return read
     }
     const read = new Leaf(keys, new PackedValues(readForm(node.values.inline), node.values.addresses), NO_OWNER)
@@ -82,7 +94,9 @@ export const bplusNodeType: NodeType<Node> = {
     // objects, and the tables of ends, children and counts (8 bytes an entry each);
     // plus the spare room of buffers it shares with the transaction that wrote it.
     // A leaf read from a patch holds its whole content, not the patch's bytes.
+    // So does a branch (~5 bytes a child and count, besides its keys).
     if (node.kind === LEAF && node.patch !== null) bytes = node.keys.used + node.values.inline.used + node.patch.used
+    else if (node.kind === BRANCH && node.changed !== null) bytes = node.keys.used + 5 * node.children.length
     return bytes + node.spare + 24 * (node.kind === LEAF ? node.keys.length : node.children.length) + 512
   },
 
@@ -100,6 +114,24 @@ function readForm(p: Packed): Packed {
 function isPatch(leaf: Leaf): boolean {
   const patch = leaf.patch
   return leaf.base !== 0 && patch !== null && patch.length > 0 && patch.length * PATCH_SHARE <= leaf.keys.length
+}
+
+/** Whether `branch` is to be written as a patch of its base. */
+function isBranchPatch(branch: Branch): boolean {
+  const changed = branch.changed
+  return branch.base !== 0 && changed !== null && changed.length > 0 && changed.length * PATCH_SHARE <= branch.children.length
+}
+
+/** `branch` as a patch of its base: each changed child's index, address and count. */
+function branchPatchOf(branch: Branch): unknown[] {
+  const changed = branch.changed!
+  const children = new Array<number>(changed.length)
+  const counts = new Array<number>(changed.length)
+  for (let j = 0; j < changed.length; j++) {
+    children[j] = branch.children[changed[j]!] as number
+    counts[j] = branch.counts[changed[j]!]!
+  }
+  return [PATCH_BRANCH, branch.base, changed, children, counts]
 }
 
 /** `leaf` written whole. */
@@ -154,6 +186,8 @@ function readNode(raw: unknown, address: number, store: NodeStore<Node>): Node {
       return packedBranch(raw, address)
     case PATCH_LEAF:
       return patchedLeaf(raw, address, store)
+    case PATCH_BRANCH:
+      return patchedBranch(raw, address, store)
     case ARRAY_LEAF:
       return arrayLeaf(raw, address)
     case ARRAY_BRANCH:
@@ -200,13 +234,7 @@ function readValues(bytes: unknown, lengths: unknown, large: unknown, count: num
  * deleted again since the base.
  */
 function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): Leaf {
-  // A patch read as another patch's base: refused here, before it reads its own base,
-  // so a crafted chain of patches fails at once instead of recursing down the chain
-  // (and is reported by the patch that names it, below).
-  if (readingBase) {
-    baseIsPatch = true
-    throw new Error('a leaf patch read as the base of another')
-  }
+  refuseAsBase('a leaf patch')
   if (raw.length !== 8) throw new Error(`a leaf patch has ${raw.length} fields, not 8`)
   const baseAddress = checkChildAddress(raw[1], address)
   const keys = readKeys(raw[2], raw[3])
@@ -223,16 +251,7 @@ function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): L
     if (!(value instanceof Uint8Array) || value.length !== 0) throw new Error(`deleted key ${previous} has a value`)
     deleted[previous] = true
   }
-  let base: Node | undefined
-  readingBase = true
-  try {
-    base = store.load(baseAddress)
-  } catch (err) {
-    if (!baseIsPatch) throw err
-  } finally {
-    readingBase = false
-    baseIsPatch = false
-  }
+  const base = loadBase(store, baseAddress)
   if (base?.kind !== LEAF || base.base !== baseAddress) throw new Error(`a leaf patch’s base ${baseAddress} is not a whole leaf`)
   // Merge the base's entries and the patch's, both in key order.
   const outKeys: Key[] = []
@@ -258,6 +277,67 @@ function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): L
   leaf.base = baseAddress
   leaf.patch = keys
   return leaf
+}
+
+/**
+ * A branch patch (see the top of this file) applied to its base, which must be a
+ * whole branch written before it.
+ */
+function patchedBranch(raw: unknown[], address: number, store: NodeStore<Node>): Branch {
+  refuseAsBase('a branch patch')
+  if (raw.length !== 5) throw new Error(`a branch patch has ${raw.length} fields, not 5`)
+  const baseAddress = checkChildAddress(raw[1], address)
+  const [indexes, children, counts] = [raw[2], raw[3], raw[4]]
+  if (!Array.isArray(indexes) || indexes.length === 0) throw new Error('a branch patch has no children')
+  if (!Array.isArray(children) || !Array.isArray(counts) || children.length !== indexes.length || counts.length !== indexes.length) {
+    throw new Error('a branch patch needs one child and one count per index')
+  }
+  const base = loadBase(store, baseAddress)
+  if (base?.kind !== BRANCH || base.base !== baseAddress) throw new Error(`a branch patch’s base ${baseAddress} is not a whole branch`)
+  const out = base.children.slice()
+  const outCounts = base.counts.slice()
+  let previous = -1
+  for (let j = 0; j < indexes.length; j++) {
+    const i: unknown = indexes[j]
+    if (!Number.isInteger(i) || (i as number) <= previous || (i as number) >= out.length) throw new Error(`child index ${String(i)} is out of order or range`)
+    previous = i as number
+    out[previous] = checkChildAddress(children[j], address)
+    const n: unknown = counts[j]
+    if (!Number.isSafeInteger(n) || (n as number) < 1) throw new Error(`a subtree count ${String(n)} is not a positive integer`)
+    outCounts[previous] = n as number
+  }
+  let total = 0
+  for (let i = 0; i < outCounts.length; i++) total += outCounts[i]!
+  if (!Number.isSafeInteger(total)) throw new Error('subtree counts overflow')
+  const branch = new Branch(base.keys, out, outCounts, NO_OWNER)
+  branch.base = baseAddress
+  branch.changed = indexes as number[]
+  return branch
+}
+
+/**
+ * Called first by a patch's reader: a patch read as another patch's base is refused
+ * before it reads its own base, so a crafted chain of patches fails at once instead
+ * of recursing down the chain (and is reported by the patch that names it).
+ */
+function refuseAsBase(what: string): void {
+  if (!readingBase) return
+  baseIsPatch = true
+  throw new Error(`${what} read as the base of another`)
+}
+
+/** A patch's base, or undefined when that is a patch too (see refuseAsBase). */
+function loadBase(store: NodeStore<Node>, address: number): Node | undefined {
+  readingBase = true
+  try {
+    return store.load(address)
+  } catch (err) {
+    if (!baseIsPatch) throw err
+    return undefined
+  } finally {
+    readingBase = false
+    baseIsPatch = false
+  }
 }
 
 function packedBranch(raw: unknown[], address: number): Branch {
@@ -299,7 +379,9 @@ function branch(keys: Packed, children: unknown, counts: unknown, address: numbe
   }
   if (!Number.isSafeInteger(total)) throw new Error('subtree counts overflow')
   for (let i = 0; i < children.length; i++) checkChildAddress(children[i], address)
-  return new Branch(keys, children as NodeRef<Node>[], counts as number[], NO_OWNER)
+  const read = new Branch(keys, children as NodeRef<Node>[], counts as number[], NO_OWNER)
+  read.base = address
+  return read
 }
 
 /**

@@ -441,6 +441,16 @@ export class Leaf {
 export class Branch {
   readonly kind = BRANCH
   spare = 0
+  /**
+   * The address of the whole branch record this branch is a patch of, or was read
+   * from; 0 when it has none (a new branch, or one whose keys changed).
+   */
+  base = 0
+  /**
+   * With a base: the indexes of the children (and counts) changed since it, ascending,
+   * or null for none. Never changed in place once the node is stored: an edit copies it.
+   */
+  changed: number[] | null = null
   constructor(
     public keys: Packed,
     public children: NodeRef<Node>[],

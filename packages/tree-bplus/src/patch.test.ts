@@ -1,5 +1,6 @@
-// Leaf patches (see node-type.ts): a small commit writes the leaf it changes as the
-// changes since the whole leaf written before, and a cold reader applies them to it.
+// Leaf and branch patches (see node-type.ts): a small commit writes the nodes it
+// changes as the changes since the whole node written before, and a cold reader
+// applies them to it.
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
 import { msgpackCodec } from '@dbdb/codec'
 import { NodeCache, type LogicalTree } from '@dbdb/logical'
@@ -74,7 +75,7 @@ describe('bplus leaf patches', () => {
         equal((leaf!.raw[7] as number[]).length, step.gone, `${step.op}: deleted keys`)
         // A whole leaf of these keys is ~1,200 bytes.
         ok(leaf!.bytes < 60, `${step.op}: a patch of ${leaf!.bytes} bytes`)
-        ok(rest.every((r) => r.raw[0] === 3), 'then only branches')
+        ok(rest.length > 0 && rest.every((r) => r.raw[0] === 5), 'then only branch patches')
         same(h, model, `leaf ${c}, ${step.op}`)
       }
     }
@@ -139,6 +140,7 @@ describe('bplus leaf patches', () => {
     const { h, model } = loaded(3_000, { order: 32, inlineValueMax: 8 })
     let cache = new NodeCache(1 << 20)
     let patches = 0
+    let branchPatches = 0
     for (let c = 0; c < 400; c++) {
       const where = `seed ${seed}, commit ${c}`
       const tree = h.open(h.storage.head().root, cache)
@@ -152,14 +154,109 @@ describe('bplus leaf patches', () => {
           model.set(hex(k), v)
         }
       }
-      patches += commitRecords(h, tree).filter((r) => r.raw[0] === 4).length
+      const records = commitRecords(h, tree)
+      patches += records.filter((r) => r.raw[0] === 4).length
+      branchPatches += records.filter((r) => r.raw[0] === 5).length
       if (rand() < 0.3) cache = new NodeCache([0, 4096, 1 << 20][randomInt(rand, 3)]!)
       if (c % 20 === 19) same(h, model, where)
     }
     same(h, model, `seed ${seed}, at the end`)
-    ok(patches > 200, `${patches} patches written`)
+    ok(patches > 200, `${patches} leaf patches written`)
+    ok(branchPatches > 200, `${branchPatches} branch patches written`)
     // And the model's keys, read one by one through a cold cache.
     const cold = h.open(h.storage.head().root, new NodeCache(0))
     for (const [k, v] of model) equal(hex(cold.get(unhex(k))!), hex(v))
+  })
+})
+
+describe('bplus branch patches', () => {
+  it('a one-key commit writes each branch on its path as a patch, which cold readers apply', () => {
+    // order 8: 20,000 keys make a tree of four levels, so the path has three branches
+    // (the root has 10 children, those below it 16: a patch may change one in 8).
+    const { h, model } = loaded(20_000, { order: 8 })
+    const kinds: number[] = []
+    for (let c = 0; c < 20; c++) {
+      const i = 997 * c + 13
+      const tree = h.open(h.storage.head().root)
+      tree.set(key(2 * i), enc(`over${c}`))
+      model.set(hex(key(2 * i)), enc(`over${c}`))
+      const [leaf, ...branches] = commitRecords(h, tree)
+      equal(leaf!.raw[0], 4, 'the leaf is written as a patch')
+      equal(branches.length, 3, 'three branches')
+      for (const b of branches) {
+        kinds.push(b.raw[0] as number)
+        if (b.raw[0] !== 5) continue
+        // The children changed since its base: their indexes, new addresses and counts.
+        ok((b.raw[2] as number[]).length <= 2, JSON.stringify(b.raw))
+        ok(b.bytes < 30, `a branch patch of ${b.bytes} bytes`)
+      }
+      // The first commit after the load changes one child of each whole branch it wrote.
+      if (c === 0) deepStrictEqual(branches.map((b) => [b.raw[0], (b.raw[2] as number[]).length]), [[5, 1], [5, 1], [5, 1]])
+      same(h, model, `commit ${c}`)
+    }
+    // The rest are written whole: a branch whose patch would hold more than its share.
+    ok(kinds.every((k) => k === 5 || k === 3), kinds.join(' '))
+    ok(kinds.filter((k) => k === 5).length >= 40, kinds.join(' '))
+  })
+
+  it('a branch changed again and again is written whole before its patch holds more than its share of children', () => {
+    // Loaded in key order: 992 leaves of 8 keys under ~32 branches, all children of
+    // the root, whose patch may then hold 4 of them.
+    const { h, model } = loaded(7_936, { order: 8, branchOrder: 32 })
+    const kinds: string[] = []
+    let rootChildren = 0
+    const label = 'bplus branch patches / share'
+    const seed = testSeed(label)
+    const rand = prng(seed)
+    for (let c = 0; c < 200; c++) {
+      const tree = h.open(h.storage.head().root)
+      const k = key(2 * randomInt(rand, 7_936))
+      tree.set(k, enc(`v${c}`))
+      model.set(hex(k), enc(`v${c}`))
+      const records = commitRecords(h, tree)
+      const root = records[records.length - 1]!.raw
+      if (root[0] === 5) {
+        const changed = (root[2] as number[]).length
+        // (Checked once a whole root has shown how many children it has.)
+        if (rootChildren > 0) ok(changed * PATCH_SHARE <= rootChildren, `a patch of ${changed} of ${rootChildren} children`)
+        kinds.push(`p${changed}`)
+      } else {
+        kinds.push(root[0] === 3 ? 'whole' : `kind ${String(root[0])}`)
+        if (root[0] === 3) rootChildren = (root[3] as number[]).length
+      }
+      if (c % 10 === 0) same(h, model, `seed ${seed}, commit ${c}`)
+    }
+    same(h, model, `seed ${seed}, at the end`)
+    const line = kinds.join(' ')
+    ok(!/kind/.test(line), line)
+    ok(line.includes('whole p1 p2 p3 p4 whole'), line)
+    ok(kinds.filter((k) => k === 'whole').length >= 20, line)
+  })
+
+  it('a split or merge below writes the branch whole', () => {
+    const { h, model } = loaded(2_000, { order: 8 })
+    const kinds: number[][] = []
+    // Keys between two neighbours land in one leaf, which splits every few commits.
+    for (let c = 0; c < 40; c++) {
+      const tree = h.open(h.storage.head().root)
+      const k = enc(`key001000.${String(c).padStart(3, '0')}`)
+      tree.set(k, enc(`v${c}`))
+      model.set(hex(k), enc(`v${c}`))
+      kinds.push(commitRecords(h, tree).map((r) => r.raw[0] as number))
+      same(h, model, `commit ${c}`)
+    }
+    // A commit that splits the leaf writes two leaves, and its parent whole.
+    const splits = kinds.filter((k) => k.filter((kind) => kind === 2 || kind === 4).length === 2)
+    ok(splits.length >= 4, JSON.stringify(kinds))
+    for (const k of splits) equal(k[2], 3, `the parent of a split is whole: ${JSON.stringify(k)}`)
+    // Deleting them again merges leaves: the parent is written whole then too.
+    for (let c = 0; c < 40; c++) {
+      const tree = h.open(h.storage.head().root)
+      const k = enc(`key001000.${String(c).padStart(3, '0')}`)
+      tree.delete(k)
+      model.delete(hex(k))
+      commitRecords(h, tree)
+      same(h, model, `delete ${c}`)
+    }
   })
 })
