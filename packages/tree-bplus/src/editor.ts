@@ -306,11 +306,10 @@ export class Editor {
     let keys = leaf.keys
     let values: PackedValues
     if (keysChange && keys.owner !== this.owner) {
-      const keyRoom = keys.defaultRoom
-      const keyBytes = keys.used + keyRoom
+      const keyBytes = keys.used + keys.defaultRoom
       const inline = leaf.values.inline
       const both = new Uint8Array(keyBytes + inline.used + inline.defaultRoom)
-      keys = keys.copy(this.owner, keyRoom, both.subarray(0, keyBytes))
+      keys = keys.copy(this.owner, both.subarray(0, keyBytes))
       values = leaf.values.copy(this.owner, both.subarray(keyBytes))
     } else values = leaf.values.copy(this.owner)
     const own = new Leaf(keys, values, this.owner)
@@ -367,7 +366,7 @@ export class Editor {
     // small enough for V8 to keep on its heap, where a new typed array costs a tenth
     // of one with a buffer of its own (and a later key grows it like any Packed).
     if (patch === null) patch = leaf.patch = new Packed(new Uint8Array(key.length), null, 0, 0, this.owner)
-    else if (patch.owner !== this.owner) patch = leaf.patch = patch.copy(this.owner, key.length)
+    else if (patch.owner !== this.owner) patch = leaf.patch = patch.copy(this.owner, new Uint8Array(patch.used + key.length))
     patch.insert(~i, key)
   }
 

@@ -100,10 +100,7 @@ describe('Packed edited in place', () => {
       const rooms = sources.map(() => randomInt(rand, 12))
       const both = new Uint8Array(sources[0]!.used + rooms[0]! + sources[1]!.used + rooms[1]!)
       const firstBytes = sources[0]!.used + rooms[0]!
-      const copies = [
-        sources[0]!.copy(owner, rooms[0]!, both.subarray(0, firstBytes)),
-        sources[1]!.copy(owner, rooms[1]!, both.subarray(firstBytes)),
-      ]
+      const copies = [sources[0]!.copy(owner, both.subarray(0, firstBytes)), sources[1]!.copy(owner, both.subarray(firstBytes))]
       for (let op = 0; op < 40; op++) {
         const k = randomInt(rand, 2)
         const model = models[k]!

@@ -199,15 +199,13 @@ export class Packed {
   }
 
   /**
-   * A copy `owner` may change, with `room` bytes to grow, in `into` (used + room
-   * bytes, which it may share with another copy: each only ever writes its own) or
-   * else in a buffer of its own.
+   * A copy `owner` may change, in `into`: at least `used` bytes, the rest room to grow
+   * (by default a little). `into` may be part of a buffer shared with another copy:
+   * each only ever writes its own part, and one that outgrows it moves out.
    */
-  copy(owner: Owner, room = this.defaultRoom, into?: Uint8Array): Packed {
-    const used = this.used
-    const bytes = into ?? new Uint8Array(used + room)
-    bytes.set(this.bytes.subarray(0, used))
-    return new Packed(bytes, this.ends === null ? null : this.ends.slice(0, this.length), this.width, this.length, owner)
+  copy(owner: Owner, into: Uint8Array = new Uint8Array(this.used + this.defaultRoom)): Packed {
+    into.set(this.bytes.subarray(0, this.used))
+    return new Packed(into, this.ends === null ? null : this.ends.slice(0, this.length), this.width, this.length, owner)
   }
 
   insert(i: number, s: Uint8Array): void {
@@ -357,8 +355,7 @@ export class PackedValues {
 
   /** A copy `owner` may change, its inline bytes in `into` (see Packed.copy) or a buffer of their own. */
   copy(owner: Owner, into?: Uint8Array): PackedValues {
-    const inline = this.inline
-    return new PackedValues(into === undefined ? inline.copy(owner) : inline.copy(owner, into.length - inline.used, into), this.addresses?.slice() ?? null)
+    return new PackedValues(this.inline.copy(owner, into), this.addresses?.slice() ?? null)
   }
 
   insert(i: number, slot: Slot): void {
