@@ -197,8 +197,6 @@ function readNode(raw: unknown, address: number, store: NodeStore<Node>): Node {
   }
 }
 
-// ---- writing ----
-
 // ---- reading (untrusted) ----
 
 function packedLeaf(raw: unknown[], address: number): Leaf {
