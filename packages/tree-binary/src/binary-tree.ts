@@ -82,25 +82,11 @@ export class BinaryTree implements LogicalTree {
   set(key: Key, value: Uint8Array): void {
     checkBytes(key, 'key')
     checkBytes(value, 'value')
-    const noted = this.#superseded.length
-    try {
-      this.#root = this.#insert(this.#root, undefined, plainBytes(key), value)
-    } catch (err) {
-      // A failed read (EIO, a corrupt record) leaves the tree as it was: nothing superseded.
-      this.#superseded.length = noted
-      throw err
-    }
+    this.#root = this.#edit(() => this.#insert(this.#root, undefined, plainBytes(key), value))
   }
 
   delete(key: Key): boolean {
-    const noted = this.#superseded.length
-    let root: Child | typeof MISSING
-    try {
-      root = this.#remove(this.#root, undefined, key)
-    } catch (err) {
-      this.#superseded.length = noted
-      throw err
-    }
+    const root = this.#edit(() => this.#remove(this.#root, undefined, key))
     if (root === MISSING) return false
     this.#root = root
     return true
@@ -152,6 +138,20 @@ export class BinaryTree implements LogicalTree {
   }
 
   // ---- path copying and AVL rebalancing: recursion depth is the tree's height ----
+
+  /**
+   * Runs an edit of the tree: one that throws (a failed read, EIO or a corrupt record)
+   * leaves the tree as it was, with nothing it noted as superseded.
+   */
+  #edit<T>(edit: () => T): T {
+    const noted = this.#superseded.length
+    try {
+      return edit()
+    } catch (err) {
+      this.#superseded.length = noted
+      throw err
+    }
+  }
 
   #insert(ref: Child, parent: BinaryNode | undefined, key: Key, value: Uint8Array): BinaryNode {
     const node = this.#node(ref, parent)
