@@ -1,9 +1,9 @@
 // errorIfExists: creating a database that must not exist yet, atomically, also when
 // several processes race to create the same path.
-import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runModule } from '@dbdb/storage/testing'
 import { describe, expect, it } from 'vitest'
 import { open } from './index.js'
 import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
@@ -47,19 +47,7 @@ describe('open with errorIfExists', () => {
         `import { open } from ${JSON.stringify(dist)}; while (Date.now() < ${start}); ` +
         `try { open(${JSON.stringify(file)}, { errorIfExists: true }).close(); console.log('created') } ` +
         `catch (err) { console.log(err.code ?? err.message) }`
-      const outputs = await Promise.all(
-        Array.from(
-          { length: 6 },
-          () =>
-            new Promise<string>((resolve, reject) => {
-              const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
-              let out = ''
-              child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-              child.on('error', reject)
-              child.on('close', () => resolve(out.trim()))
-            }),
-        ),
-      )
+      const outputs = await Promise.all(Array.from({ length: 6 }, () => runModule(script)))
       expect(outputs.sort(), `round ${round}`).toEqual(['DBDB_EXISTS', 'DBDB_EXISTS', 'DBDB_EXISTS', 'DBDB_EXISTS', 'DBDB_EXISTS', 'created'])
     }
   }, 60_000)

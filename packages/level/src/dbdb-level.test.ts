@@ -3,9 +3,9 @@
 // differences from LevelDB that the README states hold.
 
 import { open } from '@dbdb/dbdb'
+import { runModule } from '@dbdb/storage/testing'
 import type { AbstractLevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -252,19 +252,7 @@ describe('differences from LevelDB the README states', () => {
       `import { DbdbLevel } from ${JSON.stringify(dist)}; while (Date.now() < ${start}); ` +
       `const db = new DbdbLevel(${JSON.stringify(racy)}, { errorIfExists: true }); ` +
       `db.open().then(() => { console.log('created'); return db.close() }, (err) => console.log(err.cause?.code ?? err.cause?.message))`
-    const outputs = await Promise.all(
-      Array.from(
-        { length: 4 },
-        () =>
-          new Promise<string>((resolve, reject) => {
-            const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
-            let out = ''
-            child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-            child.on('error', reject)
-            child.on('close', () => resolve(out.trim()))
-          }),
-      ),
-    )
+    const outputs = await Promise.all(Array.from({ length: 4 }, () => runModule(script)))
     // Those that lost: DBDB_EXISTS if they passed the check before the winner created, else the check's message.
     expect(outputs.filter((o) => o === 'created')).toHaveLength(1)
     for (const o of outputs.filter((o) => o !== 'created')) expect(o).toMatch(/^DBDB_EXISTS$|exists \(errorIfExists is true\)/)

@@ -1,4 +1,5 @@
 // Test helpers for the physical layer, exported as @dbdb/storage/testing: a
-// simulated disk for crash and fault tests, and seeded randomness.
+// simulated disk for crash and fault tests, seeded randomness, and a child process.
 export { SimDisk, SimulatedCrash, SECTOR_SIZE, type FaultKind, type PowerLossMode } from './sim-disk.js'
 export { prng, testSeed, randomInt, randomBytes } from './random.js'
+export { runModule } from './child.js'
