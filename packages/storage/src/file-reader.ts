@@ -13,6 +13,7 @@ import {
   RECORD_DATA,
   RECORD_HEADER,
   RECORD_MOVED,
+  sameBytes,
   type CommitRecord,
 } from './format.js'
 import type { Head } from './storage.js'
@@ -96,7 +97,7 @@ export class RecordReader {
         break
       }
       if (
-        !record.fileId.equals(fileId) ||
+        !sameBytes(record.fileId, fileId) ||
         record.txid <= head.txid ||
         record.prev !== head.address ||
         record.txStart !== txStart ||
@@ -148,7 +149,7 @@ export class RecordReader {
 
   readCommit(address: number, limit: number, fileId: Buffer): CommitRecord {
     const record = decodeCommitPayload(this.readRecord(address, limit, RECORD_COMMIT), address)
-    if (!record.fileId.equals(fileId)) {
+    if (!sameBytes(record.fileId, fileId)) {
       throw corrupt(address, 'commit record belongs to another file')
     }
     return record

@@ -23,6 +23,7 @@ import {
   RECORD_HEADER,
   RECORD_MAX,
   RECORD_MOVED,
+  sameBytes,
   SLOT_SIZE,
   SLOT_USED,
   writeRecordHeader,
@@ -584,7 +585,7 @@ export class FileStorage implements Storage {
   /** The commit `slot` points at, after checking that its commit record and root record are intact. */
   #validateSlot(slot: Slot): FileHead {
     if (slot.txid === slot.base) return baseHead(slot.base)
-    if (!slot.fileId.equals(this.#fileId)) throw corrupt(slot.address, 'superblock of another file')
+    if (!sameBytes(slot.fileId, this.#fileId)) throw corrupt(slot.address, 'superblock of another file')
     if (slot.address + COMMIT_RECORD !== slot.end) throw corrupt(slot.address, 'superblock end is wrong')
     // A slot pointing past the end of the file fails here: the read finds the file ending early.
     const record = this.#reader.readCommit(slot.address, slot.end, this.#fileId)
@@ -608,7 +609,7 @@ export class FileStorage implements Storage {
     const size = this.#io.fstatSync(this.#fd).size
     const { slots } = this.#readSlots()
     const newest = slots
-      .filter((slot): slot is Slot => slot !== undefined && slot.fileId.equals(this.#fileId))
+      .filter((slot): slot is Slot => slot !== undefined && sameBytes(slot.fileId, this.#fileId))
       .sort((a, b) => b.txid - a.txid)[0]
     let head = this.#head
     if (newest !== undefined && newest.txid > head.txid) {
@@ -645,7 +646,7 @@ export class FileStorage implements Storage {
     const keep = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 1 : 0
     const kept = slots[keep]
     const keptIsHead =
-      kept?.fileId.equals(this.#fileId) && kept.txid === head.txid && kept.address === head.address && kept.root === head.root && kept.end === head.end
+      kept !== undefined && sameBytes(kept.fileId, this.#fileId) && kept.txid === head.txid && kept.address === head.address && kept.root === head.root && kept.end === head.end
     if (kept !== undefined && !keptIsHead) {
       try {
         this.#validateSlot(kept)
