@@ -552,7 +552,7 @@ export class FileStorage implements Storage {
     const buf = Buffer.alloc(size)
     this.#io.readSync(this.#fd, buf, 0, size, 0)
     const prefix = buf.subarray(0, Math.min(size, MAGIC.length))
-    return Buffer.compare(prefix, MAGIC.subarray(0, prefix.length)) === 0 && decodeSlot(buf) === undefined
+    return sameBytes(prefix, MAGIC.subarray(0, prefix.length)) && decodeSlot(buf) === undefined
   }
 
   #initialize(meta: StorageMeta): void {
