@@ -20,7 +20,7 @@
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
 import type { BPlusTreeSettings } from './bplus-tree.js'
-import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, newSession, type Node, type Owner, Packed, PackedValues, PATCH_SHARE, separator, type Slot, upperBound } from './node.js'
+import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, newSession, type Node, type Owner, Packed, PackedValues, separator, type Slot, upperBound, withinShare } from './node.js'
 
 /** The empty tree. */
 export const EMPTY = 0
@@ -338,7 +338,7 @@ export class Editor {
     let at = 0
     while (at < n && changed![at]! < i) at++
     if (at < n && changed![at] === i) return
-    if ((n + 1) * PATCH_SHARE > branch.children.length) {
+    if (!withinShare(n + 1, branch.children.length)) {
       reshapedBranch(branch)
       return
     }
@@ -358,7 +358,7 @@ export class Editor {
     let patch = leaf.patch
     const i = patch === null ? -1 : patch.search(key)
     if (i >= 0) return
-    if (((patch === null ? 0 : patch.length) + 1) * PATCH_SHARE > this.order) {
+    if (!withinShare((patch === null ? 0 : patch.length) + 1, this.order)) {
       reshaped(leaf)
       return
     }

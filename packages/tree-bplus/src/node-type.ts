@@ -30,7 +30,7 @@
 // Everything read is validated, because a file is untrusted input.
 
 import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore, type NodeType } from '@dbdb/logical'
-import { Branch, BRANCH, LargeValue, Leaf, LEAF, NO_OWNER, type Node, Packed, PackedValues, PATCH_SHARE, type Slot } from './node.js'
+import { Branch, BRANCH, LargeValue, Leaf, LEAF, NO_OWNER, type Node, Packed, PackedValues, type Slot, withinShare } from './node.js'
 
 const ARRAY_LEAF = 0
 const ARRAY_BRANCH = 1
@@ -113,13 +113,13 @@ function readForm(p: Packed): Packed {
 /** Whether `leaf` is to be written as a patch of its base. */
 function isPatch(leaf: Leaf): boolean {
   const patch = leaf.patch
-  return leaf.base !== 0 && patch !== null && patch.length > 0 && patch.length * PATCH_SHARE <= leaf.keys.length
+  return leaf.base !== 0 && patch !== null && patch.length > 0 && withinShare(patch.length, leaf.keys.length)
 }
 
 /** Whether `branch` is to be written as a patch of its base. */
 function isBranchPatch(branch: Branch): boolean {
   const changed = branch.changed
-  return branch.base !== 0 && changed !== null && changed.length > 0 && changed.length * PATCH_SHARE <= branch.children.length
+  return branch.base !== 0 && changed !== null && changed.length > 0 && withinShare(changed.length, branch.children.length)
 }
 
 /** `branch` as a patch of its base: each changed child's index, address and count. */

@@ -412,6 +412,11 @@ export class PackedValues {
  */
 export const PATCH_SHARE = 8
 
+/** Whether a patch of `changes` keys (or children) is within its share of a node of `entries`. */
+export function withinShare(changes: number, entries: number): boolean {
+  return changes * PATCH_SHARE <= entries
+}
+
 /**
  * A node the commit just stored is cached in its read form, whose views share the
  * buffers the transaction edited (copying them exactly cost ~25 ms of a 200,000-key
@@ -445,7 +450,8 @@ export class Branch {
   base = 0
   /**
    * With a base: the indexes of the children (and counts) changed since it, ascending,
-   * or null for none. Never changed in place once the node is stored: an edit copies it.
+   * or null for none. Never changed in place: the Editor replaces it with a longer one,
+   * so a stored node and the copies made from it never share a list that grows.
    */
   changed: number[] | null = null
   constructor(
