@@ -532,10 +532,16 @@ export class FileStorage implements Storage {
         this.#fileId = slot.fileId
         this.#meta = slot.meta
         this.#base = slot.base
-        // No fstat: the scan looks the size up only if it needs it, and the first
-        // commit that may grow the file looks it up then (#grows).
-        this.#head = this.#reader.scan(this.#validateSlot(slot), this.#fileId).head
+        this.#head = this.#validateSlot(slot)
         this.#tailClean = this.#nothingAt(this.#head.end)
+        if (!this.#tailClean) {
+          // Commits after the slot's, or a torn tail. Skipped when nothing follows (a
+          // file closed cleanly): a scan that stops at once still costs a read and,
+          // in a new process, compiling it. No fstat: the scan looks the size up only
+          // if it needs it, and the first commit that may grow the file does (#grows).
+          this.#head = this.#reader.scan(this.#head, this.#fileId).head
+          this.#tailClean = this.#nothingAt(this.#head.end)
+        }
         this.#markDamagedKeptSlot(slots)
         return
       } catch (err) {
