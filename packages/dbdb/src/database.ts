@@ -97,6 +97,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#gen = new Generation(parts.storage, parts.codec, parts.cacheBytes)
     this.#freshness = new Freshness(parts.storage.path)
     const head = parts.storage.head()
+    // Just looked at: the first read need not look again (a system call on every open).
+    this.#freshness.checked()
     this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
   }
 
