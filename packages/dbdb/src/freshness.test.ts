@@ -2,9 +2,15 @@
 // another process's at the first read of a task, and within one synchronous run once a
 // millisecond has passed, even when the program only waited in between.
 import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { msgpackCodec } from '@dbdb/codec'
+import { FileStorage, type FileIO } from '@dbdb/storage'
+import { bplusTree } from '@dbdb/tree-bplus'
 import { describe, expect, it } from 'vitest'
+import { Database } from './database.js'
 import { open } from './index.js'
+import { utf8Keys } from './key-encoding.js'
 import { tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
@@ -18,6 +24,40 @@ function setElsewhere(file: string, key: string, value: number): void {
 }
 
 describe('freshness: reads and other processes’ commits', () => {
+  it('open() is its task’s look at the file: the first read does not look again, a read in a later task does', async () => {
+    const file = tempFile(dir)
+    const writer = open(file)
+    writer.set('k', 1)
+    writer.commit()
+    writer.close()
+    // A look is a 9-byte read at the newest commit's end (FileStorage's refresh).
+    let looks = 0
+    const io: FileIO = Object.assign(Object.create(fs) as FileIO, {
+      readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+        if (length === 9) looks++
+        return fs.readSync(fd, buf, offset, length, position)
+      },
+    })
+    // What open() composes, with the storage reading through `io`.
+    const db = new Database<string>({
+      storage: FileStorage.open(file, { io }),
+      reopen: () => FileStorage.open(file, { io }),
+      lockTimeoutMs: 5000,
+      tree: bplusTree,
+      codec: msgpackCodec,
+      valueCodec: msgpackCodec,
+      keys: utf8Keys,
+      cacheBytes: undefined,
+    })
+    const afterOpen = looks
+    expect(db.get('k')).toBe(1)
+    expect(looks).toBe(afterOpen)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(db.get('k')).toBe(1)
+    expect(looks).toBe(afterOpen + 1)
+    db.close()
+  })
+
   it('a read in the same synchronous run sees a commit that finished more than 1 ms before it', () => {
     const file = tempFile(dir)
     const db = open(file)
