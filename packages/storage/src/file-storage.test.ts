@@ -403,6 +403,33 @@ describe('FileStorage: abort and truncation', () => {
     }
   })
 
+  it('reads a record of up to 8 KiB (a full default B+ leaf is ~7.5 KB) with one pread', () => {
+    const s = openStorage()
+    s.lock()
+    const small = s.append(randomBytes(prng(1), 40))
+    const leafSized = s.append(randomBytes(prng(2), 7600))
+    const large = s.append(randomBytes(prng(3), 20000))
+    s.commit(small)
+    s.close()
+    let reads = 0
+    const counting: FileIO = Object.assign(Object.create(fs) as FileIO, {
+      readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+        reads++
+        return fs.readSync(fd, buf, offset, length, position)
+      },
+    })
+    const r = FileStorage.open(file, { io: counting })
+    const readsOf = (address: number, length: number): number => {
+      const before = reads
+      expect(r.read(address).length).toBe(length)
+      return reads - before
+    }
+    expect(readsOf(small, 40)).toBe(1)
+    expect(readsOf(leafSized, 7600)).toBe(1)
+    expect(readsOf(large, 20000)).toBe(2)
+    r.close()
+  })
+
   it('durability none does not reserve', () => {
     const s = openStorage({ durability: 'none' })
     s.lock()
