@@ -1,6 +1,7 @@
 // When a handle sees commits it did not make (freshness.ts): this process's at once;
 // another process's at the first read of a task, and within one synchronous run once a
-// millisecond has passed, even when the program only waited in between.
+// millisecond has passed, even when the program only waited in between. open() itself
+// is its task's look at the file.
 import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
