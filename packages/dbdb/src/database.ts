@@ -96,8 +96,9 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#cacheBytes = parts.cacheBytes
     this.#gen = new Generation(parts.storage, parts.codec, parts.cacheBytes)
     this.#freshness = new Freshness(parts.storage.path)
-    const head = parts.storage.head()
-    // Just looked at: the first read need not look again (a system call on every open).
+    // The storage's open has just looked at the file, in this task: neither this nor
+    // the first read looks again (a system call, and in a new process its compilation).
+    const head = parts.storage.knownHead
     this.#freshness.checked()
     this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
   }

@@ -403,6 +403,33 @@ describe('FileStorage: abort and truncation', () => {
     }
   })
 
+  it('knownHead is the head as the handle last found it, without reading the file', () => {
+    const writer = openStorage()
+    writer.lock()
+    const first = writer.commit(writer.append(bytes('a')))
+    writer.unlock()
+    let reads = 0
+    const counting: FileIO = Object.assign(Object.create(fs) as FileIO, {
+      readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+        reads++
+        return fs.readSync(fd, buf, offset, length, position)
+      },
+    })
+    const reader = FileStorage.open(file, { io: counting })
+    const atOpen = reads
+    expect(reader.knownHead).toEqual(first)
+    writer.lock()
+    const second = writer.commit(writer.append(bytes('b')))
+    writer.unlock()
+    expect(reader.knownHead).toEqual(first)
+    expect(reads).toBe(atOpen)
+    expect(reader.head()).toEqual(second)
+    expect(reader.knownHead).toEqual(second)
+    reader.close()
+    writer.close()
+    expect(() => reader.knownHead).toThrow()
+  })
+
   it('reads a record of up to 8 KiB (a full default B+ leaf is ~7.5 KB) with one pread', () => {
     const s = openStorage()
     s.lock()

@@ -208,6 +208,15 @@ export class FileStorage implements Storage {
     return publicHead(this.#head)
   }
 
+  /**
+   * The newest commit as this handle last found it (at its open, its last head() or
+   * lock(), or its own commit), without looking at the file again as head() does.
+   */
+  get knownHead(): Head {
+    this.#checkOpen()
+    return publicHead(this.#head)
+  }
+
   lock(timeoutMs = this.lockTimeoutMs): Head {
     this.#checkWritable()
     if (this.#lock.held) return publicHead(this.#head)
