@@ -48,6 +48,18 @@ function openStorage(options: FileStorageOptions = {}, at = file): FileStorage {
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 
+/** Real file calls that count the reads (`reads.n`). */
+function readCounter(): { io: FileIO; reads: { n: number } } {
+  const reads = { n: 0 }
+  const io: FileIO = Object.assign(Object.create(fs) as FileIO, {
+    readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+      reads.n++
+      return fs.readSync(fd, buf, offset, length, position)
+    },
+  })
+  return { io, reads }
+}
+
 function expectCode(fn: () => unknown, code: DbdbErrorCode): DbdbError {
   try {
     fn()
@@ -408,21 +420,15 @@ describe('FileStorage: abort and truncation', () => {
     writer.lock()
     const first = writer.commit(writer.append(bytes('a')))
     writer.unlock()
-    let reads = 0
-    const counting: FileIO = Object.assign(Object.create(fs) as FileIO, {
-      readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
-        reads++
-        return fs.readSync(fd, buf, offset, length, position)
-      },
-    })
+    const { io: counting, reads } = readCounter()
     const reader = FileStorage.open(file, { io: counting })
-    const atOpen = reads
+    const atOpen = reads.n
     expect(reader.knownHead).toEqual(first)
     writer.lock()
     const second = writer.commit(writer.append(bytes('b')))
     writer.unlock()
     expect(reader.knownHead).toEqual(first)
-    expect(reads).toBe(atOpen)
+    expect(reads.n).toBe(atOpen)
     expect(reader.head()).toEqual(second)
     expect(reader.knownHead).toEqual(second)
     reader.close()
@@ -438,18 +444,12 @@ describe('FileStorage: abort and truncation', () => {
     const large = s.append(randomBytes(prng(3), 20000))
     s.commit(small)
     s.close()
-    let reads = 0
-    const counting: FileIO = Object.assign(Object.create(fs) as FileIO, {
-      readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
-        reads++
-        return fs.readSync(fd, buf, offset, length, position)
-      },
-    })
+    const { io: counting, reads } = readCounter()
     const r = FileStorage.open(file, { io: counting })
     const readsOf = (address: number, length: number): number => {
-      const before = reads
+      const before = reads.n
       expect(r.read(address).length).toBe(length)
-      return reads - before
+      return reads.n - before
     }
     expect(readsOf(small, 40)).toBe(1)
     expect(readsOf(leafSized, 7600)).toBe(1)
