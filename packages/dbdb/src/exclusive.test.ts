@@ -9,7 +9,7 @@ import { open } from './index.js'
 import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
-const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+const dist = fileURLToPath(new URL('../dist/bundle/index.js', import.meta.url))
 
 
 describe('open with errorIfExists', () => {

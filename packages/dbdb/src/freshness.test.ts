@@ -15,7 +15,7 @@ import { utf8Keys } from './key-encoding.js'
 import { tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
-const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+const dist = fileURLToPath(new URL('../dist/bundle/index.js', import.meta.url))
 
 /** Sets `key` to `value` from another process, synchronously. */
 function setElsewhere(file: string, key: string, value: number): void {

@@ -246,7 +246,7 @@ describe('differences from LevelDB the README states', () => {
     expect(await new DbdbLevel(file).get('k')).toBe('v')
     // Processes that all pass the existence check before any creates: the creation decides.
     const racy = temp('racy.db')
-    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+    const dist = fileURLToPath(new URL('../dist/bundle/index.js', import.meta.url))
     const start = Date.now() + 300
     const script =
       `import { DbdbLevel } from ${JSON.stringify(dist)}; while (Date.now() < ${start}); ` +
