@@ -2,7 +2,8 @@
 // (a Uint8Array). Maps decode to plain objects, Date round-trips as the standard
 // timestamp; other extension types are refused on both sides (see msgpack-check).
 
-import { Packr } from 'msgpackr'
+import { createRequire } from 'node:module'
+import type { Packr } from 'msgpackr'
 import { CodecError, type Codec } from './codec.js'
 import { checkMsgpack } from './msgpack-check.js'
 import { decodeSimple, encodeSimple, NOT_SIMPLE_VALUE } from './msgpack-simple.js'
@@ -15,15 +16,32 @@ const options = {
   mapsAsObjects: true,
   int64AsType: 'number',
 } as const
-// Decoded binary must not alias the input: a value handed to a caller could otherwise
-// write through into a cached node.
-const packr = new Packr({ ...options, copyBuffers: true })
-const sharing = new Packr({ ...options, copyBuffers: false })
 
-function unpack(p: Packr, bytes: Uint8Array): unknown {
-  const simple = decodeSimple(bytes, p === sharing)
+interface Packrs {
+  /** Decoded binary must not alias the input: a value handed to a caller could otherwise write through into a cached node. */
+  readonly copying: Packr
+  readonly sharing: Packr
+}
+let packrs: Packrs | undefined
+
+/**
+ * msgpackr, loaded at the first value the simple path leaves to it: importing it
+ * (with its native string decoder) took ~15 ms of a ~32 ms import of @dbdb/dbdb,
+ * and tree nodes, numbers and binary values never need it.
+ */
+function msgpackr(): Packrs {
+  if (packrs === undefined) {
+    const { Packr } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr')
+    packrs = { copying: new Packr({ ...options, copyBuffers: true }), sharing: new Packr({ ...options, copyBuffers: false }) }
+  }
+  return packrs
+}
+
+function unpack(bytes: Uint8Array, share: boolean): unknown {
+  const simple = decodeSimple(bytes, share)
   if (simple !== NOT_SIMPLE_VALUE) return simple
   checkMsgpack(bytes)
+  const p = share ? msgpackr().sharing : msgpackr().copying
   try {
     return p.unpack(bytes)
   } catch (err) {
@@ -38,7 +56,7 @@ export const msgpackCodec: Codec = {
     if (simple !== undefined) return simple
     let bytes: Uint8Array
     try {
-      bytes = packr.pack(value)
+      bytes = msgpackr().copying.pack(value)
     } catch (err) {
       throw new TypeError(`the msgpack codec cannot encode this value: ${(err as Error).message}`, { cause: err })
     }
@@ -50,9 +68,9 @@ export const msgpackCodec: Codec = {
     return bytes
   },
   decode(bytes: Uint8Array): unknown {
-    return unpack(packr, bytes)
+    return unpack(bytes, false)
   },
   decodeShared(bytes: Uint8Array): unknown {
-    return unpack(sharing, bytes)
+    return unpack(bytes, true)
   },
 }
