@@ -116,6 +116,7 @@ if (store) {
   // over the key space, and the figure is their median.
   await step('reopen', () => {
     const times = []
+    const importTimes = []
     const processTimes = []
     for (let r = 0; r < REOPENS; r++) {
       const idx = w.sorted[Math.floor(((r + 0.5) * w.sorted.length) / REOPENS)]
@@ -131,11 +132,13 @@ if (store) {
       if (out.error) throw new Error(out.error)
       checks.ok('reopen reads the stored value', out.ok, () => `reopened value ${out.got}, expected ${hex(expected(idx))}`)
       times.push(out.ms)
+      importTimes.push(out.importMs)
     }
     figures.reopenMs = median(times)
+    figures.importMs = median(importTimes)
     extra.reopenRunsMs = times
     extra.reopenProcessMs = median(processTimes)
-    log(`reopen + 1 get ${formatMs(figures.reopenMs)}, median of ${REOPENS} processes (${times.map(formatMs).join(', ')})`)
+    log(`reopen + 1 get ${formatMs(figures.reopenMs)}, median of ${REOPENS} processes (${times.map(formatMs).join(', ')}); import ${formatMs(figures.importMs)}`)
   })
 }
 figures.peakRssBytes = procStatusBytes('VmHWM')

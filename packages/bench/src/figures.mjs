@@ -13,6 +13,7 @@ export const FIGURES = [
   { key: 'compactMs', kind: 'ms', label: 'compaction', title: () => "time of the store's own compaction" },
   { key: 'bytesAfterCompact', kind: 'bytes', label: 'size after compaction', title: () => 'disk use after compaction' },
   { key: 'reopenMs', kind: 'ms', label: 'reopen + 1 get', title: () => 'a new process opens the store and reads one key (after imports)' },
+  { key: 'importMs', kind: 'ms', label: 'import', title: () => "that new process imports the store's module (before the reopen)" },
   { key: 'peakRssBytes', kind: 'bytes', label: 'peak RSS', title: () => 'peak resident memory of the child process (VmHWM), harness data included' },
 ]
 
