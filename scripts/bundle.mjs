@@ -2,10 +2,10 @@
 // Bundles a package's compiled modules into one module per entry point, run after
 // `tsc -b` from the package's folder (its `build` script).
 //
-// Why: Node 20's ESM loader pays ~0.4 ms for every module it resolves, reads and
-// links, and DBDB is ~50 small modules. Importing @dbdb/dbdb took ~45 ms, of which
-// ~24 ms was our own modules (better-sqlite3 imports in ~12 ms); one module per
-// package brings our part to ~6 ms. See packages/bench/README.md, "Import time".
+// Why: Node 20's ESM loader pays for every module it resolves, reads and links, and
+// DBDB is ~50 small modules. Importing @dbdb/dbdb took ~47 ms here, and ~32 ms with
+// one module per package (better-sqlite3: ~13 ms). See packages/bench/README.md,
+// "Import time".
 //
 // Entries are read from package.json: every `exports` target and `bin` under
 // ./dist/bundle/ is built from tsc's output at the same path without `bundle/`
@@ -48,9 +48,10 @@ const secondary = new Set(input[MAIN] === undefined ? [] : Object.values(input).
 const tscOutput = {
   name: 'tsc-output',
   load(id) {
-    if (!id.endsWith('.js') || !existsSync(`${id}.map`)) return null
+    if (!id.endsWith('.js')) return null
     let code = readFileSync(id, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n')
     if (secondary.has(id)) code += `import ${JSON.stringify(input[MAIN])}\n`
+    if (!existsSync(`${id}.map`)) return { code }
     const map = JSON.parse(readFileSync(`${id}.map`, 'utf8'))
     // tsc's sources are relative to the map's folder; make them absolute for the chain.
     map.sources = map.sources.map((s) => resolve(dirname(id), map.sourceRoot ?? '', s))
