@@ -2,12 +2,11 @@
 // commit protocol, recovery on open, the writer lock and the fsync policy.
 // The protocols are described step by step in docs/ARCHITECTURE.md.
 
-import { randomBytes } from 'node:crypto'
 import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
 import { corrupt, DbdbError } from './errors.js'
 import { FileLock } from './file-lock.js'
-import { newFileHeader, openFile, syncDirectory } from './file-create.js'
+import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
 import { nodeFileIO, type FileIO } from './file-io.js'
 import { baseHead, RecordReader, type FileHead } from './file-reader.js'
 import {

@@ -1,6 +1,5 @@
 // Looking after a database file: check, stats, history, compact, backup.
 
-import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { isDbdbError } from '@dbdb/dbdb'
@@ -149,7 +148,7 @@ export const backup: Verb = {
       throw new CliError(EXIT.DB_ERROR, `${dest} is the database itself`)
     }
     // Replacing: write beside DEST, then rename over it, so a failed backup leaves the old one.
-    const target = existing === undefined ? dest! : join(dirname(dest!), `.${basename(dest!)}.${randomBytes(4).toString('hex')}.tmp`)
+    const target = existing === undefined ? dest! : join(dirname(dest!), `.${basename(dest!)}.${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(4))).toString('hex')}.tmp`)
     let result: { txid: number; bytes: number }
     try {
       result = during(out.progress, `backing up ${file}`, () => db.backup(target))
