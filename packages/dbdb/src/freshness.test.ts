@@ -3,10 +3,10 @@
 // millisecond has passed, even when the program only waited in between. open() itself
 // is its task's look at the file.
 import { spawnSync } from 'node:child_process'
-import * as fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { msgpackCodec } from '@dbdb/codec'
-import { FileStorage, type FileIO } from '@dbdb/storage'
+import { FileStorage } from '@dbdb/storage'
+import { countingFileIO } from '@dbdb/storage/testing'
 import { bplusTree } from '@dbdb/tree-bplus'
 import { describe, expect, it, vi } from 'vitest'
 import { Database } from './database.js'
@@ -32,20 +32,15 @@ describe('freshness: reads and other processes’ commits', () => {
     writer.commit()
     writer.close()
     // A look is a 9-byte read at the newest commit's end (FileStorage's refresh).
-    let looks = 0
-    const io: FileIO = Object.assign(Object.create(fs) as FileIO, {
-      readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
-        if (length === 9) looks++
-        return fs.readSync(fd, buf, offset, length, position)
-      },
-    })
+    const { io, calls } = countingFileIO()
+    const looks = (): number => calls.reads.filter((length) => length === 9).length
     // Within one synchronous run a look also stands for only a millisecond; hold the
     // clock still so that a preemption between open and the first read (a busy
     // machine) cannot make that read look again, correctly but not what this tests.
     const now = vi.spyOn(performance, 'now').mockReturnValue(performance.now())
     // What open() composes, with the storage reading through `io`.
     const storage = FileStorage.open(file, { io })
-    expect(looks).toBe(1) // the storage's open
+    expect(looks()).toBe(1) // the storage's open
     const db = new Database<string>({
       storage,
       reopen: () => FileStorage.open(file, { io }),
@@ -57,11 +52,11 @@ describe('freshness: reads and other processes’ commits', () => {
       cacheBytes: undefined,
     })
     expect(db.get('k')).toBe(1)
-    expect(looks).toBe(1)
+    expect(looks()).toBe(1)
     now.mockRestore()
     await new Promise((resolve) => setImmediate(resolve))
     expect(db.get('k')).toBe(1)
-    expect(looks).toBe(2)
+    expect(looks()).toBe(2)
     db.close()
   })
 

@@ -11,6 +11,7 @@ import { DbdbError, type DbdbErrorCode } from './errors.js'
 import { type FileIO } from './file-io.js'
 import { FileStorage, type FileStorageOptions } from './file-storage.js'
 import { DATA_START, FORMAT_VERSION, SLOT_SIZE, SLOT_USED } from './format.js'
+import { countingFileIO } from './testing/counting-io.js'
 import { prng, randomBytes, randomInt, testSeed } from './testing/random.js'
 
 let dir: string
@@ -47,18 +48,6 @@ function openStorage(options: FileStorageOptions = {}, at = file): FileStorage {
 }
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
-
-/** Real file calls that count the reads (`reads.n`). */
-function readCounter(): { io: FileIO; reads: { n: number } } {
-  const reads = { n: 0 }
-  const io: FileIO = Object.assign(Object.create(fs) as FileIO, {
-    readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
-      reads.n++
-      return fs.readSync(fd, buf, offset, length, position)
-    },
-  })
-  return { io, reads }
-}
 
 function expectCode(fn: () => unknown, code: DbdbErrorCode): DbdbError {
   try {
@@ -393,24 +382,13 @@ describe('FileStorage: abort and truncation', () => {
     s.close()
     expect(fs.statSync(file).size).toBeGreaterThan(head.address + 61 + 4096) // reserved zeros follow
     for (const options of [{}, { readOnly: true }]) {
-      const calls = { fstat: 0, largestRead: 0, reads: 0 }
-      const counting: FileIO = Object.assign(Object.create(fs) as FileIO, {
-        fstatSync(fd: number) {
-          calls.fstat++
-          return fs.fstatSync(fd)
-        },
-        readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
-          calls.largestRead = Math.max(calls.largestRead, length)
-          calls.reads++
-          return fs.readSync(fd, buf, offset, length, position)
-        },
-      })
+      const { io: counting, calls } = countingFileIO()
       const r = FileStorage.open(file, { ...options, io: counting })
       // The slots, the newest commit record, its root, and the 9 bytes after it: no scan.
-      expect(calls.reads, JSON.stringify(options)).toBe(4)
+      expect(calls.reads.length, JSON.stringify(options)).toBe(4)
       expect(r.head()).toEqual(head)
-      expect(calls.fstat, JSON.stringify(options)).toBe(options.readOnly ? 1 : 0) // read-only: is it a directory?
-      expect(calls.largestRead).toBeLessThanOrEqual(16 * 1024)
+      expect(calls.fstats, JSON.stringify(options)).toBe(options.readOnly ? 1 : 0) // read-only: is it a directory?
+      expect(Math.max(...calls.reads)).toBeLessThanOrEqual(16 * 1024)
       r.close()
     }
   })
@@ -420,15 +398,15 @@ describe('FileStorage: abort and truncation', () => {
     writer.lock()
     const first = writer.commit(writer.append(bytes('a')))
     writer.unlock()
-    const { io: counting, reads } = readCounter()
+    const { io: counting, calls } = countingFileIO()
     const reader = FileStorage.open(file, { io: counting })
-    const atOpen = reads.n
+    const atOpen = calls.reads.length
     expect(reader.knownHead).toEqual(first)
     writer.lock()
     const second = writer.commit(writer.append(bytes('b')))
     writer.unlock()
     expect(reader.knownHead).toEqual(first)
-    expect(reads.n).toBe(atOpen)
+    expect(calls.reads.length).toBe(atOpen)
     expect(reader.head()).toEqual(second)
     expect(reader.knownHead).toEqual(second)
     reader.close()
@@ -444,12 +422,12 @@ describe('FileStorage: abort and truncation', () => {
     const large = s.append(randomBytes(prng(3), 20000))
     s.commit(small)
     s.close()
-    const { io: counting, reads } = readCounter()
+    const { io: counting, calls } = countingFileIO()
     const r = FileStorage.open(file, { io: counting })
     const readsOf = (address: number, length: number): number => {
-      const before = reads.n
+      const before = calls.reads.length
       expect(r.read(address).length).toBe(length)
-      return reads.n - before
+      return calls.reads.length - before
     }
     expect(readsOf(small, 40)).toBe(1)
     expect(readsOf(leafSized, 7600)).toBe(1)
