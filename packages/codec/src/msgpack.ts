@@ -41,9 +41,9 @@ function unpack(bytes: Uint8Array, share: boolean): unknown {
   const simple = decodeSimple(bytes, share)
   if (simple !== NOT_SIMPLE_VALUE) return simple
   checkMsgpack(bytes)
-  const p = share ? msgpackr().sharing : msgpackr().copying
+  const { sharing, copying } = msgpackr()
   try {
-    return p.unpack(bytes)
+    return (share ? sharing : copying).unpack(bytes)
   } catch (err) {
     throw new CodecError(`malformed MessagePack: ${(err as Error).message}`, { cause: err })
   }

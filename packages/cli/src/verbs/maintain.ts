@@ -148,7 +148,7 @@ export const backup: Verb = {
       throw new CliError(EXIT.DB_ERROR, `${dest} is the database itself`)
     }
     // Replacing: write beside DEST, then rename over it, so a failed backup leaves the old one.
-    const target = existing === undefined ? dest! : join(dirname(dest!), `.${basename(dest!)}.${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(4))).toString('hex')}.tmp`)
+    const target = existing === undefined ? dest! : join(dirname(dest!), `.${basename(dest!)}.${globalThis.crypto.getRandomValues(Buffer.alloc(4)).toString('hex')}.tmp`)
     let result: { txid: number; bytes: number }
     try {
       result = during(out.progress, `backing up ${file}`, () => db.backup(target))
