@@ -32,9 +32,16 @@ export interface OpenOptions {
    * Atomic: of several processes creating the same path at once, one succeeds.
    */
   errorIfExists?: boolean
+  /**
+   * Bound on the async writes queued and not yet durable (setAsync, deleteAsync,
+   * transactionAsync), in bytes: each counts its key and value bytes plus 256.
+   * Past it those calls reject at once with DBDB_BUSY and change nothing
+   * (default 64 MiB).
+   */
+  maxQueuedBytes?: number
 }
 
-const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing', 'errorIfExists'])
+const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing', 'errorIfExists', 'maxQueuedBytes'])
 const TREES = new Map<string, TreeFactory>([
   [bplusTree.id, bplusTree],
   [binaryTree.id, binaryTree],
@@ -48,7 +55,11 @@ export interface Resolved {
   storage: { readOnly: boolean; durability: Durability; lockTimeoutMs: number; create: boolean }
   errorIfExists: boolean
   cacheBytes: number | undefined
+  maxQueuedBytes: number
 }
+
+/** Default bound on queued async writes. */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024
 
 export function resolveOptions(options: OpenOptions = {}): Resolved {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
@@ -59,6 +70,10 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
   if (keyEncoding !== 'utf8' && keyEncoding !== 'binary') throw new TypeError(`keyEncoding must be 'utf8' or 'binary'`)
   if (options.lockTimeoutMs !== undefined && !(options.lockTimeoutMs >= 0)) throw new TypeError('lockTimeoutMs must be a number >= 0')
   if (options.cacheBytes !== undefined && !(options.cacheBytes >= 0)) throw new TypeError('cacheBytes must be a number >= 0')
+  if (options.maxQueuedBytes !== undefined) {
+    if (typeof options.maxQueuedBytes !== 'number') throw new TypeError('maxQueuedBytes must be a number')
+    if (!(options.maxQueuedBytes >= 0)) throw new RangeError('maxQueuedBytes must be >= 0')
+  }
   if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
     throw new TypeError(`durability must be 'fsync' or 'none'`)
   }
@@ -79,6 +94,7 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
     },
     errorIfExists: options.errorIfExists === true,
     cacheBytes: options.cacheBytes,
+    maxQueuedBytes: options.maxQueuedBytes ?? MAX_QUEUED_BYTES,
   }
 }
 

@@ -15,6 +15,11 @@ export interface FileIO {
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
   fdatasyncSync(fd: number): void
+  /**
+   * fdatasync on libuv's thread pool, so the event loop runs on while the disk works
+   * (group commit). Absent: syncAsync() falls back to fdatasyncSync.
+   */
+  fdatasync?(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void
   fsyncSync(fd: number): void
   ftruncateSync(fd: number, length: number): void
   linkSync(existing: string, created: string): void

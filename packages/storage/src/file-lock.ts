@@ -63,26 +63,51 @@ export class FileLock {
    */
   acquire(timeoutMs: number): void {
     if (this.#held) return
-    const flockSync = this.#flock ?? loadFlock()
     const deadline = Date.now() + timeoutMs
     let delay = 1
     for (;;) {
-      try {
-        flockSync(this.#fd, 'exnb')
-        this.#held = true
-        return
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
-          throw new DbdbError('DBDB_IO', `cannot lock ${this.#path}: ${(err as Error).message}`, { cause: err })
-        }
-      }
+      if (this.#tryOnce()) return
       const left = deadline - Date.now()
       if (left <= 0) {
         throw new DbdbError('DBDB_LOCKED', `${this.#path} is locked by another writer (waited ${timeoutMs} ms)`)
       }
       sleep(Math.min(delay, left))
       delay = Math.min(delay * 2, 25)
+    }
+  }
+
+  /**
+   * Takes the lock like acquire(), but waits without blocking the event loop: the
+   * non-blocking attempt is retried from timers (1 ms doubling to 25 ms) until
+   * `timeoutMs`, then DBDB_LOCKED.
+   */
+  async acquireAsync(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let delay = 1
+    while (!this.#held) {
+      if (this.#tryOnce()) return
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw new DbdbError('DBDB_LOCKED', `${this.#path} is locked by another writer (waited ${timeoutMs} ms)`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)))
+      delay = Math.min(delay * 2, 25)
+    }
+  }
+
+  /** One non-blocking attempt: true when the lock is now held, false when another holder has it. */
+  #tryOnce(): boolean {
+    const flockSync = this.#flock ?? loadFlock()
+    try {
+      flockSync(this.#fd, 'exnb')
+      this.#held = true
+      return true
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
+        throw new DbdbError('DBDB_IO', `cannot lock ${this.#path}: ${(err as Error).message}`, { cause: err })
+      }
+      return false
     }
   }
 

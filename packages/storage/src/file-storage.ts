@@ -106,6 +106,12 @@ export interface CommitOptions {
   txid?: number
   /** Commit time to record, ms since the epoch (default: now). */
   time?: number
+  /**
+   * false: write the commit without syncing it, even with durability 'fsync'; a later
+   * syncAsync() makes it (and every commit written before it) durable. Group commit
+   * writes each group so and shares one sync. Default true.
+   */
+  sync?: boolean
 }
 
 export class FileStorage implements Storage {
@@ -137,6 +143,16 @@ export class FileStorage implements Storage {
   #failure: unknown
   /** Whether this handle has synced the directory, making the file's name durable. */
   #nameSynced = false
+  /**
+   * With commits written by commit(root, { sync: false }) and not yet synced: the last
+   * commit before them, the one a failed sync falls back to. Undefined when every
+   * commit this handle wrote has been synced.
+   */
+  #unsyncedAfter: FileHead | undefined
+  /** syncAsync() calls in flight: the descriptor and the lock stay until they settle. */
+  #inflight = 0
+  /** close() was called while a sync was in flight: finish closing when it settles. */
+  #closing = false
 
   // The open transaction's write buffer: bytes for file offsets [#bufStart, #bufStart + #bufLength).
   #buf: Buffer = Buffer.alloc(0)
@@ -221,6 +237,27 @@ export class FileStorage implements Storage {
     if (this.#lock.held) return publicHead(this.#head)
     if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
     this.#lock.acquire(timeoutMs)
+    return this.#locked()
+  }
+
+  /**
+   * lock() without blocking the event loop while another process holds the lock:
+   * the attempts are retried from timers until `timeoutMs`, then DBDB_LOCKED.
+   */
+  async lockAsync(timeoutMs = this.lockTimeoutMs): Promise<Head> {
+    this.#checkWritable()
+    if (this.#lock.held) return publicHead(this.#head)
+    if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+    await this.#lock.acquireAsync(timeoutMs)
+    if (this.#closed) {
+      this.#lock.release()
+      this.#checkOpen()
+    }
+    return this.#locked()
+  }
+
+  /** Right after taking the lock: make the name durable, reload the head, cut off a torn tail. */
+  #locked(): Head {
     try {
       if (!this.#nameSynced) {
         // DURABILITY: whoever created the file may have died between link(2) and
@@ -293,6 +330,8 @@ export class FileStorage implements Storage {
       throw new RangeError(`root ${root} is not an address of this file`)
     }
     const txStart = this.#head.end
+    const before = this.#head
+    const sync = this.durability === 'fsync' && options.sync !== false
     const txCrc = crc32(this.#buf.subarray(0, this.#bufLength), this.#txCrc)
     const record: Omit<CommitRecord, 'address'> = {
       fileId: this.#fileId,
@@ -316,10 +355,13 @@ export class FileStorage implements Storage {
       const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#grows(end)
       this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
       if (reserve) this.#reserveAfter(end)
-      if (this.durability === 'fsync') this.#io.fdatasyncSync(this.#fd)
+      if (sync) this.#io.fdatasyncSync(this.#fd)
     } catch (err) {
-      this.#fail(err, txStart)
-      throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${this.#head.txid}: ${(err as Error).message}`, {
+      const durable = this.#unsyncedAfter ?? before
+      this.#fail(err, durable.end)
+      this.#head = durable
+      this.#unsyncedAfter = undefined
+      throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${durable.txid}: ${(err as Error).message}`, {
         cause: err,
       })
     }
@@ -329,7 +371,10 @@ export class FileStorage implements Storage {
     this.#resetBuffer()
     this.#sinceCheckpoint += end - txStart
     if (this.durability === 'fsync') {
-      if (this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
+      if (!sync) this.#unsyncedAfter ??= before
+      else if (this.#unsyncedAfter !== undefined) this.#unsyncedAfter = undefined
+      // DURABILITY: a slot may only point at a synced commit.
+      if (sync && this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
     } else if (this.#sinceCheckpoint >= UNSYNCED_CHECKPOINT_BYTES) {
       this.#syncAndCheckpoint()
     }
@@ -378,6 +423,56 @@ export class FileStorage implements Storage {
       this.#failure = err
       throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
     }
+  }
+
+  /**
+   * Makes every commit written so far durable with an fdatasync on libuv's thread
+   * pool, so the event loop goes on meanwhile. Commits written after the call are
+   * not covered. If the sync fails, the commits it was to cover are cut off, the
+   * head falls back to the last synced commit, and the handle refuses further writes
+   * (DBDB_IO): after a failed fsync the page cache may hold bytes that never reach
+   * the disk, and a retried sync would report success for them. Needs the lock.
+   */
+  syncAsync(): Promise<void> {
+    this.#checkTransaction()
+    const covered = this.#head
+    const durable = this.#unsyncedAfter
+    this.#inflight++
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err: unknown): void => {
+        this.#inflight--
+        if (err != null) {
+          // LOCKING: the lock is still held (close waits for this), so nobody else
+          // has appended after the commits being cut off.
+          if (this.#failure === undefined) {
+            const back = durable ?? covered
+            this.#fail(err, back.end)
+            this.#head = back
+            this.#unsyncedAfter = undefined
+          }
+          const at = durable ?? covered
+          reject(new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${at.txid}: ${(err as Error).message}`, { cause: err }))
+        } else {
+          if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#head ? undefined : covered
+          if (this.#unsyncedAfter === undefined && this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
+          resolve()
+        }
+        if (this.#inflight === 0 && this.#closing) this.#closeNow()
+      }
+      if (this.#io.fdatasync === undefined) {
+        setImmediate(() => {
+          let error: unknown = null
+          try {
+            this.#io.fdatasyncSync(this.#fd)
+          } catch (err) {
+            error = err
+          }
+          settle(error)
+        })
+      } else {
+        this.#io.fdatasync(this.#fd, settle)
+      }
+    })
   }
 
   /**
@@ -496,7 +591,31 @@ export class FileStorage implements Storage {
 
   close(): void {
     if (this.#closed) return
+    if (this.#inflight > 0) {
+      // A sync is running on the thread pool with this descriptor: closing it now
+      // could hand the number to another file mid-sync. Finish when it settles.
+      this.#closed = true
+      this.#closing = true
+      return
+    }
+    this.#closed = true
+    this.#closeNow()
+  }
+
+  #closeNow(): void {
+    this.#closing = false
     try {
+      if (this.#unsyncedAfter !== undefined && this.#failure === undefined) {
+        // DURABILITY: commits written for a group sync that never came: make them
+        // durable now rather than leave acknowledged-looking bytes unsynced.
+        try {
+          this.#io.fdatasyncSync(this.#fd)
+        } catch (err) {
+          this.#fail(err, this.#unsyncedAfter.end)
+          this.#head = this.#unsyncedAfter
+        }
+        this.#unsyncedAfter = undefined
+      }
       if (this.#lock.held) this.unlock()
       if (this.#sinceCheckpoint > 0 && this.#failure === undefined) {
         // Without the lock, as another handle may hold it: at worst the slot written
@@ -505,7 +624,6 @@ export class FileStorage implements Storage {
         else this.#syncAndCheckpoint()
       }
     } finally {
-      this.#closed = true
       this.#io.closeSync(this.#fd)
     }
   }

@@ -290,6 +290,19 @@ export class SimDisk implements FileIO {
     this.fsyncSync(fd)
   }
 
+  /** fdatasyncSync, completed on a later turn of the event loop as libuv's pool completes it. */
+  fdatasync(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void {
+    setImmediate(() => {
+      try {
+        this.fdatasyncSync(fd)
+      } catch (err) {
+        callback(err as NodeJS.ErrnoException)
+        return
+      }
+      callback(null)
+    })
+  }
+
   fsyncSync(fd: number): void {
     this.#mutate('fsync', () => {
       const open = this.#open(fd)
