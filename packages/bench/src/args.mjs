@@ -26,7 +26,7 @@ export const USAGE = `usage: pnpm bench [-- options]
   --no-latest        do not update results/latest.{md,json,svg}
   --no-concurrent    skip the concurrent writers workload
   --concurrent-only  run only the concurrent writers workload
-\${CONCURRENT_USAGE}`
+${CONCURRENT_USAGE}`
 
 function int(name, v, min = 0) {
   const x = Number(v)
