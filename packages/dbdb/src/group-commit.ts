@@ -126,7 +126,7 @@ export class GroupCommit {
     if (this.#syncing !== undefined) return
     if (this.#tree !== undefined) {
       this.#tree = undefined
-      this.#host.end()
+      this.#end()
     }
     if (this.#running) this.#finish()
   }
@@ -137,7 +137,7 @@ export class GroupCommit {
     this.#host.begin().then(
       (tree) => {
         if (this.#closed) {
-          this.#host.end()
+          this.#end()
           this.#finish()
           return
         }
@@ -191,7 +191,7 @@ export class GroupCommit {
     const group = this.#applied
     if (group.length === 0) {
       this.#tree = undefined
-      this.#host.end()
+      this.#end()
       this.#finish()
       return
     }
@@ -222,7 +222,7 @@ export class GroupCommit {
     }
     if (this.#closed) {
       this.#tree = undefined
-      this.#host.end()
+      this.#end()
       this.#finish()
       return
     }
@@ -242,9 +242,25 @@ export class GroupCommit {
     const rest = [...group, ...this.#applied, ...this.#queue]
     this.#applied = []
     this.#queue = []
-    this.#host.abandon()
     this.#rejectAll(rest, err)
+    try {
+      this.#host.abandon()
+    } catch {
+      // The storage is fenced already; every promise has its error.
+    }
     this.#finish()
+  }
+
+  /**
+   * Releases the lock once nothing is left to commit. Every promise has settled by
+   * then, so a failing unlock has nobody to tell here; the storage fences itself.
+   */
+  #end(): void {
+    try {
+      this.#host.end()
+    } catch {
+      // See above: never let it escape from a callback of the event loop.
+    }
   }
 
   #rejectAll(pending: Pending[], err: unknown): void {

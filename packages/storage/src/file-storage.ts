@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib'
 import { corrupt, DbdbError } from './errors.js'
 import { FileLock } from './file-lock.js'
 import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
-import { nodeFileIO, type FileIO } from './file-io.js'
+import { fdatasyncAsync, nodeFileIO, writeAsync, type FileIO } from './file-io.js'
 import { baseHead, RecordReader, type FileHead } from './file-reader.js'
 import {
   COMMIT_RECORD,
@@ -153,6 +153,8 @@ export class FileStorage implements Storage {
   #inflight = 0
   /** close() was called while a sync was in flight: finish closing when it settles. */
   #closing = false
+  /** Where the next syncAsync() writes reserved zeros first (a group commit grew the file). */
+  #reserveAt: number | undefined
 
   // The open transaction's write buffer: bytes for file offsets [#bufStart, #bufStart + #bufLength).
   #buf: Buffer = Buffer.alloc(0)
@@ -354,7 +356,10 @@ export class FileStorage implements Storage {
       // from txStart to the record matches txCrc, so no second sync is needed.
       const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#grows(end)
       this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
-      if (reserve) this.#reserveAfter(end)
+      // A group commit's zeros are written by its syncAsync, on the thread pool: up
+      // to 16 MiB of them would otherwise block the event loop.
+      if (reserve && !sync) this.#reserveAt = end
+      else if (reserve) this.#reserveAfter(end)
       if (sync) this.#io.fdatasyncSync(this.#fd)
     } catch (err) {
       const durable = this.#unsyncedAfter ?? before
@@ -433,46 +438,38 @@ export class FileStorage implements Storage {
    * (DBDB_IO): after a failed fsync the page cache may hold bytes that never reach
    * the disk, and a retried sync would report success for them. Needs the lock.
    */
-  syncAsync(): Promise<void> {
+  async syncAsync(): Promise<void> {
     this.#checkTransaction()
     const covered = this.#head
     const durable = this.#unsyncedAfter
+    const reserveAt = this.#reserveAt
+    this.#reserveAt = undefined
     this.#inflight++
-    return new Promise<void>((resolve, reject) => {
-      const settle = (err: unknown): void => {
-        this.#inflight--
-        if (err != null) {
-          // LOCKING: the lock is still held (close waits for this), so nobody else
-          // has appended after the commits being cut off.
-          if (this.#failure === undefined) {
-            const back = durable ?? covered
-            this.#fail(err, back.end)
-            this.#head = back
-            this.#unsyncedAfter = undefined
-          }
-          const at = durable ?? covered
-          reject(new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${at.txid}: ${(err as Error).message}`, { cause: err }))
-        } else {
-          if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#head ? undefined : covered
-          if (this.#unsyncedAfter === undefined && this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
-          resolve()
+    let error: unknown
+    try {
+      if (reserveAt !== undefined) await this.#reserveAfterAsync(reserveAt)
+      await fdatasyncAsync(this.#io, this.#fd)
+    } catch (err) {
+      error = err
+    }
+    this.#inflight--
+    try {
+      if (error !== undefined) {
+        const back = durable ?? covered
+        // LOCKING: the lock is still held (close waits for this), so nobody else
+        // has appended after the commits being cut off.
+        if (this.#failure === undefined) {
+          this.#fail(error, back.end)
+          this.#head = back
+          this.#unsyncedAfter = undefined
         }
-        if (this.#inflight === 0 && this.#closing) this.#closeNow()
+        throw new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${back.txid}: ${(error as Error).message}`, { cause: error })
       }
-      if (this.#io.fdatasync === undefined) {
-        setImmediate(() => {
-          let error: unknown = null
-          try {
-            this.#io.fdatasyncSync(this.#fd)
-          } catch (err) {
-            error = err
-          }
-          settle(error)
-        })
-      } else {
-        this.#io.fdatasync(this.#fd, settle)
-      }
-    })
+      if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#head ? undefined : covered
+      if (this.#unsyncedAfter === undefined && this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
+    } finally {
+      if (this.#inflight === 0 && this.#closing) this.#closeNow()
+    }
   }
 
   /**
@@ -827,13 +824,28 @@ export class FileStorage implements Storage {
    * Readers and recovery stop at a zero record header, so zeros are never taken for records.
    */
   #reserveAfter(end: number): void {
-    const target = end + Math.min(RESERVE_MAX, Math.max(RESERVE_MIN, Math.floor(end / 16)))
+    const target = this.#reserveTarget(end)
     for (let at = end; at < target; ) {
       const n = Math.min(ZEROS.length, target - at)
       this.#writeAt(ZEROS.subarray(0, n), at)
       at += n
     }
     this.#seenSize = target
+  }
+
+  /** #reserveAfter, with the writes on libuv's thread pool. */
+  async #reserveAfterAsync(end: number): Promise<void> {
+    const target = this.#reserveTarget(end)
+    for (let at = end; at < target; ) {
+      const n = Math.min(ZEROS.length, target - at)
+      await writeAsync(this.#io, this.#fd, ZEROS.subarray(0, n), at)
+      at += n
+    }
+    if (target > this.#seenSize) this.#seenSize = target
+  }
+
+  #reserveTarget(end: number): number {
+    return end + Math.min(RESERVE_MAX, Math.max(RESERVE_MIN, Math.floor(end / 16)))
   }
 
   /** Writes the buffered part of a large transaction early, keeping memory bounded. */
