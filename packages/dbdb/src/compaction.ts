@@ -222,7 +222,7 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
       if (!storage.atPath()) throw notAtPath(file)
       storage.markMoved()
       if (!storage.atPath()) throw notAtPath(file)
-      if (!target.atPath()) throw new DbdbError('DBDB_EXISTS', `compacting ${file} failed: ${tmp} was replaced by something else meanwhile; ${file} is unchanged`)
+      if (!target.atPath()) throw new DbdbError('DBDB_EXISTS', `compacting ${file} failed: ${tmp} was removed or replaced by something else meanwhile; ${file} is unchanged`)
       try {
         io.renameSync(tmp, file)
       } catch (err) {
