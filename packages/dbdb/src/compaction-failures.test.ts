@@ -248,6 +248,33 @@ describe('a failed compaction releases both locks, removes its file and reports 
   })
 })
 
+describe('another compaction finishing first', () => {
+  it('is followed: compact() moves to the file it made and compacts that', () => {
+    const file = makeDatabase()
+    let done = false
+    const io = faultyIO({
+      open(path, flags) {
+        // Just before this compaction creates its file, another process compacts.
+        if (done || !flags.startsWith('wx') || !path.includes('.compacting.')) return undefined
+        done = true
+        const code = `import { open } from ${JSON.stringify(dist)}; const db = open(${JSON.stringify(file)}); db.compact(); db.close()`
+        const run = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' })
+        expect(run.stderr).toBe('')
+        return undefined
+      },
+    })
+    const db = openWith(file, io)
+    const inode = fs.statSync(file).ino
+    expect(db.compact().txid).toBe(3)
+    expect(done).toBe(true)
+    expect(fs.statSync(file).ino).not.toBe(inode)
+    db.set('after', 1)
+    db.commit()
+    expectIntactAndFree(file)
+    db.close()
+  })
+})
+
 describe('things at NAME.compacting that compaction did not leave', () => {
   it('a directory: DBDB_EXISTS naming it, nothing deleted, and open() still works', () => {
     const file = makeDatabase()
