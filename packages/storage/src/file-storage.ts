@@ -425,6 +425,11 @@ export class FileStorage implements Storage {
     }
     try {
       this.#io.closeSync(out)
+    } catch (err) {
+      this.#quietly(() => this.#io.unlinkSync(tmp))
+      throw failed(`closing ${tmp}`, err)
+    }
+    try {
       this.#io.linkSync(tmp, dest)
     } catch (err) {
       this.#quietly(() => this.#io.unlinkSync(tmp))
