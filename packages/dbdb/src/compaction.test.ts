@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { compactionPath } from './compaction.js'
 import { open } from './index.js'
@@ -101,12 +101,17 @@ for (const tree of ['bplus', 'binary'] as const) {
 }
 
 describe('compaction leftovers and refusals', () => {
-  it('the next open removes what a killed compaction left', () => {
+  it('the next open removes what a killed compaction left, and nothing else', () => {
     const file = tempFile(dir)
     open(file).close()
-    writeFileSync(compactionPath(file), 'half a database')
+    // Compaction creates its file whole (superblock synced, then linked into place):
+    // a killed one leaves a database file with this one's meta.
+    copyFileSync(file, compactionPath(file))
     open(file).close()
     expect(existsSync(compactionPath(file))).toBe(false)
+    writeFileSync(compactionPath(file), 'not a database')
+    open(file).close()
+    expect(existsSync(compactionPath(file))).toBe(true)
   })
 
   it('refuses inside a transaction and on a read-only handle', () => {
@@ -141,7 +146,7 @@ describe('backup and stats', () => {
     const dest = tempFile(dir, 'copy.db')
     const info = db.backup(dest)
     expect(info.txid).toBe(1)
-    expect(code(() => db.backup(dest))).toBe('EEXIST')
+    expect(code(() => db.backup(dest))).toBe('DBDB_EXISTS')
     db.rollback()
     const copy = open(dest, { readOnly: true })
     expect(copy.size).toBe(100)

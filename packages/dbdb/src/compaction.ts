@@ -4,11 +4,10 @@
 // new file in with rename(2). Every step before the rename leaves the original
 // untouched, so a compaction killed at any instant loses nothing.
 
-import { existsSync, renameSync, rmSync } from 'node:fs'
 import * as path from 'node:path'
 import type { Codec } from '@dbdb/codec'
 import { applyChanges, diffTrees, NodeCache, type LogicalTree, type TreeContext, type TreeFactory } from '@dbdb/logical'
-import { DbdbError, FileStorage, isDbdbError, syncDirectory, nodeFileIO, type Head } from '@dbdb/storage'
+import { DbdbError, FileStorage, isDbdbError, type FileIO, type Head, type StorageMeta } from '@dbdb/storage'
 import type { Generation } from './generation.js'
 
 export interface CompactOptions {
@@ -35,50 +34,119 @@ export function compactionPath(file: string): string {
 }
 
 /**
- * Removes what a killed compaction left behind. A compaction in progress holds the
- * writer lock of its file: then this throws DBDB_LOCKED if `busy` is 'throw', or
- * leaves it alone if 'skip'.
+ * Removes what a killed compaction of `storage`'s database left behind, and nothing
+ * else. A compaction in progress holds the writer lock of its file: then this throws
+ * DBDB_LOCKED if `busy` is 'throw', or leaves it alone if 'skip'. Anything else at
+ * NAME.compacting (a directory, a FIFO, a file that is not this database's copy) is
+ * left as it is: with 'throw', DBDB_EXISTS names it; with 'skip' (every open) it is
+ * ignored.
  */
-export function removeLeftover(file: string, busy: 'throw' | 'skip'): void {
-  const tmp = compactionPath(file)
-  // Looked for first: every open runs this, and a failed open costs an exception;
-  // the rest is a function of its own, compiled only when there is something to remove.
-  if (existsSync(tmp)) removeFound(file, tmp, busy)
+export function removeLeftover(storage: FileStorage, busy: 'throw' | 'skip'): void {
+  const tmp = compactionPath(storage.path)
+  // Looked for first, without an exception when missing: every open runs this; the
+  // rest is a function of its own, compiled only when there is something to look at.
+  if (mayExist(storage.io, tmp)) removeFound(storage, tmp, busy)
 }
 
-function removeFound(file: string, tmp: string, busy: 'throw' | 'skip'): void {
+function mayExist(io: FileIO, file: string): boolean {
+  try {
+    if (io.lstatSync !== undefined) return io.lstatSync(file, { throwIfNoEntry: false }) !== undefined
+    if (io.statSync !== undefined) io.statSync(file)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function removeFound(storage: FileStorage, tmp: string, busy: 'throw' | 'skip'): void {
+  try {
+    const verdict = inspectLeftover(storage, tmp)
+    if (verdict === 'gone') return
+    if (verdict === 'busy') throw new DbdbError('DBDB_LOCKED', `another compaction of ${storage.path} is running (it holds ${tmp})`)
+    if (verdict !== 'ours') {
+      throw new DbdbError('DBDB_EXISTS', `${tmp} is in the way of compacting ${storage.path}: ${verdict}, so no compaction of it left it there; move or remove it`)
+    }
+  } catch (err) {
+    if (busy === 'skip') return // tidying at open must never fail the open
+    if (isDbdbError(err)) throw err
+    throw new DbdbError('DBDB_IO', `compacting ${storage.path} failed: removing the leftover ${tmp}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/**
+ * What is at `tmp`: 'gone', 'busy' (a running compaction holds it), 'ours' (what a
+ * killed compaction of this database left; removed here, holding its lock), or a
+ * description of something else, which is left untouched.
+ */
+function inspectLeftover(storage: FileStorage, tmp: string): 'gone' | 'busy' | 'ours' | string {
+  const io = storage.io
+  if (io.lstatSync !== undefined) {
+    const stat = io.lstatSync(tmp, { throwIfNoEntry: false })
+    if (stat === undefined) return 'gone'
+    // Opening a FIFO would block, and a directory or link is no compaction's.
+    if (!stat.isFile()) return 'it is not a regular file'
+  }
+  // A compaction creates its file whole (superblock synced, then linked into place),
+  // with this database's meta, and copies only commits this database has made. So
+  // anything that does not open as such a database is someone else's. Looked at
+  // read-only first: a writable open initializes an empty file.
+  let copy: FileStorage
+  try {
+    copy = FileStorage.open(tmp, { readOnly: true, io })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
+    if (isDbdbError(err)) return `it does not open as a database (${err.code})`
+    throw err
+  }
+  try {
+    if (!sameMeta(copy.meta, storage.meta)) return 'it is a database of another tree, codec or format'
+    if (copy.knownHead.txid > storage.head().txid) return 'it is a database with commits this one never made'
+  } finally {
+    copy.close()
+  }
   let leftover: FileStorage
   try {
-    leftover = FileStorage.open(tmp, { create: false, lockTimeoutMs: 0 })
+    leftover = FileStorage.open(tmp, { create: false, lockTimeoutMs: 0, io })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    if (isDbdbError(err) && err.code !== 'DBDB_LOCKED') {
-      rmSync(tmp, { force: true }) // not even a whole file: a compaction killed while creating it
-      return
-    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
     throw err
   }
   try {
-    leftover.lock(0)
-  } catch (err) {
-    leftover.close()
-    if (isDbdbError(err, 'DBDB_LOCKED')) {
-      if (busy === 'skip') return
-      throw new DbdbError('DBDB_LOCKED', `another compaction of ${file} is running`)
+    try {
+      leftover.lock(0)
+    } catch (err) {
+      if (isDbdbError(err, 'DBDB_LOCKED')) return 'busy'
+      throw err
     }
-    throw err
+    // LOCKING: removed holding its lock, and only if the name is still the file we
+    // looked at (a new compaction may have replaced it meanwhile).
+    if (!leftover.atPath()) return 'gone'
+    io.unlinkSync(tmp)
+    return 'ours'
+  } finally {
+    leftover.close()
   }
-  rmSync(tmp, { force: true })
-  leftover.close()
+}
+
+function sameMeta(a: StorageMeta, b: StorageMeta): boolean {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
 }
 
 export function compact(source: Generation, tree: TreeFactory, codec: Codec, lockTimeoutMs: number, options: CompactOptions): CompactInfo {
   const keep = options.keepHistory ?? 1
   if (!Number.isSafeInteger(keep) || keep < 1) throw new TypeError('keepHistory must be a whole number >= 1')
   const storage = source.storage
+  const io = storage.io
+  if (io.renameSync === undefined) throw new TypeError('compaction needs a FileIO with renameSync')
   const file = storage.path
+  const tmp = compactionPath(file)
+  if (!storage.atPath()) {
+    storage.head() // a compaction elsewhere marked the file: then storage.moved is set, and the caller follows it
+    throw notAtPath(file)
+  }
   const before = storage.fileBytes()
-  removeLeftover(file, 'throw')
+  removeLeftover(storage, 'throw')
 
   // The commits to copy, oldest first. Reads need no lock: committed nodes never change.
   const kept: Head[] = []
@@ -89,8 +157,24 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
   if (kept.length === 0) kept.push(storage.head())
   const first = kept[0]!
 
-  const tmp = compactionPath(file)
-  const target = FileStorage.open(tmp, { meta: storage.meta, base: Math.max(0, first.txid - 1), durability: 'none', lockTimeoutMs: 0 })
+  const target = createTarget(storage, tmp, Math.max(0, first.txid - 1))
+  /** An I/O failure, said as what it means: which file failed, and what state the database is in. */
+  const described = (err: unknown): unknown => {
+    if (!isDbdbError(err, 'DBDB_IO')) return err
+    if (target.failed) {
+      const why = (err.cause as Error | undefined)?.message ?? err.message
+      return new DbdbError('DBDB_IO', `compacting ${file} failed writing the new file ${tmp}: ${why}; ${file} is unchanged`, { cause: err })
+    }
+    if (storage.failed && !storage.moved) {
+      // DURABILITY: only the MOVED mark is ever written to the old file, and its sync
+      // failed: as after any failed sync, this handle refuses to write (a retried sync
+      // could report success for bytes never written); other handles are unaffected.
+      return new DbdbError('DBDB_IO', `compacting ${file} failed: ${err.message}; ${file} is unchanged, and this handle refuses writes until the database is reopened`, {
+        cause: err,
+      })
+    }
+    return err
+  }
   let renamed = false
   try {
     try {
@@ -124,23 +208,112 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
 
     // Writers wait from here: catch up with whatever they committed last, make the
     // new file durable, announce the move to every reader of the old one, swap.
-    catchUp(storage.lock(lockTimeoutMs))
+    // LOCKING: every way out of this block releases the old file's lock.
+    const locked = storage.lock(lockTimeoutMs)
     try {
+      catchUp(locked)
       target.sync()
+      // DURABILITY: the rename would destroy whatever is at the path. Under the lock no
+      // compaction or writer of this database can replace it, but `rm` + a new
+      // database, or `mv backup.db NAME`, can: look before marking the old file, and
+      // again right before the rename. A replacement in the microseconds between that
+      // look and the rename is not caught (Node has no renameat2 with
+      // RENAME_NOREPLACE or RENAME_EXCHANGE); see ARCHITECTURE.md.
+      if (!storage.atPath()) throw notAtPath(file)
       storage.markMoved()
-      renameSync(tmp, file)
+      if (!storage.atPath()) throw notAtPath(file)
+      if (!target.atPath()) throw new DbdbError('DBDB_EXISTS', `compacting ${file} failed: ${tmp} was removed or replaced by something else meanwhile; ${file} is unchanged`)
+      try {
+        io.renameSync(tmp, file)
+      } catch (err) {
+        throw new DbdbError('DBDB_IO', `compacting ${file} failed renaming ${tmp} over it: ${(err as Error).message}; ${file} is unchanged`, { cause: err })
+      }
       renamed = true
       // DURABILITY: until the directory is synced the rename may be undone by a power
       // cut, so nobody may commit to the new file yet: we still hold its lock.
-      syncDirectory(nodeFileIO, path.dirname(file))
+      syncDirectoryOrThrow(io, path.dirname(file))
+    } catch (err) {
+      if (!renamed) throw err
+      // The swap is done and cannot be taken back: the new file is complete and synced,
+      // and this handle and every other move on to it. Only its name may not be durable.
+      throw new DbdbError(
+        'DBDB_IO',
+        `compacted ${file} (transaction ${done.txid}): the compacted file is in place, but syncing its directory failed: ${(err as Error).message}. ` +
+          'Until the directory reaches the disk, a power loss may bring back the file as it was before the compaction (with every commit up to then), ' +
+          'losing the commits made after it',
+        { cause: err },
+      )
     } finally {
       if (renamed) storage.retire()
       else storage.unlock()
     }
     return { before, after: target.fileBytes(), txid: done.txid }
+  } catch (err) {
+    throw described(err)
   } finally {
-    target.close()
-    if (!renamed) rmSync(tmp, { force: true })
+    // LOCKING: the name is removed before the new file's lock is released (at close),
+    // so no other compaction can take an abandoned file for a killed one's meanwhile;
+    // and only if it still names our file.
+    if (!renamed) {
+      try {
+        if (target.atPath()) io.unlinkSync(tmp)
+      } catch {
+        // The error being reported matters more; the next compaction or open removes it.
+      }
+    }
+    try {
+      target.close()
+    } catch {
+      // Closing a file that is being abandoned (or is complete and synced).
+    }
+  }
+}
+
+/** Creates NAME.compacting, exclusively: only this compaction may own what it removes at the end. */
+function createTarget(storage: FileStorage, tmp: string, base: number): FileStorage {
+  try {
+    return FileStorage.open(tmp, { exclusive: true, meta: storage.meta, base, durability: 'none', lockTimeoutMs: 0, io: storage.io })
+  } catch (err) {
+    // Another compaction created it since removeLeftover looked: it says which.
+    if (isDbdbError(err, 'DBDB_EXISTS')) removeLeftover(storage, 'throw')
+    if (isDbdbError(err)) throw err
+    throw new DbdbError('DBDB_IO', `compacting ${storage.path} failed creating the new file ${tmp}: ${(err as Error).message}; ${storage.path} is unchanged`, {
+      cause: err,
+    })
+  }
+}
+
+function notAtPath(file: string): DbdbError {
+  return new DbdbError(
+    'DBDB_MOVED',
+    `${file} is no longer the file this handle has open (it was removed or replaced, e.g. by rm or mv): compaction left the path alone; reopen the database`,
+  )
+}
+
+/**
+ * Syncs a directory after a rename in it. Unlike storage's syncDirectory (best effort,
+ * where the data itself is synced), a failure here is the caller's to report: the
+ * compaction's result depends on it. Only a platform that cannot sync directories at
+ * all (the open or the sync refused as unsupported) is let pass.
+ */
+function syncDirectoryOrThrow(io: FileIO, dir: string): void {
+  let fd: number
+  try {
+    fd = io.openSync(dir, 'r')
+  } catch {
+    return // e.g. Windows: a directory cannot be opened; the rename is atomic, its durability is the OS's
+  }
+  try {
+    io.fsyncSync(fd)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EISDIR' && code !== 'EPERM') throw err
+  } finally {
+    try {
+      io.closeSync(fd)
+    } catch {
+      // the sync is what matters
+    }
   }
 }
 

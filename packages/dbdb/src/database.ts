@@ -312,17 +312,35 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    * before it) into a new file, packed, and swaps it in atomically. Other handles and
    * processes go on reading and writing throughout and notice the new file by
    * themselves; writers wait only for the final catch-up. Snapshots taken before keep
-   * their data. A compaction killed at any point leaves the database as it was.
+   * their data. A compaction killed at any point leaves the database as it was; one
+   * that fails throws a DbdbError (DBDB_IO, DBDB_LOCKED, DBDB_EXISTS when something
+   * else is at NAME.compacting, DBDB_MOVED when the file at the path is no longer this
+   * handle's) with both writer locks released and the database unchanged, except
+   * after the swap: see ARCHITECTURE.md, "Compaction protocol".
    */
   compact(options: CompactOptions = {}): CompactInfo {
     this.#checkOpen()
     if (this.#tx !== undefined || this.#group.active) throw new DbdbError('DBDB_TRANSACTION', 'commit or roll back (and await async writes) before compact()')
     if (this.readOnly) throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only`)
     this.#latest()
-    const info = compact(this.#gen, this.#factory, this.#nodeCodec, this.#lockTimeoutMs, options)
-    this.#moveOn()
-    this.#freshness.committed()
-    return info
+    for (let moves = 0; ; moves++) {
+      let info: CompactInfo
+      try {
+        info = compact(this.#gen, this.#factory, this.#nodeCodec, this.#lockTimeoutMs, options)
+      } catch (err) {
+        // Another compaction replaced the file first (DBDB_MOVED): follow it and compact
+        // that one. Or this one failed after its swap (the directory sync): the
+        // compacted file is the database now, and this handle moves on to it like any other.
+        if (!this.#gen.storage.moved) throw err
+        this.#moveOn()
+        this.#freshness.committed()
+        if (isDbdbError(err, 'DBDB_MOVED') && moves < MAX_MOVES) continue
+        throw err
+      }
+      this.#moveOn()
+      this.#freshness.committed()
+      return info
+    }
   }
 
   /**

@@ -16,7 +16,7 @@ export function open(path: string, options: OpenOptions = {}): Database<any, any
   const storage = FileStorage.open(path, { ...storageOptions, exclusive: resolved.errorIfExists })
   try {
     const parts = reconcile(path, storage.meta, resolved)
-    if (!storage.readOnly) removeLeftover(path, 'skip')
+    if (!storage.readOnly) removeLeftover(storage, 'skip')
     return new Database({
       storage,
       reopen: () => FileStorage.open(path, storageOptions),

@@ -24,9 +24,13 @@ export type DbdbErrorCode =
   | 'DBDB_NO_SUCH_COMMIT'
   /** A transaction was used in a way that cannot work (e.g. an async function). */
   | 'DBDB_TRANSACTION'
-  /** Compaction replaced the file this storage handle has open; reopen the path. (@dbdb/dbdb does so itself.) */
+  /**
+   * The file at the path is no longer the one this handle has open: compaction replaced it
+   * (reopen the path; @dbdb/dbdb does so itself), or, reported by compact(), it was removed
+   * or replaced by other means (`rm`, `mv`), and compaction left the path alone.
+   */
   | 'DBDB_MOVED'
-  /** The file was to be created (`exclusive`, dbdb's `errorIfExists`) but something exists at its path; it was left untouched. */
+  /** The file was to be created (`exclusive`, dbdb's `errorIfExists`, a backup, compaction's `NAME.compacting`) but something exists at its path; it was left untouched. */
   | 'DBDB_EXISTS'
   /** Async writes were refused: the handle's write queue is full (`maxQueuedBytes`); await earlier writes first. */
   | 'DBDB_BUSY'

@@ -32,6 +32,10 @@ export interface FileIO {
   fsyncSync(fd: number): void
   ftruncateSync(fd: number, length: number): void
   linkSync(existing: string, created: string): void
+  /** Replaces `to` with `from` atomically (compaction's swap). Absent: compaction refuses. */
+  renameSync?(from: string, to: string): void
+  /** What is at `path`, not following a symbolic link (compaction looks before it opens a leftover). */
+  lstatSync?(path: string, options: { throwIfNoEntry: false }): { isFile(): boolean } | undefined
   unlinkSync(path: string): void
   /** Exclusive non-blocking flock on `fd` ('exnb'), or release ('un'). Absent: use fs-ext. */
   flockSync?(fd: number, op: 'exnb' | 'un'): void

@@ -485,33 +485,74 @@ export class FileStorage implements Storage {
     const head = this.#head
     const dir = path.dirname(dest)
     const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
-    const out = this.#io.openSync(tmp, 'wx+')
+    const failed = (what: string, err: unknown): DbdbError =>
+      err instanceof DbdbError ? err : new DbdbError('DBDB_IO', `backup of ${this.path} to ${dest} failed ${what}: ${(err as Error).message}`, { cause: err })
+    let out: number
+    try {
+      out = this.#io.openSync(tmp, 'wx+')
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new DbdbError('DBDB_IO', `cannot back up ${this.path} to ${dest}: the folder ${dir} does not exist`, { cause: err })
+      }
+      throw failed(`creating ${tmp}`, err)
+    }
     try {
       const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
-      this.#io.writeSync(out, slot, 0, SLOT_SIZE, 0)
-      this.#io.writeSync(out, slot, 0, SLOT_SIZE, SLOT_SIZE)
+      this.#writeTo(out, slot, 0)
+      this.#writeTo(out, slot, SLOT_SIZE)
       const chunk = Buffer.allocUnsafe(COPY_CHUNK)
       for (let at = DATA_START; at < head.end; ) {
         const n = Math.min(chunk.length, head.end - at)
         this.#reader.readAt(chunk.subarray(0, n), at)
-        let done = 0
-        while (done < n) done += this.#io.writeSync(out, chunk, done, n - done, at + done)
+        this.#writeTo(out, chunk.subarray(0, n), at)
         at += n
       }
       this.#io.fsyncSync(out)
     } catch (err) {
-      this.#io.closeSync(out)
-      this.#io.unlinkSync(tmp)
-      throw err
+      // A full or failing disk must not leave the temporary file behind (only a crash may).
+      this.#quietly(() => this.#io.closeSync(out))
+      this.#quietly(() => this.#io.unlinkSync(tmp))
+      throw failed(`copying into ${tmp}`, err)
     }
-    this.#io.closeSync(out)
+    try {
+      this.#io.closeSync(out)
+    } catch (err) {
+      this.#quietly(() => this.#io.unlinkSync(tmp))
+      throw failed(`closing ${tmp}`, err)
+    }
     try {
       this.#io.linkSync(tmp, dest)
-    } finally {
+    } catch (err) {
+      this.#quietly(() => this.#io.unlinkSync(tmp))
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new DbdbError('DBDB_EXISTS', `${dest} exists already; a backup never replaces a file`, { cause: err })
+      }
+      throw failed(`linking ${tmp} to it`, err)
+    }
+    try {
       this.#io.unlinkSync(tmp)
+    } catch (err) {
+      throw new DbdbError('DBDB_IO', `backed up ${this.path} to ${dest}, complete, but removing its temporary name ${tmp} failed: ${(err as Error).message}`, {
+        cause: err,
+      })
     }
     syncDirectory(this.#io, dir)
     return publicHead(head)
+  }
+
+  /** Writes all of `buf` to another file's descriptor at `position`. */
+  #writeTo(fd: number, buf: Uint8Array, position: number): void {
+    for (let done = 0; done < buf.length; ) done += this.#io.writeSync(fd, buf, done, buf.length - done, position + done)
+  }
+
+  /** Cleanup after a failure: its own failure must not hide the one being reported. */
+  #quietly(fn: () => void): void {
+    try {
+      fn()
+    } catch {
+      // the first error is the one to report
+    }
   }
 
   /**
@@ -532,6 +573,26 @@ export class FileStorage implements Storage {
       this.#fail(err, this.#head.end)
       throw new DbdbError('DBDB_IO', `marking ${this.path} as replaced failed: ${(err as Error).message}`, { cause: err })
     }
+  }
+
+  /**
+   * For compaction, right before its rename: whether the file at `path` is still the
+   * one this handle has open (`rm`, `mv` or a restore may have put another there,
+   * which the rename would destroy). True when the FileIO cannot tell (no statSync).
+   */
+  atPath(): boolean {
+    this.#checkOpen()
+    return !this.#replaced()
+  }
+
+  /** The file-system calls this handle makes (compaction makes its own through them). */
+  get io(): FileIO {
+    return this.#io
+  }
+
+  /** True once a write or sync failed: the handle refuses further writes until reopened. */
+  get failed(): boolean {
+    return this.#failure !== undefined
   }
 
   /** After the rename that markMoved announced: this handle's file is no longer the database. */
