@@ -19,8 +19,12 @@ export interface FileIO {
   ftruncateSync(fd: number, length: number): void
   linkSync(existing: string, created: string): void
   unlinkSync(path: string): void
-  /** Exclusive non-blocking flock on `fd` ('exnb'), or release ('un'). Absent: use fs-ext. */
-  flockSync?(fd: number, op: 'exnb' | 'un'): void
+  /**
+   * The writer lock on `fd`: 'lock' is a non-blocking attempt at the exclusive lock that
+   * throws EAGAIN while another open file holds it; 'unlock' releases it. Absent: the
+   * native lock (see file-lock.ts).
+   */
+  lockSync?(fd: number, op: 'lock' | 'unlock'): void
 }
 
 export const nodeFileIO: FileIO = fs
