@@ -70,7 +70,11 @@ t2=$(date +%s)
 
 echo
 echo "check-no-toolchain: passed with no compiler, make or python on PATH"
-if [ -d node_modules/.pnpm ] && ! ls node_modules/.pnpm | grep -q '^better-sqlite3@'; then
-  echo "check-no-toolchain: better-sqlite3 (optional, needs a compiler here) was skipped, as expected"
-fi
+for peer in better-sqlite3 lmdb classic-level; do
+  if (cd packages/bench && node -e "const m = require('$peer'); if (m.prototype?.prepare) new m(':memory:').close()") >/dev/null 2>&1; then
+    echo "check-no-toolchain: benchmark peer $peer: installed"
+  else
+    echo "check-no-toolchain: benchmark peer $peer: not installed (optional; pnpm bench reports it unavailable)"
+  fi
+done
 echo "check-no-toolchain: quick start $((t1 - t0)) s, pnpm test $((t2 - t1)) s, total $((t2 - start)) s"
