@@ -264,6 +264,21 @@ describe('lockAsync', () => {
   })
 })
 
+describe('lockAsync and lock() on one handle', () => {
+  it('leaves alone a transaction that lock() began while lockAsync waited', async () => {
+    const first = openStorage()
+    const second = openStorage()
+    first.lock()
+    const waiting = second.lockAsync(60_000)
+    first.unlock()
+    second.lock()
+    const root = second.append(new Uint8Array([3]))
+    expect((await waiting).txid).toBe(0)
+    expect(second.commit(root).txid).toBe(1)
+    expect([...second.read(root)]).toEqual([3])
+  })
+})
+
 describe('a release that fails', () => {
   it('does not make a durable commit throw; the handle refuses to write on, and closing drops the lock', () => {
     openStorage().close()
