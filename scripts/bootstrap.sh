@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 
-# node-gyp builds the native lock module (fs-ext) against Node's headers. Where the
-# machine ships them (Debian's nodejs puts them in /usr/include/node) use those
-# instead of downloading; pnpm ignores `nodedir` in .npmrc, so it goes in the env.
+# Nothing DBDB needs compiles at install (its writer lock ships prebuilt binaries).
+# better-sqlite3, an optional peer of the benchmark, compiles where a toolchain is
+# present (and is skipped where none is): node-gyp builds it against Node's headers.
+# Where the machine ships them (Debian's nodejs puts them in /usr/include/node) use
+# those instead of downloading; pnpm ignores `nodedir` in .npmrc, so it goes in the env.
 if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then
   export npm_config_nodedir=/usr
 fi

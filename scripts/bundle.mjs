@@ -10,7 +10,7 @@
 // Entries are read from package.json: every `exports` target and `bin` under
 // ./dist/bundle/ is built from tsc's output at the same path without `bundle/`
 // (./dist/bundle/index.js from ./dist/index.js). Every bare import (node:*, the
-// sibling @dbdb/* packages, msgpackr, fs-ext) stays an import, so each package's
+// sibling @dbdb/* packages, msgpackr, fs-native-extensions) stays an import, so each package's
 // code, and any state a module keeps, exists once however packages are combined.
 // Source maps chain through tsc's, so stack traces and debuggers show src/*.ts.
 

@@ -94,6 +94,7 @@ for (const [ext, text] of Object.entries(files)) {
 }
 process.stdout.write(files.md)
 log(`\nwrote ${join(o.out, `bench-${stamp}`)}.{md,json,svg}${o.latest ? ' and latest.{md,json,svg}' : ''} in ${formatMs(durationMs)}`)
+if (report.unavailable.length) log(`unavailable here (not installed): ${report.unavailable.map((t) => t.id).join(', ')}`)
 if (o.concurrent) concurrent()
 const failed = report.targets.filter((t) => !t.ok)
 if (failed.length) {

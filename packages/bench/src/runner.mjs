@@ -56,13 +56,16 @@ export async function runAll(targets, options, log) {
     const order = targets.map((_, j) => targets[(j + round) % targets.length])
     for (const target of order) {
       i++
+      const earlier = runs.get(target.id)
+      if (earlier.some((r) => r.unavailable)) continue // not installed here: once is enough
       log(`[${i}/${total}] ${target.id} (run ${round + 1}/${options.runs}, ${formatMs(performance.now() - started)} elapsed)`)
       const t0 = performance.now()
       const result = await runChild(target, options)
       result.round = round
       result.wallMs = performance.now() - t0
       runs.get(target.id).push(result)
-      log(`    ${target.id}: ${result.error ? 'ERROR ' + result.error : result.ok ? 'checks passed' : 'CHECKS FAILED'} (${formatMs(result.wallMs)})`)
+      const outcome = result.unavailable ? 'unavailable: ' + result.unavailable : result.error ? 'ERROR ' + result.error : result.ok ? 'checks passed' : 'CHECKS FAILED'
+      log(`    ${target.id}: ${outcome} (${formatMs(result.wallMs)})`)
     }
   }
   return runs

@@ -16,7 +16,10 @@ export type DbdbErrorCode =
   | 'DBDB_CLOSED'
   /** A write was attempted through a read-only handle. */
   | 'DBDB_READ_ONLY'
-  /** The OS failed a write or sync; the commit did not happen and the handle refuses further writes. */
+  /**
+   * The OS failed a write or sync (the commit did not happen), or the release of the
+   * writer lock (earlier commits stand); either way the handle refuses further writes.
+   */
   | 'DBDB_IO'
   /** The options given to open() contradict what the file records (tree, codec). */
   | 'DBDB_MISMATCH'

@@ -37,8 +37,12 @@ export interface FileIO {
   /** What is at `path`, not following a symbolic link (compaction looks before it opens a leftover). */
   lstatSync?(path: string, options: { throwIfNoEntry: false }): { isFile(): boolean } | undefined
   unlinkSync(path: string): void
-  /** Exclusive non-blocking flock on `fd` ('exnb'), or release ('un'). Absent: use fs-ext. */
-  flockSync?(fd: number, op: 'exnb' | 'un'): void
+  /**
+   * The writer lock on `fd`: 'lock' is a non-blocking attempt at the exclusive lock that
+   * throws EAGAIN while another open file holds it; 'unlock' releases it. Absent: the
+   * native lock (see file-lock.ts).
+   */
+  lockSync?(fd: number, op: 'lock' | 'unlock'): void
 }
 
 export const nodeFileIO: FileIO = fs

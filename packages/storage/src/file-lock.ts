@@ -1,35 +1,108 @@
-// The writer lock: an exclusive flock(2) on the database file's own descriptor.
-// The kernel releases it when the holder dies, so a killed writer never leaves
-// the database locked. flock locks belong to an open file description, so two
-// handles in one process (two descriptors) exclude each other too.
+// The writer lock: an exclusive lock on one byte of the database file, through the
+// handle's own descriptor. Linux: an open file description lock (fcntl F_OFD_SETLK);
+// macOS: flock(2), which ignores the range and locks the whole file; Windows:
+// LockFileEx. All three belong to the open file, not to the process: two handles in
+// one process, or in two threads, exclude each other as two processes do, and the
+// kernel releases the lock when its holder closes the file or dies.
 //
-// LOCKING HAZARD: Node has no flock; it comes from the native module fs-ext,
-// an optional dependency. Without it we refuse to write rather than write unsafely.
+// The byte is at 2^53, past every address DBDB can write (addresses are safe
+// integers), not over the data: byte-range locks on Windows are mandatory, and a lock
+// over the data would make other handles' reads fail while a writer holds it.
+// Readers never take the lock.
+//
+// LOCKING HAZARD: Node has no file locks; they come from the native module
+// fs-native-extensions, which ships prebuilt binaries for some platforms only. Where
+// none fits, writing is refused (DBDB_LOCK_UNAVAILABLE) rather than done unlocked.
 
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import * as path from 'node:path'
+import { setTimeout as wait } from 'node:timers/promises'
 import { DbdbError } from './errors.js'
 
-export type FlockSync = (fd: number, flags: 'exnb' | 'un') => void
+/**
+ * The lock calls on a descriptor: 'lock' is a non-blocking attempt at the exclusive
+ * lock, which throws an error with code EAGAIN while another open file holds it (and
+ * succeeds again for the descriptor that holds it); 'unlock' releases it.
+ */
+export type LockSync = (fd: number, op: 'lock' | 'unlock') => void
 
-let flock: FlockSync | undefined
-let flockLoadError: unknown
+/** The locked byte: the first offset that is never an address (see above). */
+export const LOCK_OFFSET = 2 ** 53
+const LOCK_LENGTH = 1
+const PACKAGE = 'fs-native-extensions'
 
-function loadFlock(): FlockSync {
-  if (flock !== undefined) return flock
-  if (flockLoadError === undefined) {
+/** The package's public calls (index.js): tryLock is false while another holds the lock. */
+interface LockPackage {
+  tryLock(fd: number, offset: number, length: number): boolean
+  unlock(fd: number, offset: number, length: number): void
+}
+
+/** Its binary's calls: tryLock throws EAGAIN while another holds the lock. */
+interface LockBinding {
+  tryLock(fd: number, offset: number, length: number, exclusive: boolean): void
+  unlock(fd: number, offset: number, length: number): void
+}
+
+let loaded: LockSync | undefined
+let loadError: unknown
+
+/** The native lock calls, loaded once; DBDB_LOCK_UNAVAILABLE where they cannot be. */
+export function nativeLock(): LockSync {
+  if (loaded !== undefined) return loaded
+  if (loadError === undefined) {
     try {
-      flock = (createRequire(import.meta.url)('fs-ext') as { flockSync: FlockSync }).flockSync
-      return flock
+      loaded = loadLock('fast')
+      return loaded
     } catch (err) {
-      flockLoadError = err
+      loadError = err
     }
   }
   throw new DbdbError(
     'DBDB_LOCK_UNAVAILABLE',
-    'writing needs a cross-process file lock, which comes from the optional native module fs-ext; ' +
-      'it is not installed (installing it needs a C++ toolchain). Open the database with readOnly: true to read it.',
-    { cause: flockLoadError },
+    `writing needs a cross-process file lock, which comes from the native module ${PACKAGE}, and it has no binary that loads on ` +
+      `${process.platform}-${process.arch} (it ships them for Linux, macOS and Windows on x64 and arm64): ` +
+      `${(loadError as Error)?.message ?? String(loadError)}. Open the database with readOnly: true to read it.`,
+    { cause: loadError },
   )
+}
+
+/**
+ * Loads the lock calls. 'fast' loads this platform's prebuilt binary from its known
+ * place in the package: the package's own loader (require-addon) takes ~12 ms per
+ * process to find it, the binary ~1 ms. Anything unusual (another layout, musl, a
+ * platform without a binary there) goes through the package's loader, as 'package' does.
+ */
+export function loadLock(how: 'fast' | 'package'): LockSync {
+  const require = createRequire(import.meta.url)
+  if (how === 'fast') {
+    const binding = loadBinding(require)
+    if (binding !== undefined) {
+      return (fd, op) => {
+        if (op === 'unlock') binding.unlock(fd, LOCK_OFFSET, LOCK_LENGTH)
+        else binding.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH, true)
+      }
+    }
+  }
+  const lib = require(PACKAGE) as LockPackage
+  return (fd, op) => {
+    if (op === 'unlock') lib.unlock(fd, LOCK_OFFSET, LOCK_LENGTH)
+    else if (!lib.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH)) throw Object.assign(new Error('EAGAIN: the lock is held'), { code: 'EAGAIN' })
+  }
+}
+
+function loadBinding(require: NodeJS.Require): LockBinding | undefined {
+  // require-addon picks a -musl binary there (none is shipped); so do we, by not guessing.
+  if (process.platform === 'linux' && existsSync('/etc/alpine-release')) return undefined
+  let file: string
+  try {
+    file = path.join(path.dirname(require.resolve(`${PACKAGE}/package.json`)), 'prebuilds', `${process.platform}-${process.arch}`, `${PACKAGE}.node`)
+  } catch {
+    return undefined
+  }
+  if (!existsSync(file)) return undefined
+  const binding = require(file) as Partial<LockBinding>
+  return typeof binding.tryLock === 'function' && typeof binding.unlock === 'function' ? (binding as LockBinding) : undefined
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4))
@@ -39,17 +112,22 @@ function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms)
 }
 
+/** Backoff between attempts: 1 ms doubling to 25 ms, never past the deadline. */
+const FIRST_DELAY = 1
+const MAX_DELAY = 25
+
 export class FileLock {
   readonly #fd: number
   readonly #path: string
-  readonly #flock: FlockSync | undefined
+  readonly #calls: LockSync | undefined
   #held = false
+  #disposed = false
 
-  /** `flock` replaces fs-ext's flockSync (simulated disks in tests). */
-  constructor(fd: number, path: string, flock?: FlockSync) {
+  /** `calls` replaces the native lock (simulated disks in tests). */
+  constructor(fd: number, path: string, calls?: LockSync) {
     this.#fd = fd
     this.#path = path
-    this.#flock = flock
+    this.#calls = calls
   }
 
   get held(): boolean {
@@ -58,51 +136,58 @@ export class FileLock {
 
   /**
    * Takes the lock, retrying a non-blocking attempt with backoff until `timeoutMs`.
-   * A blocking flock would pin one of libuv's four threads for as long as another
+   * A blocking wait would pin one of libuv's four threads for as long as another
    * process holds the lock; polling keeps the wait bounded and visible.
    */
   acquire(timeoutMs: number): void {
     if (this.#held) return
     const deadline = Date.now() + timeoutMs
-    let delay = 1
-    for (;;) {
-      if (this.#tryOnce()) return
+    for (let delay = FIRST_DELAY; ; delay = Math.min(delay * 2, MAX_DELAY)) {
+      if (this.#try()) return
       const left = deadline - Date.now()
-      if (left <= 0) {
-        throw new DbdbError('DBDB_LOCKED', `${this.#path} is locked by another writer (waited ${timeoutMs} ms)`)
-      }
+      if (left <= 0) throw this.#timedOut(timeoutMs)
       sleep(Math.min(delay, left))
-      delay = Math.min(delay * 2, 25)
     }
   }
 
   /**
-   * Takes the lock like acquire(), but waits without blocking the event loop: the
-   * non-blocking attempt is retried from timers (1 ms doubling to 25 ms) until
-   * `timeoutMs`, then DBDB_LOCKED.
+   * As acquire, but waits between attempts with timers, so the event loop runs on
+   * meanwhile. Resolves to false if the lock was already held by this handle (taken
+   * by a synchronous acquire during the wait), true if this call took it.
    */
-  async acquireAsync(timeoutMs: number): Promise<void> {
+  async acquireAsync(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs
-    let delay = 1
-    while (!this.#held) {
-      if (this.#tryOnce()) return
+    for (let delay = FIRST_DELAY; ; delay = Math.min(delay * 2, MAX_DELAY)) {
+      // LOCKING: the descriptor may have been closed (and its number reused) during the wait.
+      if (this.#disposed) throw new DbdbError('DBDB_CLOSED', `${this.#path} was closed while waiting for the writer lock`)
+      if (this.#held) return false
+      if (this.#try()) return true
       const left = deadline - Date.now()
-      if (left <= 0) {
-        throw new DbdbError('DBDB_LOCKED', `${this.#path} is locked by another writer (waited ${timeoutMs} ms)`)
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)))
-      delay = Math.min(delay * 2, 25)
+      if (left <= 0) throw this.#timedOut(timeoutMs)
+      await wait(Math.min(delay, left))
     }
   }
 
-  /** One non-blocking attempt: true when the lock is now held, false when another holder has it. */
-  #tryOnce(): boolean {
-    const flockSync = this.#flock ?? loadFlock()
+  /** Releases the lock. If the release fails, the handle counts it as released and rethrows. */
+  release(): void {
+    if (!this.#held) return
+    this.#held = false
+    this.#lockCalls()(this.#fd, 'unlock')
+  }
+
+  /** The descriptor is about to close (which drops the lock): waits in progress give up. */
+  dispose(): void {
+    this.#disposed = true
+    this.#held = false
+  }
+
+  #try(): boolean {
     try {
-      flockSync(this.#fd, 'exnb')
+      this.#lockCalls()(this.#fd, 'lock')
       this.#held = true
       return true
     } catch (err) {
+      if (err instanceof DbdbError) throw err
       const code = (err as NodeJS.ErrnoException).code
       if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
         throw new DbdbError('DBDB_IO', `cannot lock ${this.#path}: ${(err as Error).message}`, { cause: err })
@@ -111,9 +196,11 @@ export class FileLock {
     }
   }
 
-  release(): void {
-    if (!this.#held) return
-    this.#held = false
-    ;(this.#flock ?? loadFlock())(this.#fd, 'un')
+  #lockCalls(): LockSync {
+    return this.#calls ?? nativeLock()
+  }
+
+  #timedOut(timeoutMs: number): DbdbError {
+    return new DbdbError('DBDB_LOCKED', `${this.#path} is locked by another writer (waited ${timeoutMs} ms)`)
   }
 }

@@ -5,7 +5,7 @@
 import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
 import { corrupt, DbdbError } from './errors.js'
-import { FileLock } from './file-lock.js'
+import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
 import { fdatasyncAsync, nodeFileIO, writeAsync, type FileIO } from './file-io.js'
 import { baseHead, RecordReader, type FileHead } from './file-reader.js'
@@ -141,6 +141,8 @@ export class FileStorage implements Storage {
   #closed = false
   /** Set when a write or sync failed: the handle refuses to write again. */
   #failure: unknown
+  /** Set when releasing the writer lock failed: the lock may still be held, so the handle refuses to write again. */
+  #lockFailure: unknown
   /** Whether this handle has synced the directory, making the file's name durable. */
   #nameSynced = false
   /**
@@ -173,7 +175,7 @@ export class FileStorage implements Storage {
     this.durability = options.durability ?? 'fsync'
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
     this.#reader = new RecordReader(this.#io, fd)
-    this.#lock = new FileLock(fd, filePath, this.#io.flockSync?.bind(this.#io))
+    this.#lock = new FileLock(fd, filePath, this.#io.lockSync?.bind(this.#io))
   }
 
   /** Opens (and by default creates) a database file, recovering the newest intact commit. */
@@ -183,6 +185,9 @@ export class FileStorage implements Storage {
       throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
     }
     const io = options.io ?? nodeFileIO
+    // LOCKING: a handle that may write needs the native lock: say so now (before
+    // creating anything), not at the first write. Reading needs no lock.
+    if (!options.readOnly && io.lockSync === undefined) nativeLock()
     const { fd, readOnlyReason } = openFile(io, filePath, options)
     const storage = new FileStorage(filePath, fd, options, readOnlyReason)
     try {
@@ -243,24 +248,25 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * lock() without blocking the event loop while another process holds the lock:
-   * the attempts are retried from timers until `timeoutMs`, then DBDB_LOCKED.
+   * As lock(), but waits for another writer without blocking the event loop (polling
+   * with timers), and resolves to the same head lock() returns. Rejects with
+   * DBDB_LOCKED after `timeoutMs`.
    */
   async lockAsync(timeoutMs = this.lockTimeoutMs): Promise<Head> {
     this.#checkWritable()
     if (this.#lock.held) return publicHead(this.#head)
     if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
-    await this.#lock.acquireAsync(timeoutMs)
-    if (this.#closed) {
-      this.#lock.release()
-      this.#checkOpen()
-    }
+    // Already held means a synchronous lock() took it during the wait: its transaction stands.
+    if (!(await this.#lock.acquireAsync(timeoutMs))) return publicHead(this.#head)
     return this.#locked()
   }
 
-  /** Right after taking the lock: make the name durable, reload the head, cut off a torn tail. */
+  /** What taking the lock must do before the first append (the lock was just acquired). */
   #locked(): Head {
     try {
+      // The handle may have failed or been moved while lockAsync waited.
+      this.#checkWritable()
+      if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
       if (!this.#nameSynced) {
         // DURABILITY: whoever created the file may have died between link(2) and
         // syncing the directory; a commit is not durable while the name is not.
@@ -282,7 +288,7 @@ export class FileStorage implements Storage {
       this.#resetBuffer()
       return publicHead(this.#head)
     } catch (err) {
-      this.#lock.release()
+      this.#releaseLock()
       throw err
     }
   }
@@ -292,7 +298,7 @@ export class FileStorage implements Storage {
     try {
       this.abort()
     } finally {
-      this.#lock.release()
+      this.#releaseLock()
     }
   }
 
@@ -600,7 +606,7 @@ export class FileStorage implements Storage {
     this.#moved = true
     if (this.#lock.held) {
       this.#resetBuffer()
-      this.#lock.release()
+      this.#releaseLock()
     }
   }
 
@@ -682,6 +688,8 @@ export class FileStorage implements Storage {
         else this.#syncAndCheckpoint()
       }
     } finally {
+      // Closing drops the lock in the kernel, also one whose release failed.
+      this.#lock.dispose()
       this.#io.closeSync(this.#fd)
     }
   }
@@ -754,7 +762,7 @@ export class FileStorage implements Storage {
       this.#writeAt(header, 0)
       this.#io.fdatasyncSync(this.#fd)
     } finally {
-      this.#lock.release()
+      this.#releaseLock()
     }
   }
 
@@ -982,6 +990,20 @@ export class FileStorage implements Storage {
     this.#slotTxids[older] = head.txid
   }
 
+  /**
+   * LOCKING HAZARD: a release that fails (ENOLCK, say) may leave the lock held, and
+   * whatever was committed is durable already: never throw for it (a commit that
+   * returned durable must not be reported as failed). Fence the handle instead: it
+   * refuses further writes, and other writers wait until it closes, which drops the lock.
+   */
+  #releaseLock(): void {
+    try {
+      this.#lock.release()
+    } catch (err) {
+      this.#lockFailure = err
+    }
+  }
+
   #syncAndCheckpoint(): void {
     this.#io.fdatasyncSync(this.#fd)
     this.#checkpoint()
@@ -1002,6 +1024,14 @@ export class FileStorage implements Storage {
       throw new DbdbError('DBDB_IO', `an earlier write to ${this.path} failed; reopen the database to recover`, {
         cause: this.#failure,
       })
+    }
+    if (this.#lockFailure !== undefined) {
+      throw new DbdbError(
+        'DBDB_IO',
+        `releasing the writer lock on ${this.path} failed (${(this.#lockFailure as Error).message}); earlier commits stand, ` +
+          'but this handle refuses further writes and other writers wait until it is closed: close and reopen it',
+        { cause: this.#lockFailure },
+      )
     }
   }
 

@@ -11,6 +11,11 @@ export const api =
   "journal_mode=WAL, synchronous=FULL (durable) or OFF (no-sync); table kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID; prepared INSERT OR REPLACE, bulk load and overwrites in one db.transaction(); " +
   'small commits: one autocommit statement each; get: SELECT v ... pluck(); scans: SELECT k, v ... ORDER BY k [LIMIT] .raw().iterate(); compaction: VACUUM + wal_checkpoint(TRUNCATE)'
 
+/** better-sqlite3 loads its native part at the first `new Database`, not at import. */
+export function probe() {
+  new Database(':memory:').close()
+}
+
 export async function open(dir, target) {
   const db = new Database(join(dir, 'store.sqlite'))
   db.pragma('journal_mode = WAL')

@@ -76,6 +76,15 @@ export function toMarkdown(report) {
     }
   }
   out.push('')
+  const unavailable = report.unavailable ?? []
+  if (unavailable.length) {
+    out.push('## Unavailable here')
+    out.push('')
+    out.push('Not run: their store is not installed on this machine (figures of the others are unaffected; a ratio to a missing better-sqlite3 is n/a).')
+    out.push('')
+    for (const t of unavailable) out.push(`- **${t.id}**: ${t.reason}`)
+    out.push('')
+  }
   const notes = report.targets.filter((t) => t.notes.length)
   if (notes.length) {
     out.push('## n/a')

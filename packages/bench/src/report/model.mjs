@@ -23,8 +23,15 @@ function mergeChecks(runs) {
 
 export function buildReport({ targets, runs, meta, workload }) {
   const out = []
+  /** Targets whose store is not installed here (an optional peer): listed, not run. */
+  const unavailable = []
   for (const target of targets) {
     const rs = runs.get(target.id)
+    const missing = rs.find((r) => r.unavailable)
+    if (missing) {
+      unavailable.push({ id: target.id, family: target.family, label: target.label, durable: target.durable, reason: missing.unavailable })
+      continue
+    }
     const baseId = baselineOf(target)
     const baseRuns = runs.get(baseId) ?? []
     const spread = summarize(rs, FIGURE_KEYS)
@@ -66,6 +73,7 @@ export function buildReport({ targets, runs, meta, workload }) {
     meta,
     figures: FIGURES.map((f) => ({ key: f.key, kind: f.kind, label: f.label, title: f.title(workload) })),
     targets: out,
+    unavailable,
   }
 }
 

@@ -82,7 +82,7 @@ class SimFile {
   readonly durable: Bytes
   /** Changes since the last sync, oldest first; volatile = durable + all of them. */
   pending: Change[] = []
-  /** The fd holding this file's flock, if any. */
+  /** The fd holding this file's writer lock, if any (a lock belongs to an open file, as OFD locks do). */
   lockedBy: number | undefined
 
   constructor(bytes?: Uint8Array) {
@@ -369,13 +369,13 @@ export class SimDisk implements FileIO {
     })
   }
 
-  flockSync(fd: number, op: 'exnb' | 'un'): void {
+  lockSync(fd: number, op: 'lock' | 'unlock'): void {
     this.#live()
-    const file = this.#regular(fd, 'flock')
-    if (op === 'un') {
+    const file = this.#regular(fd, 'lock')
+    if (op === 'unlock') {
       if (file.lockedBy === fd) file.lockedBy = undefined
     } else if (file.lockedBy !== undefined && file.lockedBy !== fd) {
-      throw errno('EAGAIN', 'flock')
+      throw errno('EAGAIN', 'lock')
     } else {
       file.lockedBy = fd
     }
