@@ -5,6 +5,7 @@
 // Usage: node child.mjs STORE_ID C N DIR
 
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { loadAvailable } from '../adapters/index.mjs'
 import { storeById } from './stores.mjs'
 
 const [id, c, n, dir] = process.argv.slice(2)
@@ -18,16 +19,13 @@ function key(i) {
   return k
 }
 
-let store
-try {
-  store = await storeById(id).open(dir)
-} catch (err) {
-  if (err?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(err?.message))) {
-    console.log(JSON.stringify({ unavailable: `not installed: ${err.message.split('\n')[0]}` }))
-    process.exit(0)
-  }
-  throw err
+const spec = storeById(id)
+const { unavailable } = await loadAvailable(spec.family)
+if (unavailable !== undefined) {
+  console.log(JSON.stringify({ unavailable }))
+  process.exit(0)
 }
+const store = await spec.open(dir)
 const value = Buffer.alloc(100, 'v')
 const latencies = new Float64Array(N)
 let next = 0

@@ -1,13 +1,15 @@
 // The stores of the "concurrent writers" workload: each opens in a directory and
 // offers write(key, value) -> Promise that settles when the store acknowledges the
 // write. `durable` says whether that acknowledgement means the write is on disk.
-// A store whose package is not installed is reported as unavailable.
+// `family` names the adapter family whose availability decides the store's: a peer
+// that is not installed (or does not load) is reported as unavailable.
 
 import { join } from 'node:path'
 
 export const STORES = [
   {
     id: 'dbdb-async',
+    family: 'dbdb',
     label: 'DBDB await setAsync',
     durable: true,
     api: "open(file, { keyEncoding: 'binary', valueCodec: 'raw' }); await db.setAsync(k, v): group commit, fdatasync off the main thread",
@@ -19,6 +21,7 @@ export const STORES = [
   },
   {
     id: 'dbdb-sync',
+    family: 'dbdb',
     label: 'DBDB set + commit()',
     durable: true,
     api: 'db.set(k, v); db.commit() per write: synchronous, one fdatasync on the main thread each',
@@ -37,6 +40,7 @@ export const STORES = [
   },
   {
     id: 'lmdb-put',
+    family: 'lmdb',
     label: 'lmdb await put',
     durable: false,
     api: "open({ encoding: 'binary', keyEncoding: 'binary' }) (its defaults); await db.put(k, v): resolves once committed, before the data is flushed to disk",
@@ -48,6 +52,7 @@ export const STORES = [
   },
   {
     id: 'lmdb-flushed',
+    family: 'lmdb',
     label: 'lmdb put + await flushed',
     durable: true,
     api: "open({ encoding: 'binary', keyEncoding: 'binary' }); db.put(k, v) then await db.flushed: resolves once on disk",
@@ -65,6 +70,7 @@ export const STORES = [
   },
   {
     id: 'level-sync',
+    family: 'level',
     label: 'classic-level put sync',
     durable: true,
     api: "new ClassicLevel(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' }); await db.put(k, v, { sync: true })",
@@ -77,6 +83,7 @@ export const STORES = [
   },
   {
     id: 'level-default',
+    family: 'level',
     label: 'classic-level put',
     durable: false,
     api: 'await db.put(k, v) (its default, sync: false): resolves once in the OS, before it is on disk',
@@ -89,6 +96,7 @@ export const STORES = [
   },
   {
     id: 'sqlite-full',
+    family: 'sqlite',
     label: 'better-sqlite3 FULL',
     durable: true,
     api: 'journal_mode=WAL, synchronous=FULL, one autocommit INSERT OR REPLACE per write. It has no async API: every write blocks the event loop, so concurrent writers only queue',
