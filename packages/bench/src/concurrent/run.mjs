@@ -97,7 +97,7 @@ export function runConcurrent({ writers = [1, 16, 64, 256], writes = 20_000, run
 
 const find = (result, store, c) => result.rows.find((r) => r.store === store && r.c === c && r.unavailable === undefined)
 
-/** The goals, as ratios measured in this run (undefined where a store is missing). */
+/** The goals, as ratios of figures measured together (undefined where a store is missing). */
 export function goals(result) {
   const at = (store, c) => find(result, store, c)?.writesPerSec
   const ratio = (a, b) => (a === undefined || b === undefined ? undefined : a / b)
