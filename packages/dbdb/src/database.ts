@@ -282,13 +282,15 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
   /** Commits still in the file, newest first (at most `limit` of them); each costs one node read for its size. */
   history(options: { limit?: number } = {}): CommitInfo[] {
-    this.#latest()
+    const newest = this.#latest().head.txid
     const limit = options.limit ?? Infinity
     if (!(limit >= 0)) throw new TypeError('history({ limit }) takes a number >= 0')
     const out: CommitInfo[] = []
     const { storage, context } = this.#gen
     for (const head of storage.history()) {
       if (out.length >= limit) break
+      // A group written but not yet synced is not this handle's to show.
+      if (head.txid > newest) continue
       out.push({ txid: head.txid, time: head.time, size: this.#factory.open(context, head.root).size })
     }
     return out

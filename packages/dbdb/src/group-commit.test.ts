@@ -103,6 +103,8 @@ describe('async writes', () => {
     await until(() => ticks >= 3)
     clearInterval(timer)
     expect(db.get('x')).toBeUndefined() // not durable yet, so not visible
+    expect(db.history().length).toBe(0)
+    expect(db.txid).toBe(0)
     let ran = false
     const second = db.transactionAsync((d) => {
       ran = true
