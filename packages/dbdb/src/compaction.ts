@@ -51,8 +51,8 @@ function removeFound(file: string, tmp: string, busy: 'throw' | 'skip'): void {
   try {
     leftover = FileStorage.open(tmp, { create: false, lockTimeoutMs: 0 })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    if (isDbdbError(err) && err.code !== 'DBDB_LOCKED') {
+    if (isDbdbError(err, 'DBDB_NOT_FOUND')) return
+    if (isDbdbError(err) && err.code !== 'DBDB_LOCKED' && err.code !== 'DBDB_IO') {
       rmSync(tmp, { force: true }) // not even a whole file: a compaction killed while creating it
       return
     }
