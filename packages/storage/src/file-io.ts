@@ -79,14 +79,20 @@ export function notAFile(stat: FileStat): string | undefined {
 }
 
 /**
- * `io` with its reads (readSync, fstatSync) reporting an OS error as DBDB_IO naming
+ * `io` with its reads (readSync, fstatSync) and closeSync reporting an OS error as DBDB_IO naming
  * `path`, its cause kept, so every layer above the storage sees a coded error. Writes
  * and syncs are left as they are: the commit paths report those themselves.
  */
 export function reportingReadErrors(io: FileIO, path: string): FileIO {
   const wrapped: FileIO = {
     openSync: (p, flags, mode) => io.openSync(p, flags, mode),
-    closeSync: (fd) => io.closeSync(fd),
+    closeSync(fd) {
+      try {
+        io.closeSync(fd)
+      } catch (err) {
+        throw ioError(err, `closing ${path}`)
+      }
+    },
     fstatSync(fd) {
       try {
         return io.fstatSync(fd)
