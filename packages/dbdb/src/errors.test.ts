@@ -45,7 +45,6 @@ describe('open() type-checks every option before touching the file', () => {
     [{ lockTimeoutMs: Number.NaN }, RangeError],
     [{ cacheBytes: '1000' }, TypeError],
     [{ cacheBytes: -5 }, RangeError],
-    [{ cacheBytes: 1.5 }, RangeError],
     [{ cacheBytes: Number.NaN }, RangeError],
     [{ readOnly: 'true' }, TypeError],
     [{ readOnly: 1 }, TypeError],
@@ -64,8 +63,9 @@ describe('open() type-checks every option before touching the file', () => {
     expect(existsSync(file)).toBe(false)
   })
 
-  it('accepts Infinity for lockTimeoutMs and cacheBytes, and 0', () => {
+  it('accepts Infinity for lockTimeoutMs and cacheBytes, fractions, and 0', () => {
     open(tempFile(dir, 'a.db'), { lockTimeoutMs: Infinity, cacheBytes: Infinity }).close()
+    open(tempFile(dir, 'c.db'), { lockTimeoutMs: 2.5, cacheBytes: 1e6 / 3 }).close()
     open(tempFile(dir, 'b.db'), { lockTimeoutMs: 0, cacheBytes: 0 }).close()
   })
 })

@@ -59,8 +59,9 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
   if (keyEncoding !== 'utf8' && keyEncoding !== 'binary') throw new TypeError(`keyEncoding must be 'utf8' or 'binary'`)
   // A string such as '200' (read from an environment variable) passed a `>= 0` test and
   // then made the lock's deadline a string: the wait never ended.
-  checkAmount('lockTimeoutMs', options.lockTimeoutMs, false)
-  checkAmount('cacheBytes', options.cacheBytes, true)
+  checkAmount('lockTimeoutMs', options.lockTimeoutMs)
+  // A bound, not a count: a fraction (a tenth of the machine's memory) is fine.
+  checkAmount('cacheBytes', options.cacheBytes)
   for (const name of ['readOnly', 'createIfMissing', 'errorIfExists'] as const) {
     const value: unknown = options[name]
     if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${describeValue(value)}`)
@@ -88,13 +89,11 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
   }
 }
 
-/** A number >= 0 (Infinity: no bound), or undefined; `integer`: a whole number unless Infinity. */
-function checkAmount(name: string, value: unknown, integer: boolean): void {
+/** A number >= 0 (Infinity: no bound), or undefined. */
+function checkAmount(name: string, value: unknown): void {
   if (value === undefined) return
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, not ${describeValue(value)}`)
-  if (!(value >= 0) || (integer && value !== Infinity && !Number.isInteger(value))) {
-    throw new RangeError(`${name} must be ${integer ? 'a whole number' : 'a number'} >= 0 (or Infinity), not ${value}`)
-  }
+  if (!(value >= 0)) throw new RangeError(`${name} must be a number >= 0 (or Infinity), not ${value}`)
 }
 
 function describeValue(value: unknown): string {
