@@ -102,6 +102,22 @@ describe('FileStorage.open of a path that is not a regular file', () => {
   })
 })
 
+const asRoot = process.getuid?.() === 0
+if (asRoot) console.log('open-errors.test: running as root, so a folder without permissions cannot refuse; the SimDisk test of EACCES stands for it')
+
+describe('permissions on real files', () => {
+  it.skipIf(asRoot)('creating a database in a folder without permissions is DBDB_IO saying permission denied', () => {
+    const locked = path.join(dir, 'locked')
+    fs.mkdirSync(locked, 0o000)
+    try {
+      const err = expectCode(() => FileStorage.open(path.join(locked, 'x.db')), 'DBDB_IO', /permission denied/)
+      expect((err.cause as NodeJS.ErrnoException).code).toBe('EACCES')
+    } finally {
+      fs.chmodSync(locked, 0o700)
+    }
+  })
+})
+
 describe('FileStorage: the OS failing a call at open, creation or read', () => {
   const DB = '/db/x.db'
 
