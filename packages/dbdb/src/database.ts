@@ -310,7 +310,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    * Verifies the file and the newest commit's tree: both superblock slots, every
    * record's checksum and the commit chain, then every node and value reachable
    * from the root, read from the file (not the cache), and the tree's invariants.
-   * Reports what it found rather than throwing.
+   * Reports the damage it found rather than throwing; a read the OS fails says
+   * nothing about the bytes, and throws DBDB_IO.
    */
   check(): CheckReport {
     this.#checkOpen()

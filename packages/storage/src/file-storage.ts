@@ -464,7 +464,8 @@ export class FileStorage implements Storage {
   /**
    * Checks the whole file: both superblock slots, and every record from the first
    * one on (each record's crc, each transaction's crc and the commit chain).
-   * Reports rather than throws; `problems` lists damage, nothing else does.
+   * Reports rather than throws; `problems` lists damage, nothing else does. A read
+   * the OS fails is not damage: it throws DBDB_IO.
    */
   verify(): StorageReport {
     this.#checkOpen()
