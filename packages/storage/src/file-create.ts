@@ -131,29 +131,30 @@ function createFile(io: FileIO, filePath: string, options: OpenFileOptions): Ope
   } finally {
     io.closeSync(fd)
   }
+  let linkedBySomeoneElse = false
   try {
     io.linkSync(tmp, filePath)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     // LOCKING: link(2) is the one atomic test: of many exclusive creations, one wins.
     if (options.exclusive) throw new DbdbError('DBDB_EXISTS', `${filePath} exists already`, { cause: err })
-    // Something is at the path that open(2) found missing: a symbolic link to a file
-    // that does not exist. Its target is not created (link(2) never follows a link,
-    // and a database made at wherever a link points would be a surprise): refused.
-    try {
-      return { ...openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
-    } catch (again) {
-      if ((again as NodeJS.ErrnoException).code !== 'ENOENT') throw again
-      throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a symbolic link to a file that does not exist; DBDB does not create a link's target`, {
-        cause: again,
-      })
-    }
+    linkedBySomeoneElse = true
   } finally {
     io.unlinkSync(tmp)
   }
   removeStaleTemporaries(io, dir, path.basename(filePath))
   syncDirectory(io, dir)
-  return { ...openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+  try {
+    return { ...openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+  } catch (err) {
+    // Something is at the path, yet open(2) finds nothing: a symbolic link to a file that
+    // does not exist. Its target is not created (link(2) never follows a link, and a
+    // database made wherever a link points would be a surprise): refused.
+    if (!linkedBySomeoneElse || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a symbolic link to a file that does not exist; DBDB does not create a link's target`, {
+      cause: err,
+    })
+  }
 }
 
 /** A creation takes milliseconds; a temporary file this old was left by a killed one. */
