@@ -94,8 +94,9 @@ function inspectLeftover(storage: FileStorage, tmp: string): 'gone' | 'busy' | '
   try {
     copy = FileStorage.open(tmp, { readOnly: true, io })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
-    if (isDbdbError(err)) return `it does not open as a database (${err.code})`
+    if (isDbdbError(err, 'DBDB_NOT_FOUND')) return 'gone'
+    // An I/O error says nothing about what the file is: report it, delete nothing.
+    if (isDbdbError(err) && err.code !== 'DBDB_IO') return `it does not open as a database (${err.code})`
     throw err
   }
   try {
@@ -108,7 +109,7 @@ function inspectLeftover(storage: FileStorage, tmp: string): 'gone' | 'busy' | '
   try {
     leftover = FileStorage.open(tmp, { create: false, lockTimeoutMs: 0, io })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
+    if (isDbdbError(err, 'DBDB_NOT_FOUND')) return 'gone'
     throw err
   }
   try {

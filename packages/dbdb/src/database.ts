@@ -95,7 +95,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#lockTimeoutMs = parts.lockTimeoutMs
     this.#cacheBytes = parts.cacheBytes
     this.#gen = new Generation(parts.storage, parts.codec, parts.cacheBytes)
-    this.#freshness = new Freshness(parts.storage.path)
+    this.#freshness = new Freshness(parts.storage.identity)
     // The storage's open has just looked at the file, in this task: neither this nor
     // the first read looks again (a system call, and in a new process its compilation).
     const head = parts.storage.knownHead
@@ -192,6 +192,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         throw new DbdbError('DBDB_TRANSACTION', 'transaction functions must be synchronous: the lock cannot be held across await')
       }
     } catch (err) {
+      if (this.#closed) throw err
       this.#depth--
       if (this.#tx !== undefined) {
         if (outermost) this.#rollback()
@@ -199,6 +200,9 @@ export class Database<K = string, V = any> extends Reader<K, V> {
       }
       throw err
     }
+    // fn closed the handle: its writes were dropped with the transaction, as at any
+    // close with uncommitted writes, and returning would claim they were committed.
+    if (this.#closed) throw new DbdbError('DBDB_CLOSED', `${this.path} was closed inside transaction(fn); nothing was committed`)
     this.#depth--
     if (outermost) this.#commit()
     return result
@@ -212,9 +216,11 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
   /** Commits still in the file, newest first (at most `limit` of them); each costs one node read for its size. */
   history(options: { limit?: number } = {}): CommitInfo[] {
-    this.#latest()
+    if (typeof options !== 'object' || options === null) throw new TypeError('history() takes an options object')
     const limit = options.limit ?? Infinity
-    if (!(limit >= 0)) throw new TypeError('history({ limit }) takes a number >= 0')
+    if (typeof limit !== 'number') throw new TypeError(`history({ limit }) takes a number, not ${typeof limit}`)
+    if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) throw new RangeError(`history({ limit }) takes a whole number >= 0 or Infinity, not ${limit}`)
+    this.#latest()
     const out: CommitInfo[] = []
     const { storage, context } = this.#gen
     for (const head of storage.history()) {
@@ -226,8 +232,9 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
   /** A read-only view of the past commit `txid` (see history()). */
   at(txid: number): Snapshot<K, V> {
+    if (typeof txid !== 'number') throw new TypeError(`at() takes a transaction id (a number), not ${typeof txid}`)
+    if (!Number.isSafeInteger(txid) || txid < 0) throw new RangeError(`at() takes a transaction id >= 0, a whole number, not ${txid}`)
     this.#checkOpen()
-    if (!Number.isSafeInteger(txid) || txid < 0) throw new TypeError('txid must be a non-negative integer')
     this.#latest()
     if (txid === 0) return this.#viewOf({ txid: 0, root: 0, time: 0, address: 0 })
     for (const head of this.#gen.storage.history()) {
@@ -262,13 +269,11 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         // that one. Or this one failed after its swap (the directory sync): the
         // compacted file is the database now, and this handle moves on to it like any other.
         if (!this.#gen.storage.moved) throw err
-        this.#moveOn()
-        this.#freshness.committed()
+        this.#movedByCompaction()
         if (isDbdbError(err, 'DBDB_MOVED') && moves < MAX_MOVES) continue
         throw err
       }
-      this.#moveOn()
-      this.#freshness.committed()
+      this.#movedByCompaction()
       return info
     }
   }
@@ -318,7 +323,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    * Verifies the file and the newest commit's tree: both superblock slots, every
    * record's checksum and the commit chain, then every node and value reachable
    * from the root, read from the file (not the cache), and the tree's invariants.
-   * Reports what it found rather than throwing.
+   * Reports the damage it found rather than throwing; a read the OS fails says
+   * nothing about the bytes, and throws DBDB_IO.
    */
   check(): CheckReport {
     this.#checkOpen()
@@ -336,6 +342,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         keys++
       }
     } catch (err) {
+      // The OS failing a read says nothing about the file's bytes: an error, not damage.
+      if (isDbdbError(err, 'DBDB_IO')) throw err
       problems.push((err as Error).message)
     }
     return { ok: problems.length === 0, txid: storage.head.txid, keys, height, storage, problems }
@@ -378,11 +386,22 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     return this.#view
   }
 
+  /**
+   * After a compaction this handle took part in: the other handles of this process on
+   * the replaced file look at it (and find it replaced), and those already on the new
+   * one look at that.
+   */
+  #movedByCompaction(): void {
+    this.#freshness.committed()
+    this.#moveOn()
+    this.#freshness.committed()
+  }
+
   /** Compaction replaced the file: open the one now at the path; snapshots keep the old one. */
   #moveOn(): FileStorage {
     const old = this.#gen
     this.#gen = new Generation(this.#reopen(), this.#nodeCodec, this.#cacheBytes)
-    this.#freshness.reset()
+    this.#freshness.moveTo(this.#gen.storage.identity)
     old.release()
     return this.#gen.storage
   }

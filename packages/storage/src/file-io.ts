@@ -3,11 +3,30 @@
 // fail or "lose power" at any chosen call (see crash tests).
 
 import * as fs from 'node:fs'
+import { ioError } from './errors.js'
+
+export interface FileStat {
+  size: number
+  isDirectory(): boolean
+  /** Absent: only directories are recognized as not being database files. */
+  isFile?(): boolean
+  isFIFO?(): boolean
+  isSocket?(): boolean
+  isCharacterDevice?(): boolean
+  isBlockDevice?(): boolean
+  ino?: number
+  dev?: number
+}
 
 export interface FileIO {
+  /**
+   * `flags` is one of 'r', 'r+', 'wx', 'wx+'. Must not block, whatever is at the path
+   * (a FIFO with no writer): the opener looks at what it opened with fstatSync and
+   * refuses anything that is not a regular file.
+   */
   openSync(path: string, flags: string, mode?: number): number
   closeSync(fd: number): void
-  fstatSync(fd: number): { size: number; isDirectory(): boolean; ino?: number; dev?: number }
+  fstatSync(fd: number): FileStat
   /** Identity of the file now at `path` (compaction replaces it). Absent: replacement is not detected. */
   statSync?(path: string): { ino: number; dev: number; mtimeMs?: number }
   /** Names in a directory, to find temporary files a killed creation left. Absent: they are left. */
@@ -31,4 +50,80 @@ export interface FileIO {
   lockSync?(fd: number, op: 'lock' | 'unlock'): void
 }
 
-export const nodeFileIO: FileIO = fs
+/**
+ * open(2) of a FIFO for reading blocks until a writer comes: opens of an existing
+ * file are non-blocking (O_NONBLOCK changes nothing for a regular file, the only
+ * kind a database is). Platforms without O_NONBLOCK (Windows) have no FIFOs at a path.
+ */
+const NONBLOCKING: Record<string, number | undefined> =
+  fs.constants.O_NONBLOCK === undefined
+    ? {}
+    : { r: fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, 'r+': fs.constants.O_RDWR | fs.constants.O_NONBLOCK }
+
+export const nodeFileIO: FileIO = {
+  openSync: (p, flags, mode) => fs.openSync(p, NONBLOCKING[flags] ?? flags, mode),
+  closeSync: fs.closeSync,
+  fstatSync: (fd) => fs.fstatSync(fd),
+  statSync: (p) => fs.statSync(p),
+  readdirSync: (p) => fs.readdirSync(p),
+  readSync: fs.readSync,
+  writeSync: fs.writeSync,
+  fdatasyncSync: fs.fdatasyncSync,
+  fsyncSync: fs.fsyncSync,
+  ftruncateSync: fs.ftruncateSync,
+  linkSync: fs.linkSync,
+  unlinkSync: fs.unlinkSync,
+}
+
+/** What is at a path, for an error message: 'a FIFO', 'a directory'... or undefined for a regular file. */
+export function notAFile(stat: FileStat): string | undefined {
+  if (stat.isDirectory()) return 'a directory'
+  if (stat.isFile === undefined || stat.isFile()) return undefined
+  if (stat.isFIFO?.()) return 'a FIFO (named pipe)'
+  if (stat.isSocket?.()) return 'a socket'
+  if (stat.isCharacterDevice?.()) return 'a character device'
+  if (stat.isBlockDevice?.()) return 'a block device'
+  return 'not a regular file'
+}
+
+/**
+ * `io` with its reads (readSync, fstatSync) and closeSync reporting an OS error as DBDB_IO naming
+ * `path`, its cause kept, so every layer above the storage sees a coded error. Writes
+ * and syncs are left as they are: the commit paths report those themselves.
+ */
+export function reportingReadErrors(io: FileIO, path: string): FileIO {
+  const wrapped: FileIO = {
+    openSync: (p, flags, mode) => io.openSync(p, flags, mode),
+    closeSync(fd) {
+      try {
+        io.closeSync(fd)
+      } catch (err) {
+        throw ioError(err, `closing ${path}`)
+      }
+    },
+    fstatSync(fd) {
+      try {
+        return io.fstatSync(fd)
+      } catch (err) {
+        throw ioError(err, `fstat of ${path}`)
+      }
+    },
+    readSync(fd, buffer, offset, length, position) {
+      try {
+        return io.readSync(fd, buffer, offset, length, position)
+      } catch (err) {
+        throw ioError(err, `reading ${length} bytes at ${position} of ${path}`)
+      }
+    },
+    writeSync: (fd, buffer, offset, length, position) => io.writeSync(fd, buffer, offset, length, position),
+    fdatasyncSync: (fd) => io.fdatasyncSync(fd),
+    fsyncSync: (fd) => io.fsyncSync(fd),
+    ftruncateSync: (fd, length) => io.ftruncateSync(fd, length),
+    linkSync: (existing, created) => io.linkSync(existing, created),
+    unlinkSync: (p) => io.unlinkSync(p),
+  }
+  if (io.statSync !== undefined) wrapped.statSync = (p) => io.statSync!(p)
+  if (io.readdirSync !== undefined) wrapped.readdirSync = (p) => io.readdirSync!(p)
+  if (io.flockSync !== undefined) wrapped.flockSync = (fd, op) => io.flockSync!(fd, op)
+  return wrapped
+}

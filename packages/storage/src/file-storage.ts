@@ -4,10 +4,10 @@
 
 import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
-import { corrupt, DbdbError } from './errors.js'
+import { corrupt, DbdbError, ioError, isDbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
-import { nodeFileIO, type FileIO } from './file-io.js'
+import { nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
 import { baseHead, RecordReader, type FileHead } from './file-reader.js'
 import {
   COMMIT_RECORD,
@@ -110,6 +110,12 @@ export interface CommitOptions {
 
 export class FileStorage implements Storage {
   readonly path: string
+  /**
+   * Names the file this handle has open (its device and inode, from the fstat at
+   * open), the same whatever path reached it: a symbolic link, a hard link, `./a.db`.
+   * Compaction puts a new file (a new identity) at the path.
+   */
+  readonly identity: string
   readonly durability: Durability
   readonly lockTimeoutMs: number
   readonly #fd: number
@@ -149,10 +155,12 @@ export class FileStorage implements Storage {
   /** Committed bytes since the last checkpoint (with durability 'none', since the last sync too). */
   #sinceCheckpoint = 0
 
-  private constructor(filePath: string, fd: number, options: FileStorageOptions, readOnlyReason: string | undefined) {
+  private constructor(filePath: string, fd: number, options: FileStorageOptions, readOnlyReason: string | undefined, identity: string) {
     this.path = filePath
+    this.identity = identity
     this.#fd = fd
-    this.#io = options.io ?? nodeFileIO
+    // A read that the OS fails is DBDB_IO (cause kept) for every layer above, never a raw errno.
+    this.#io = reportingReadErrors(options.io ?? nodeFileIO, filePath)
     this.#readOnlyReason = readOnlyReason
     this.durability = options.durability ?? 'fsync'
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
@@ -163,15 +171,17 @@ export class FileStorage implements Storage {
   /** Opens (and by default creates) a database file, recovering the newest intact commit. */
   static open(filePath: string, options: FileStorageOptions = {}): FileStorage {
     if (typeof filePath !== 'string' || filePath === '') throw new TypeError('path must be a non-empty string')
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
     if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
       throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
     }
+    checkOptions(options)
     const io = options.io ?? nodeFileIO
     // LOCKING: a handle that may write needs the native lock: say so now (before
     // creating anything), not at the first write. Reading needs no lock.
     if (!options.readOnly && io.lockSync === undefined) nativeLock()
-    const { fd, readOnlyReason } = openFile(io, filePath, options)
-    const storage = new FileStorage(filePath, fd, options, readOnlyReason)
+    const { fd, readOnlyReason, identity } = openFile(io, filePath, options)
+    const storage = new FileStorage(filePath, fd, options, readOnlyReason, identity)
     try {
       storage.#load(options.meta ?? {})
       return storage
@@ -542,7 +552,8 @@ export class FileStorage implements Storage {
   /**
    * Checks the whole file: both superblock slots, and every record from the first
    * one on (each record's crc, each transaction's crc and the commit chain).
-   * Reports rather than throws; `problems` lists damage, nothing else does.
+   * Reports rather than throws; `problems` lists damage, nothing else does. A read
+   * the OS fails is not damage: it throws DBDB_IO.
    */
   verify(): StorageReport {
     this.#checkOpen()
@@ -555,6 +566,8 @@ export class FileStorage implements Storage {
         this.#validateSlot(slot)
         return { ok: true, txid: slot.txid }
       } catch (err) {
+        // A read the OS failed says nothing about the bytes: not damage, an error.
+        if (isDbdbError(err, 'DBDB_IO')) throw err
         const note = (err as Error).message
         if (slot.txid >= head.txid) problems.push(`superblock slot ${i} points at transaction ${slot.txid}, which is damaged: ${note}`)
         return { ok: false, txid: slot.txid, note }
@@ -610,7 +623,11 @@ export class FileStorage implements Storage {
         if (this.readOnly) {
           throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
         }
-        this.#initialize(metaForNewFile)
+        try {
+          this.#initialize(metaForNewFile)
+        } catch (err) {
+          throw ioError(err, `initializing the empty file ${this.path}`)
+        }
       }
       // Read again in any case: another opener may have finished the file since the
       // first read (then it is no longer half-made, and that read saw no slots).
@@ -929,6 +946,21 @@ export class FileStorage implements Storage {
   #checkTransaction(): void {
     this.#checkWritable()
     if (!this.#lock.held) throw new DbdbError('DBDB_TRANSACTION', 'append and commit need the writer lock (call lock() first)')
+  }
+}
+
+/** Options are type-checked before anything is opened: a string where a number belongs would otherwise wait forever for a lock. */
+function checkOptions(options: FileStorageOptions): void {
+  for (const name of ['readOnly', 'create', 'exclusive'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${typeof options[name]}`)
+  }
+  const timeout = options.lockTimeoutMs
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') throw new TypeError(`lockTimeoutMs must be a number, not ${typeof timeout}`)
+    if (!(timeout >= 0)) throw new RangeError(`lockTimeoutMs must be >= 0 (Infinity waits without end), not ${timeout}`)
+  }
+  if (options.base !== undefined && (!Number.isSafeInteger(options.base) || options.base < 0)) {
+    throw new RangeError(`base must be a non-negative integer, not ${String(options.base)}`)
   }
 }
 

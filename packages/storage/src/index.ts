@@ -1,5 +1,5 @@
 export type { Durability, Head, Storage, StorageMeta } from './storage.js'
-export { DbdbError, isDbdbError, corrupt, type DbdbErrorCode } from './errors.js'
+export { DbdbError, isDbdbError, isSystemError, corrupt, type DbdbErrorCode } from './errors.js'
 export { syncDirectory } from './file-create.js'
 export { FileStorage, type CommitOptions, type FileStorageOptions, type StorageReport, type SlotReport } from './file-storage.js'
 export { MemoryStorage } from './memory-storage.js'

@@ -76,8 +76,11 @@ function applyChange(to: Bytes, change: Change): void {
   else to.write(change.offset, change.bytes)
 }
 
+let nextInode = 1
+
 /** One file (an inode: it may have several names, or none). */
 class SimFile {
+  readonly ino = nextInode++
   readonly volatile: Bytes
   readonly durable: Bytes
   /** Changes since the last sync, oldest first; volatile = durable + all of them. */
@@ -114,6 +117,19 @@ interface NameChange {
   readonly file: SimFile | undefined
 }
 
+/** The FileIO calls failNext can fail. */
+export type SimCall =
+  | 'openSync'
+  | 'closeSync'
+  | 'fstatSync'
+  | 'readSync'
+  | 'writeSync'
+  | 'fdatasyncSync'
+  | 'fsyncSync'
+  | 'ftruncateSync'
+  | 'linkSync'
+  | 'unlinkSync'
+
 export class SimDisk implements FileIO {
   /** The names every call sees. */
   readonly #names = new Map<string, SimFile>()
@@ -126,6 +142,8 @@ export class SimDisk implements FileIO {
   #calls = 0
   #fault: { readonly at: number; readonly kind: FaultKind } | undefined
   #crashed = false
+  /** Calls to fail by name (failNext), whatever the count of mutating calls. */
+  readonly #failing = new Map<SimCall, { code: string; times: number; path: RegExp | string | undefined }>()
 
   /** Mutating calls (write, sync, truncate, link, unlink) made so far. */
   get calls(): number {
@@ -145,6 +163,18 @@ export class SimDisk implements FileIO {
    */
   failAt(call: number, kind: FaultKind): void {
     this.#fault = { at: call, kind }
+  }
+
+  /**
+   * Fails the next `times` (default 1) calls of `call` with the errno `code` ('EIO',
+   * 'ENOSPC', 'EACCES', 'EFBIG'...), without effect; later calls work. Unlike failAt,
+   * any call can fail, reads and opens included. `path`: only calls on that path
+   * (a string, resolved, or a RegExp tested on the resolved path; for openSync,
+   * linkSync (the new name) and unlinkSync). An fdatasyncSync is also an fsyncSync.
+   */
+  failNext(call: SimCall, code: string, options: { times?: number; path?: string | RegExp } = {}): void {
+    const path_ = typeof options.path === 'string' ? path.resolve(options.path) : options.path
+    this.#failing.set(call, { code, times: options.times ?? 1, path: path_ })
   }
 
   /** The disk as a reboot after a power loss now would find it (see PowerLossMode). */
@@ -239,6 +269,7 @@ export class SimDisk implements FileIO {
 
   openSync(filePath: string, flags: string): number {
     this.#live()
+    this.#injected('openSync', 'open', filePath)
     if (!['r', 'r+', 'wx', 'wx+'].includes(flags)) throw new Error(`SimDisk: unsupported open flags '${flags}'`)
     const name = path.resolve(filePath)
     const writable = flags !== 'r'
@@ -258,20 +289,23 @@ export class SimDisk implements FileIO {
 
   closeSync(fd: number): void {
     this.#live()
+    this.#injected('closeSync', 'close')
     const open = this.#open(fd)
     if (open.file?.lockedBy === fd) open.file.lockedBy = undefined
     this.#fds.delete(fd)
   }
 
-  fstatSync(fd: number): { size: number; isDirectory(): boolean } {
+  fstatSync(fd: number): { size: number; isDirectory(): boolean; isFile(): boolean; ino: number; dev: number } {
     this.#live()
+    this.#injected('fstatSync', 'fstat')
     const open = this.#open(fd)
     const size = open.file?.volatile.size ?? 0
-    return { size, isDirectory: () => open.dir !== undefined }
+    return { size, isDirectory: () => open.dir !== undefined, isFile: () => open.file !== undefined, ino: open.file?.ino ?? 0, dev: 1 }
   }
 
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
     this.#live()
+    this.#injected('readSync', 'read')
     const file = this.#regular(fd, 'read')
     const bytes = file.volatile.view.subarray(position, position + length)
     buffer.set(bytes, offset)
@@ -279,6 +313,7 @@ export class SimDisk implements FileIO {
   }
 
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
+    this.#injected('writeSync', 'write')
     return this.#mutate('write', () => {
       const file = this.#regular(fd, 'write', true)
       file.change({ offset: position, bytes: Buffer.from(buffer.subarray(offset, offset + length)) })
@@ -287,10 +322,12 @@ export class SimDisk implements FileIO {
   }
 
   fdatasyncSync(fd: number): void {
+    this.#injected('fdatasyncSync', 'fdatasync')
     this.fsyncSync(fd)
   }
 
   fsyncSync(fd: number): void {
+    this.#injected('fsyncSync', 'fsync')
     this.#mutate('fsync', () => {
       const open = this.#open(fd)
       if (open.file !== undefined) {
@@ -313,10 +350,12 @@ export class SimDisk implements FileIO {
   }
 
   ftruncateSync(fd: number, length: number): void {
+    this.#injected('ftruncateSync', 'ftruncate')
     this.#mutate('ftruncate', () => this.#regular(fd, 'ftruncate', true).change({ truncate: length }))
   }
 
   linkSync(existing: string, created: string): void {
+    this.#injected('linkSync', 'link', created)
     this.#mutate('link', () => {
       const file = this.#file(path.resolve(existing))
       if (this.#names.has(path.resolve(created)) || this.#dirs.has(path.resolve(created))) {
@@ -327,6 +366,7 @@ export class SimDisk implements FileIO {
   }
 
   unlinkSync(filePath: string): void {
+    this.#injected('unlinkSync', 'unlink', filePath)
     this.#mutate('unlink', () => {
       const name = path.resolve(filePath)
       this.#file(name)
@@ -351,6 +391,18 @@ export class SimDisk implements FileIO {
 
   #live(): void {
     if (this.#crashed) throw new SimulatedCrash(this.#calls)
+  }
+
+  /** Throws the failure failNext armed for this call, if any. */
+  #injected(call: SimCall, syscall: string, filePath?: string): void {
+    const armed = this.#failing.get(call)
+    if (armed === undefined) return
+    if (armed.path !== undefined) {
+      const name = filePath === undefined ? undefined : path.resolve(filePath)
+      if (name === undefined || (typeof armed.path === 'string' ? name !== armed.path : !armed.path.test(name))) return
+    }
+    if (--armed.times <= 0) this.#failing.delete(call)
+    throw errno(armed.code, syscall, filePath)
   }
 
   #mutate<T>(syscall: string, apply: () => T): T {
