@@ -109,7 +109,7 @@ describe('damage that intact commits follow (durability fsync)', () => {
 
     const err = expectCode(() => openStorage(file), 'DBDB_CORRUPT')
     expect(err.address).toBe(c34.txStart)
-    expect(err.message).toContain(`transaction 34 (bytes ${c34.txStart} to ${c34.end})`)
+    expect(err.message).toContain(`transaction 34 (from address ${c34.txStart}) is damaged: bytes ${c34.txStart} to ${c34.end}`)
     expect(err.message).toContain('transactions 35 to 40')
 
     const ro = openStorage(file, { readOnly: true })
@@ -156,7 +156,7 @@ describe('damage that intact commits follow (durability fsync)', () => {
     zeroFill(file, commits[34]!.txStart, commits[34]!.end)
     const before = fs.readFileSync(file)
     const err = expectCode(() => openStorage(file), 'DBDB_CORRUPT')
-    expect(err.message).toContain(`transaction 34 (bytes ${commits[34]!.txStart} to ${commits[34]!.end})`)
+    expect(err.message).toContain(`transaction 34 (from address ${commits[34]!.txStart}) is damaged: bytes ${commits[34]!.txStart} to ${commits[34]!.end}`)
     const ro = openStorage(file, { readOnly: true })
     expect(ro.head().txid).toBe(40)
     expect(ro.verify().damage).toMatchObject([{ txid: 34, commitsAfter: range(35, 40), torn: false }])

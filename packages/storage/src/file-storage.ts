@@ -991,9 +991,9 @@ function txidList(txids: readonly number[]): string {
 
 function describeDamage(d: DamageReport): string {
   return (
-    `transaction ${d.txid} (bytes ${d.start} to ${d.end}) is damaged, and intact commits follow it ` +
-    `(transaction${d.commitsAfter.length === 1 ? '' : 's'} ${txidList(d.commitsAfter)}), written after it was on disk: ` +
-    'this is corruption, not a torn write'
+    `transaction ${d.txid} (from address ${d.start}) is damaged: bytes ${d.start} to ${d.end} are not a valid transaction, ` +
+    `and intact commits follow them (transaction${d.commitsAfter.length === 1 ? '' : 's'} ${txidList(d.commitsAfter)}), ` +
+    'written after they were on disk: corruption, not a torn write'
   )
 }
 
