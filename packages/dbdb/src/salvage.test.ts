@@ -112,6 +112,34 @@ describe('a damaged commit with intact commits after it', () => {
     expect(code(() => salvage(file, dest))).toBe('DBDB_EXISTS')
   })
 
+  it('salvage() reads between two damaged leaves far apart', () => {
+    const live = tempFile(dir, 'two.db')
+    const db = open(live)
+    db.transaction(() => {
+      for (let i = 0; i < 2000; i++) db.set(key(i), i === 500 || i === 1500 ? `MARKER-${i}` : `value ${i}`)
+    })
+    db.set('b', 1) // a commit after the damaged one
+    db.commit()
+    const bytes = fs.readFileSync(live)
+    db.close()
+    for (const marker of ['MARKER-500', 'MARKER-1500']) bytes[bytes.indexOf(marker) + 2]! ^= 0x01
+    const file = tempFile(dir, 'two-damaged.db')
+    fs.writeFileSync(file, bytes)
+    const dest = tempFile(dir, 'two-salvaged.db')
+    const report = salvage(file, dest)
+    const text = (k: Uint8Array | undefined): string => new TextDecoder().decode(k)
+    expect(report.lost).toHaveLength(2)
+    const [first, second] = report.lost
+    expect(text(first!.after) < key(500) && key(500) < text(first!.before)).toBe(true)
+    expect(text(second!.after) < key(1500) && key(1500) < text(second!.before)).toBe(true)
+    const copy = open(dest)
+    // Everything but the two leaves: each holds at most 64 keys.
+    expect(copy.size).toBeGreaterThanOrEqual(2001 - 2 * 64)
+    expect(copy.get(key(1000))).toBe('value 1000')
+    expect(copy.get('b')).toBe(1)
+    copy.close()
+  })
+
   it('salvage() of a sound database copies everything', () => {
     const file = tempFile(dir, 'sound.db')
     const db = open(file)

@@ -202,6 +202,23 @@ describe('damage that intact commits follow (durability fsync)', () => {
     expect(fs.statSync(file).size).toBe(commits[39]!.end)
   })
 
+  it('verify() finds every intact commit after the damage, across the search reads of a larger file', () => {
+    const live = path.join(dir, 'large.db')
+    const s = openStorage(live)
+    const ends: number[] = []
+    for (let txid = 1; txid <= 40; txid++) {
+      s.lock()
+      // ~100 KB a commit, in records of odd sizes, so commit records land anywhere in a 1 MiB read.
+      for (let i = 0; i < 7; i++) s.append(Buffer.alloc(14_000 + txid * 13 + i, txid))
+      const head = s.commit(s.append(Uint8Array.of(txid)))
+      s.unlock()
+      ends.push(head.address + COMMIT_RECORD)
+    }
+    flipBit(live, ends[3]! + RECORD_HEADER + 100) // commit 5's first record
+    const report = s.verify()
+    expect(report.damage).toEqual([{ start: ends[3], end: ends[4], txid: 5, commitsAfter: range(6, 40), torn: false }])
+  })
+
   it('a commit after a head found past the checkpoint is written after one sync of what it found', () => {
     const { file } = writeAndKill(5, 'fsync')
     const { io, calls } = countingFileIO()
