@@ -2,7 +2,7 @@
 // callers may branch on `err.code`. Bad arguments are `TypeError`/`RangeError`.
 
 export type DbdbErrorCode =
-  /** A record or superblock failed its checksum or points somewhere impossible. */
+  /** A record or superblock failed its checksum or points somewhere impossible, or a damaged transaction has intact commits after it. */
   | 'DBDB_CORRUPT'
   /** The file is not a DBDB database; it was left untouched. */
   | 'DBDB_NOT_A_DATABASE'

@@ -72,6 +72,8 @@ export const nodeFileIO: FileIO = {
   fsyncSync: fs.fsyncSync,
   ftruncateSync: fs.ftruncateSync,
   linkSync: fs.linkSync,
+  renameSync: fs.renameSync,
+  lstatSync: (p, options) => fs.lstatSync(p, options),
   unlinkSync: fs.unlinkSync,
 }
 
@@ -92,38 +94,40 @@ export function notAFile(stat: FileStat): string | undefined {
  * and syncs are left as they are: the commit paths report those themselves.
  */
 export function reportingReadErrors(io: FileIO, path: string): FileIO {
-  const wrapped: FileIO = {
-    openSync: (p, flags, mode) => io.openSync(p, flags, mode),
-    closeSync(fd) {
-      try {
-        io.closeSync(fd)
-      } catch (err) {
-        throw ioError(err, `closing ${path}`)
-      }
-    },
-    fstatSync(fd) {
-      try {
-        return io.fstatSync(fd)
-      } catch (err) {
-        throw ioError(err, `fstat of ${path}`)
-      }
-    },
-    readSync(fd, buffer, offset, length, position) {
-      try {
-        return io.readSync(fd, buffer, offset, length, position)
-      } catch (err) {
-        throw ioError(err, `reading ${length} bytes at ${position} of ${path}`)
-      }
-    },
-    writeSync: (fd, buffer, offset, length, position) => io.writeSync(fd, buffer, offset, length, position),
-    fdatasyncSync: (fd) => io.fdatasyncSync(fd),
-    fsyncSync: (fd) => io.fsyncSync(fd),
-    ftruncateSync: (fd, length) => io.ftruncateSync(fd, length),
-    linkSync: (existing, created) => io.linkSync(existing, created),
-    unlinkSync: (p) => io.unlinkSync(p),
+  const wrapped = boundCalls(io)
+  wrapped.closeSync = (fd) => {
+    try {
+      io.closeSync(fd)
+    } catch (err) {
+      throw ioError(err, `closing ${path}`)
+    }
   }
-  if (io.statSync !== undefined) wrapped.statSync = (p) => io.statSync!(p)
-  if (io.readdirSync !== undefined) wrapped.readdirSync = (p) => io.readdirSync!(p)
-  if (io.flockSync !== undefined) wrapped.flockSync = (fd, op) => io.flockSync!(fd, op)
+  wrapped.fstatSync = (fd) => {
+    try {
+      return io.fstatSync(fd)
+    } catch (err) {
+      throw ioError(err, `fstat of ${path}`)
+    }
+  }
+  wrapped.readSync = (fd, buffer, offset, length, position) => {
+    try {
+      return io.readSync(fd, buffer, offset, length, position)
+    } catch (err) {
+      throw ioError(err, `reading ${length} bytes at ${position} of ${path}`)
+    }
+  }
   return wrapped
+}
+
+/** Every call `io` has (its optional ones included), bound to it. */
+function boundCalls(io: FileIO): FileIO {
+  const calls: Record<string, unknown> = {}
+  for (let o: object | null = io; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name === 'constructor' || name in calls) continue
+      const value = (io as unknown as Record<string, unknown>)[name]
+      if (typeof value === 'function') calls[name] = value.bind(io)
+    }
+  }
+  return calls as unknown as FileIO
 }

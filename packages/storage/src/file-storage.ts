@@ -8,9 +8,10 @@ import { corrupt, DbdbError, ioError, isDbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
 import { nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
-import { baseHead, RecordReader, type FileHead } from './file-reader.js'
+import { baseHead, RecordReader, type FileHead, type LaterCommit, type ScanResult } from './file-reader.js'
 import {
   COMMIT_RECORD,
+  COMMIT_UNSYNCED_BEFORE,
   DATA_START,
   decodeSlot,
   encodeCommitPayload,
@@ -75,6 +76,11 @@ const RESERVE_TX_MAX = 1024 * 1024
 const RESERVE_MIN = 16 * 1024
 const RESERVE_MAX = 16 * 1024 * 1024
 const ZEROS = Buffer.alloc(1024 * 1024)
+/**
+ * How far an open looks past a header of zeros it stopped at for bytes that are not
+ * zero (a hole with commits after it, rather than reserved space): one small read.
+ */
+const ZERO_LOOK = 64 * 1024
 
 export interface SlotReport {
   readonly ok: boolean
@@ -97,8 +103,35 @@ export interface StorageReport {
   readonly tailBytes: number
   /** Zero bytes at the end of the file: space reserved for the next commits (see ARCHITECTURE.md). */
   readonly reservedBytes: number
+  /**
+   * Places where the file holds something that is not a valid transaction and intact
+   * commits follow (see DamageReport). Those with `torn` false are also in `problems`.
+   */
+  readonly damage: readonly DamageReport[]
   /** Damage. Empty when the file is sound. */
   readonly problems: readonly string[]
+}
+
+/**
+ * Bytes that are not a valid transaction (a damaged record, a bad txCrc, a broken
+ * chain, a hole of zeros) with intact commits after them.
+ */
+export interface DamageReport {
+  /** First byte of the damaged range: where the transaction `txid` starts. */
+  readonly start: number
+  /** First byte after it: where the first intact commit after it starts its transaction. */
+  readonly end: number
+  /** The transaction the damage starts in (one after the last intact commit before it). */
+  readonly txid: number
+  /** txids of the intact commits that follow it, up to the next damage or the end. */
+  readonly commitsAfter: readonly number[]
+  /**
+   * True when every commit after it says its writer did not sync what came before it
+   * (durability 'none'): then a crash may have torn it, and it counts as a torn tail
+   * (the next writer cuts it off, with the commits after it). False: those commits
+   * were written after it was on disk, so it is corruption, never cut off.
+   */
+  readonly torn: boolean
 }
 
 export interface CommitOptions {
@@ -143,6 +176,12 @@ export class FileStorage implements Storage {
   #failure: unknown
   /** Set when releasing the writer lock failed: the lock may still be held, so the handle refuses to write again. */
   #lockFailure: unknown
+  /**
+   * DURABILITY: the file up to here is known to be on disk (this handle synced it, or
+   * a superblock slot points there: slots only ever point at synced commits). A commit
+   * starting past it is flagged COMMIT_UNSYNCED_BEFORE; see lock() for 'fsync'.
+   */
+  #syncedEnd = DATA_START
   /** Whether this handle has synced the directory, making the file's name durable. */
   #nameSynced = false
 
@@ -274,9 +313,12 @@ export class FileStorage implements Storage {
       if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
       if (!this.#tailClean) {
         // Bytes of a transaction that never committed (its writer crashed or its
-        // commit failed). Cut them off durably before appending after the commit.
+        // commit failed). Cut them off durably before appending after the commit,
+        // unless intact commits follow them: then they are damage, not a torn tail.
+        this.#refuseToCutOffCommits()
         this.#truncate(this.#head.end)
       }
+      if (this.durability === 'fsync' && this.#head.end > this.#syncedEnd) this.#syncInherited()
       this.#resetBuffer()
       return publicHead(this.#head)
     } catch (err) {
@@ -339,6 +381,7 @@ export class FileStorage implements Storage {
       txStart,
       time: options.time ?? Date.now(),
       txCrc,
+      flags: txStart > this.#syncedEnd ? COMMIT_UNSYNCED_BEFORE : 0,
     }
     const payload = encodeCommitPayload(record)
     this.#reserve(COMMIT_RECORD)
@@ -353,7 +396,10 @@ export class FileStorage implements Storage {
       const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#grows(end)
       this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
       if (reserve) this.#reserveAfter(end)
-      if (this.durability === 'fsync') this.#io.fdatasyncSync(this.#fd)
+      if (this.durability === 'fsync') {
+        this.#io.fdatasyncSync(this.#fd)
+        this.#syncedEnd = end
+      }
     } catch (err) {
       this.#fail(err, txStart)
       throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${this.#head.txid}: ${(err as Error).message}`, {
@@ -573,13 +619,15 @@ export class FileStorage implements Storage {
         return { ok: false, txid: slot.txid, note }
       }
     })
-    const full = this.#reader.scan(baseHead(this.#base), this.#fileId, size)
-    if (full.head.txid < head.txid) {
+    const past = this.#lookPast(this.#reader.scan(baseHead(this.#base), this.#fileId, size), size)
+    const full = past.scanned
+    for (const d of past.damage) if (!d.torn) problems.push(describeDamage(d))
+    if (past.damage.length === 0 && full.head.txid < head.txid) {
       problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
     }
     const end = this.#lock.held ? this.#head.end : full.head.txid === head.txid ? full.head.end : this.#head.end
     const dataEnd = Math.max(end, this.#lastNonZero(end, size))
-    return { fileBytes: size, head, slots, commits: full.head.txid, tailBytes: dataEnd - end, reservedBytes: size - dataEnd, problems }
+    return { fileBytes: size, head, slots, commits: full.head.txid, tailBytes: dataEnd - end, reservedBytes: size - dataEnd, damage: past.damage, problems }
   }
 
   /** One past the last byte in [from, to) that is not zero, or `from` when all are. */
@@ -642,19 +690,41 @@ export class FileStorage implements Storage {
     }
     const candidates = slots.filter((s): s is Slot => s !== undefined).sort((a, b) => b.txid - a.txid)
     let lastError: unknown
+    let refused: DamageReport | undefined
     for (const slot of candidates) {
       try {
         this.#fileId = slot.fileId
         this.#meta = slot.meta
         this.#base = slot.base
         this.#head = this.#validateSlot(slot)
+        this.#syncedEnd = this.#head.end
         this.#tailClean = this.#nothingAt(this.#head.end)
         if (!this.#tailClean) {
           // Commits after the slot's, or a torn tail. Skipped when nothing follows (a
           // file closed cleanly): a scan that stops at once still costs a read and,
           // in a new process, compiling it. No fstat: the scan looks the size up only
           // if it needs it, and the first commit that may grow the file does (#grows).
-          this.#head = this.#reader.scan(this.#head, this.#fileId).head
+          const scanned = this.#reader.scan(this.#head, this.#fileId)
+          this.#head = scanned.head
+          if (scanned.stop === 'other' || (scanned.stop === 'zeros' && this.#reader.nonZeroWithin(scanned.stopAt, ZERO_LOOK))) {
+            // DURABILITY: short of the end of the file: a torn tail, or damage that
+            // intact commits follow, which no open may cut off (see #lookPast). Zeros
+            // are reserved space, which runs to the end of the file; only zeros with
+            // something after them nearby (a hole) are looked past here, so an open
+            // does not read all of a large file's reserved space. verify() looks past all.
+            const past = this.#lookPast(scanned, this.#io.fstatSync(this.#fd).size)
+            this.#head = past.scanned.head
+            const damage = past.damage[0]
+            if (damage !== undefined && !damage.torn) {
+              if (!this.readOnly) {
+                refused = damage
+                break
+              }
+              // Read-only: the newest intact commit. Its records are checked one by one
+              // as they are read, so a read that reaches the damage fails DBDB_CORRUPT.
+              this.#head = newestOf(past.later)
+            }
+          }
           this.#tailClean = this.#nothingAt(this.#head.end)
         }
         this.#markDamagedKeptSlot(slots)
@@ -664,7 +734,60 @@ export class FileStorage implements Storage {
         lastError = err
       }
     }
+    if (refused !== undefined) throw damaged(this.path, refused)
     throw lastError
+  }
+
+  /**
+   * DURABILITY: where a scan stopped short of the end of the file, tells a torn tail
+   * from damage. It looks at everything up to `size` for intact later commits: none
+   * means a torn tail (or reserved zeros). With some, the scan looks again first (a
+   * writer may have been committing while it read), and what remains is damage. Each
+   * commit record says whether its writer had synced what came before it
+   * (COMMIT_UNSYNCED_BEFORE clear): if any commit after the damage had, the damaged
+   * bytes were on disk, whole, before it was written, so no crash tore them. Only
+   * when none had (durability 'none') may the damage be a torn write, and `torn` is set.
+   */
+  #lookPast(scanned: ScanResult, size: number): { scanned: ScanResult; later: LaterCommit[]; damage: DamageReport[] } {
+    for (let attempt = 0; ; attempt++) {
+      if (scanned.stop === 'end') return { scanned, later: [], damage: [] }
+      const later = this.#reader.laterCommits(scanned.head, scanned.stoppedAt, this.#fileId, size)
+      if (later.length === 0) return { scanned, later, damage: [] }
+      const again = this.#reader.scan(scanned.head, this.#fileId, size)
+      if (again.head.txid === scanned.head.txid || attempt === 3) return { scanned, later, damage: damageRegions(scanned, later) }
+      scanned = again
+    }
+  }
+
+  /**
+   * DURABILITY: the lock found bytes past the newest commit that are not reserved
+   * zeros. Before they are cut off, make sure no intact commit follows them: that
+   * would make them damage (see #lookPast), and truncating would destroy commits.
+   */
+  #refuseToCutOffCommits(): void {
+    const size = this.#io.fstatSync(this.#fd).size
+    const scanned: ScanResult = { head: this.#head, stoppedAt: this.#head.end, stop: 'other', stopAt: this.#head.end }
+    const damage = this.#lookPast(scanned, size).damage[0]
+    if (damage !== undefined && !damage.torn) throw damaged(this.path, damage)
+  }
+
+  /**
+   * DURABILITY: with durability 'fsync' every commit must be written after everything
+   * before it is on disk, so that damage with commits after it is never mistaken for
+   * a torn tail, nor a torn tail for damage. A head this handle did not sync itself
+   * (another process's commit, or one found at open past the checkpoint) may be one
+   * whose writer died before its sync, or a 'none' writer's: sync it once, before
+   * writing on top. Usually there is nothing to write back and it is cheap; after a
+   * writer of the same handle, never done.
+   */
+  #syncInherited(): void {
+    try {
+      this.#io.fdatasyncSync(this.#fd)
+    } catch (err) {
+      this.#failure = err
+      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
+    }
+    this.#syncedEnd = this.#head.end
   }
 
   /** Zero bytes, or the start of a superblock whose creation was cut short. */
@@ -858,6 +981,7 @@ export class FileStorage implements Storage {
       this.#io.ftruncateSync(this.#fd, end)
       this.#io.fdatasyncSync(this.#fd)
       this.#tailClean = true
+      this.#syncedEnd = end
     } catch (err) {
       // DURABILITY: as in #fail, a failed sync cannot be retried; refuse to write
       // on, and report it like every other failed write (not as a raw errno).
@@ -914,6 +1038,7 @@ export class FileStorage implements Storage {
 
   #syncAndCheckpoint(): void {
     this.#io.fdatasyncSync(this.#fd)
+    this.#syncedEnd = this.#head.end
     this.#checkpoint()
   }
 
@@ -966,5 +1091,62 @@ function checkOptions(options: FileStorageOptions): void {
 
 function publicHead(h: Head): Head {
   return { txid: h.txid, root: h.root, time: h.time, address: h.address }
+}
+
+function newestOf(commits: readonly LaterCommit[]): FileHead {
+  const c = commits.reduce((a, b) => (b.txid > a.txid ? b : a))
+  return Object.freeze({ txid: c.txid, root: c.root, time: c.time, address: c.address, end: c.end })
+}
+
+/**
+ * The damaged ranges that `later` (intact commits past where `scanned` stopped, in
+ * file order) reveal: one before the first of them, and one before each commit that
+ * does not continue the run before it.
+ */
+function damageRegions(scanned: ScanResult, later: readonly LaterCommit[]): DamageReport[] {
+  const regions: Array<{ start: number; txid: number; commits: LaterCommit[] }> = []
+  let previous: LaterCommit | undefined
+  for (const c of later) {
+    if (previous === undefined || c.txStart !== previous.end || c.txid <= previous.txid) {
+      regions.push({ start: previous?.end ?? scanned.stoppedAt, txid: (previous?.txid ?? scanned.head.txid) + 1, commits: [] })
+    }
+    regions.at(-1)!.commits.push(c)
+    previous = c
+  }
+  return regions.map((r, i) => {
+    const first = r.commits[0]!
+    // Every commit from this region on: any written after a sync proves the damage was on disk.
+    const after = regions.slice(i).flatMap((x) => x.commits)
+    return Object.freeze({
+      start: r.start,
+      end: first.txStart > r.start ? first.txStart : first.end,
+      txid: r.txid,
+      commitsAfter: Object.freeze(r.commits.map((c) => c.txid)),
+      torn: after.every((c) => (c.flags & COMMIT_UNSYNCED_BEFORE) !== 0),
+    })
+  })
+}
+
+/** "35 to 40", or "35, 37" when they do not run on. */
+function txidList(txids: readonly number[]): string {
+  const runsOn = txids.every((t, i) => i === 0 || t === txids[i - 1]! + 1)
+  return txids.length > 2 && runsOn ? `${txids[0]} to ${txids.at(-1)}` : txids.join(', ')
+}
+
+function describeDamage(d: DamageReport): string {
+  return (
+    `transaction ${d.txid} (from address ${d.start}) is damaged: bytes ${d.start} to ${d.end} are not a valid transaction, ` +
+    `and intact commits follow them (transaction${d.commitsAfter.length === 1 ? '' : 's'} ${txidList(d.commitsAfter)}), ` +
+    'written after they were on disk: corruption, not a torn write'
+  )
+}
+
+function damaged(filePath: string, d: DamageReport): DbdbError {
+  return new DbdbError(
+    'DBDB_CORRUPT',
+    `${filePath}: ${describeDamage(d)}. Nothing was cut off; open it read-only to read the newest commit, ` +
+      'or copy what is readable into a new file with salvage (dbdb salvage)',
+    { address: d.start },
+  )
 }
 
