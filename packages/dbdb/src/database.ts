@@ -444,7 +444,13 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     // so that a snapshot of a commit found lost stops reading before its addresses
     // are read as another transaction's records.
     const lost = (): boolean => {
-      if (gen === this.#gen) this.#latest()
+      if (gen === this.#gen) {
+        try {
+          this.#latest()
+        } catch {
+          // Only a look on the snapshot's behalf: its own records are read from its file.
+        }
+      }
       return gen.lostCommits !== since && gen.isLost(head, since)
     }
     const snap = new Snapshot<K, V>(
