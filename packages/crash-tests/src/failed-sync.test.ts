@@ -82,18 +82,7 @@ async function attempt(t: number): Promise<boolean> {
   for (const s of [r, r2]) expect(await s.worker.waitForLine((l) => l.startsWith('opened '))).toBe('opened 3')
   // Both poll (a read per task) from before W starts, so they read W's commit in its window.
   const watching = [r, r2].map((s) => s.call('waitFor', { key: 'w', timeoutMs: 30_000 }))
-  const w = spawnWorker('ops.mjs', [file, JSON.stringify({ set: { w: 'failed' } })], undefined, [
-    'strace',
-    '-f',
-    '-qq',
-    '-o',
-    '/dev/null',
-    '-e',
-    'trace=fdatasync',
-    '-e',
-    // W's first fdatasync is its commit's: open and lock sync only the directory (fsync).
-    `inject=fdatasync:error=EIO:delay_enter=${SYNC_DELAY_US}:when=1`,
-  ])
+  const w = failingWriter(file, { w: 'failed' })
   const exit = await w.exited
   expect(exit.stdout, exit.stderr).toMatch(/^error DBDB_IO$/m)
   const seen = await Promise.all(watching)
@@ -140,6 +129,66 @@ async function attempt(t: number): Promise<boolean> {
   return true
 }
 
+/** W under strace: one transaction setting `set`, whose commit's fdatasync is held and then fails. */
+function failingWriter(file: string, set: Record<string, unknown>): Worker {
+  return spawnWorker('ops.mjs', [file, JSON.stringify({ set })], undefined, [
+    'strace',
+    '-f',
+    '-qq',
+    '-o',
+    '/dev/null',
+    '-e',
+    'trace=fdatasync',
+    '-e',
+    // W's first fdatasync is its commit's: open and lock sync only the directory (fsync).
+    `inject=fdatasync:error=EIO:delay_enter=${SYNC_DELAY_US}:when=1`,
+  ])
+}
+
+/** One attempt of compacting while W's commit is in its window; false when the window was missed. */
+async function compactionAttempt(t: number): Promise<boolean> {
+  const file = join(dir, `compact-${t}.db`)
+  const db = open(file)
+  for (const [k, v] of Object.entries(BASE)) {
+    db.set(k, v)
+    db.commit()
+  }
+  const w = failingWriter(file, { w: 'failed' })
+  // Each read in a new task: wait until W's commit is readable (its sync is being held).
+  const deadline = Date.now() + 30_000
+  while (db.get('w') === undefined && w.running && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1))
+  if (db.get('w') === undefined) {
+    console.log(`[failed-sync] compaction attempt ${t}: W's commit was never read in its window; trying again`)
+    await w.exited
+    db.close()
+    return false
+  }
+  // The compaction copies what it reads, then waits for the lock (W holds it until it fails).
+  let error: unknown
+  try {
+    db.compact()
+  } catch (err) {
+    error = err
+  }
+  const exit = await w.exited
+  expect(exit.stdout, exit.stderr).toMatch(/^error DBDB_IO$/m)
+  expect(error, 'a compaction that copied a commit which then failed must not swap its copy in').toMatchObject({ code: 'DBDB_IO' })
+  expect(db.get('w')).toBeUndefined()
+  db.close()
+  const after = open(file, { readOnly: true })
+  expect(after.txid).toBe(3)
+  expect(Object.fromEntries(after.entries())).toEqual(BASE)
+  expect(after.history().map((h) => h.txid)).toEqual([3, 2, 1])
+  expect(after.check().problems).toEqual([])
+  after.close()
+  // Compacting again (nothing failing now) works.
+  const again = open(file)
+  expect(again.compact().txid).toBe(3)
+  expect(Object.fromEntries(again.entries())).toEqual(BASE)
+  again.close()
+  return true
+}
+
 describe('a commit whose fdatasync fails (strace), across processes', () => {
   it.skipIf(noStrace !== undefined)(
     "readers that saw it move back; a reader's later commits, a read-only reader and its backup never hold it",
@@ -147,6 +196,16 @@ describe('a commit whose fdatasync fails (strace), across processes', () => {
       let done = false
       for (let t = 0; t < ATTEMPTS && !done; t++) done = await attempt(t)
       expect(done, `no attempt of ${ATTEMPTS} had both watchers read W's commit in its window`).toBe(true)
+    },
+    120_000,
+  )
+
+  it.skipIf(noStrace !== undefined)(
+    'a compaction that copied it while it was in flight gives up, leaving the database as it was',
+    async () => {
+      let done = false
+      for (let t = 0; t < ATTEMPTS && !done; t++) done = await compactionAttempt(t)
+      expect(done, `no attempt of ${ATTEMPTS} read W's commit in its window`).toBe(true)
     },
     120_000,
   )

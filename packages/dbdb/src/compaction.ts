@@ -80,6 +80,9 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
   const before = storage.fileBytes()
   removeLeftover(file, 'throw')
 
+  // A commit read before its sync failed (and then cut off) may be among those copied
+  // without the lock: found lost by the time the lock is held (see below).
+  const lostAtStart = source.lostCommits
   // The commits to copy, oldest first. Reads need no lock: committed nodes never change.
   const kept: Head[] = []
   for (const head of storage.history()) {
@@ -124,7 +127,12 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
 
     // Writers wait from here: catch up with whatever they committed last, make the
     // new file durable, announce the move to every reader of the old one, swap.
-    catchUp(storage.lock(lockTimeoutMs))
+    const locked = storage.lock(lockTimeoutMs)
+    if (source.lostCommits !== lostAtStart) {
+      storage.unlock()
+      throw new DbdbError('DBDB_IO', `compaction of ${file} copied a commit whose sync then failed in its writer; the database is as it was: compact again`)
+    }
+    catchUp(locked)
     try {
       target.sync()
       storage.markMoved()
