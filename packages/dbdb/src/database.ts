@@ -50,6 +50,14 @@ export interface DatabaseStats {
   readonly keyEncoding: string
 }
 
+interface View {
+  readonly head: Head
+  readonly tree: LogicalTree
+  readonly gen: Generation
+  /** The generation's lostCommits when the tree was opened. */
+  readonly lostCommits: number
+}
+
 /** Compactions a single write will follow before giving up (each one is progress). */
 const MAX_MOVES = 100
 
@@ -78,7 +86,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   readonly #factory: TreeFactory
   readonly #nodeCodec: Codec
   /** The newest commit as this handle last saw it, and its tree (reused while nothing changes). */
-  #view: { head: Head; tree: LogicalTree; gen: Generation }
+  #view: View
   /** The open write transaction's tree, holding this handle's uncommitted changes. */
   #tx: LogicalTree | undefined
   /** How many transaction(fn) calls are running (nested ones are savepoints). */
@@ -100,7 +108,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     // the first read looks again (a system call, and in a new process its compilation).
     const head = parts.storage.knownHead
     this.#freshness.checked()
-    this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
+    this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
   }
 
   get path(): string {
@@ -380,8 +388,10 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#freshness.checked()
     if (this.#gen.storage.moved) head = this.#moveOn().head()
     const view = this.#view
-    if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen) {
-      this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
+    // A head that moved back (a lost commit) may come back with the same txid and root
+    // as the lost one: the generation's count of lost commits tells them apart.
+    if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen || view.lostCommits !== this.#gen.lostCommits) {
+      this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
     }
     return this.#view
   }
@@ -395,6 +405,10 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#freshness.committed()
     this.#moveOn()
     this.#freshness.committed()
+  }
+
+  #viewAt(head: Head, tree: LogicalTree): View {
+    return { head, tree, gen: this.#gen, lostCommits: this.#gen.lostCommits }
   }
 
   /** Compaction replaced the file: open the one now at the path; snapshots keep the old one. */
@@ -444,7 +458,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         context.cache.clear()
         throw err
       }
-      this.#view = { head, tree: tx, gen: this.#gen }
+      this.#view = this.#viewAt(head, tx)
       this.#freshness.committed()
       return { txid: head.txid, time: head.time, size: tx.size }
     } finally {
@@ -462,10 +476,32 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #viewOf(head: Head): Snapshot<K, V> {
     const gen = this.#gen.retain()
     const tree = this.#factory.open(gen.context, head.root)
-    const snap = new Snapshot<K, V>(this.keyCodec, this.valueCodec, tree, head.txid, head.time, (s) => {
-      this.#snapshots.delete(s)
-      gen.release()
-    })
+    const since = gen.lostCommits
+    // A read looks at the file as often as the handle's own reads do (freshness.ts),
+    // so that a snapshot of a commit found lost stops reading before its addresses
+    // are read as another transaction's records.
+    const lost = (): boolean => {
+      if (gen === this.#gen) {
+        try {
+          this.#latest()
+        } catch {
+          // Only a look on the snapshot's behalf: its own records are read from its file.
+        }
+      }
+      return gen.lostCommits !== since && gen.isLost(head, since)
+    }
+    const snap = new Snapshot<K, V>(
+      this.keyCodec,
+      this.valueCodec,
+      tree,
+      head.txid,
+      head.time,
+      (s) => {
+        this.#snapshots.delete(s)
+        gen.release()
+      },
+      lost,
+    )
     this.#snapshots.add(snap)
     return snap
   }

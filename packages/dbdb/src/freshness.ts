@@ -1,5 +1,6 @@
 // When a handle must look at the file again before a read. Looking costs a system
-// call (a 9-byte read), which would dominate a cached point read, so a handle looks:
+// call (one small read: the newest commit record and the 9 bytes after it), which would
+// dominate a cached point read, so a handle looks:
 //   - after any commit by any handle of this process to the same file (a counter,
 //     no system call), so this process always reads its own writes;
 //   - at the first read of every task (event-loop turn): a message announcing another

@@ -44,10 +44,11 @@ export interface FileIO {
   unlinkSync(path: string): void
   /**
    * The writer lock on `fd`: 'lock' is a non-blocking attempt at the exclusive lock that
-   * throws EAGAIN while another open file holds it; 'unlock' releases it. Absent: the
-   * native lock (see file-lock.ts).
+   * throws EAGAIN while another open file holds it; 'share' the same for a shared lock
+   * on the same byte (which only the exclusive one excludes; a read-only descriptor can
+   * take it); 'unlock' releases either. Absent: the native lock (see file-lock.ts).
    */
-  lockSync?(fd: number, op: 'lock' | 'unlock'): void
+  lockSync?(fd: number, op: 'lock' | 'share' | 'unlock'): void
 }
 
 /**

@@ -13,7 +13,9 @@ import {
   COMMIT_RECORD,
   COMMIT_UNSYNCED_BEFORE,
   DATA_START,
+  decodeCommitPayload,
   decodeSlot,
+  checkRecord,
   encodeCommitPayload,
   encodeSlot,
   hasMagic,
@@ -81,6 +83,20 @@ const ZEROS = Buffer.alloc(1024 * 1024)
  * zero (a hole with commits after it, rather than reserved space): one small read.
  */
 const ZERO_LOOK = 64 * 1024
+/**
+ * How long backup() waits for the writer lock, to be sure the commit it copies is
+ * finished. A commit holds it for about a millisecond; past this wait the backup
+ * copies the commit before the newest instead, which is finished in any case.
+ */
+const BACKUP_LOCK_WAIT_MS = 100
+/** What #look found: the head is gone (or not as this handle knows it)... */
+const LOOK_GONE = 0
+/** ...the head is there and nothing follows it (the end of the file, or reserved zeros)... */
+const LOOK_CLEAN = 1
+/** ...the head is there and something follows it (commits, a torn tail, a MOVED record). */
+const LOOK_MORE = 2
+/** A refresh that finds the head it just scanned to gone at once (commits failing meanwhile) scans again, this often at most. */
+const REFRESH_ATTEMPTS = 8
 
 export interface SlotReport {
   readonly ok: boolean
@@ -167,8 +183,25 @@ export class FileStorage implements Storage {
   #seenSize = 0
   /** Whether the bytes at #head.end were zeros (reserved space) or the end of the file when last looked at. */
   #tailClean = true
-  /** Where #nothingAt reads a record header. */
-  readonly #probe = Buffer.alloc(RECORD_HEADER)
+  /**
+   * The bytes of #head's commit record, as this handle wrote or read them; undefined
+   * for the base head, or until read. A refresh compares them with the file: after a
+   * failed commit is cut off, other bytes (zeros, another transaction) take its place.
+   */
+  #headRecord: Buffer | undefined
+  /** Where #look reads the head's commit record and the record header after it. */
+  #probe = Buffer.alloc(COMMIT_RECORD + RECORD_HEADER)
+  /**
+   * The newest commit this handle found holding the writer lock, or made: one whose
+   * writer finished, so no failure can take it back. Undefined until the first lock.
+   */
+  #confirmed: FileHead | undefined
+  /**
+   * The newest commit a superblock slot may point at: confirmed, and synced since (by
+   * this handle's commit or sync()). DURABILITY: never a head merely read, which may be
+   * another process's commit whose sync is still to fail.
+   */
+  #synced: FileHead | undefined
   /** txid held by each superblock slot (-1: not valid), to know which one is older. */
   readonly #slotTxids = [-1, -1]
   #closed = false
@@ -206,6 +239,15 @@ export class FileStorage implements Storage {
     this.#reader = new RecordReader(this.#io, fd)
     this.#lock = new FileLock(fd, filePath, this.#io.lockSync?.bind(this.#io))
   }
+
+  /**
+   * Called, inside the call that finds out, when this handle finds the head it last
+   * reported gone from the file: a commit read between its write and its failed sync,
+   * then cut off by its writer. The handle has moved back to `head` (or on, past commits
+   * made since). Other transactions' records may now stand at the lost commit's
+   * addresses: whatever is kept by address from there on must be dropped.
+   */
+  onLostCommit: ((lost: Head, head: Head) => void) | undefined = undefined
 
   /** Opens (and by default creates) a database file, recovering the newest intact commit. */
   static open(filePath: string, options: FileStorageOptions = {}): FileStorage {
@@ -319,6 +361,7 @@ export class FileStorage implements Storage {
         this.#truncate(this.#head.end)
       }
       if (this.durability === 'fsync' && this.#head.end > this.#syncedEnd) this.#syncInherited()
+      this.#confirmed = this.#head
       this.#resetBuffer()
       return publicHead(this.#head)
     } catch (err) {
@@ -389,6 +432,9 @@ export class FileStorage implements Storage {
     this.#buf.set(payload, this.#bufLength + RECORD_HEADER)
     this.#bufLength += COMMIT_RECORD
     const end = address + COMMIT_RECORD
+    // With durability 'none', every 16 MiB of commits is synced, inside the commit that
+    // crosses the mark: if that sync fails, so does this commit, like a durable one.
+    const sync = this.durability === 'fsync' || this.#sinceCheckpoint + (end - txStart) >= UNSYNCED_CHECKPOINT_BYTES
     try {
       // DURABILITY: the commit record travels with the transaction's last bytes and
       // one sync covers them all; recovery accepts the commit only if every byte
@@ -396,26 +442,24 @@ export class FileStorage implements Storage {
       const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#grows(end)
       this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
       if (reserve) this.#reserveAfter(end)
-      if (this.durability === 'fsync') {
+      if (sync) {
         this.#io.fdatasyncSync(this.#fd)
         this.#syncedEnd = end
       }
     } catch (err) {
-      this.#fail(err, txStart)
+      this.#fail(err, txStart, address)
       throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${this.#head.txid}: ${(err as Error).message}`, {
         cause: err,
       })
     }
-    this.#head = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
+    this.#head = this.#confirmed = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
+    this.#keepHeadRecord(this.#buf.subarray(this.#bufLength - COMMIT_RECORD, this.#bufLength))
     if (end > this.#seenSize) this.#seenSize = end
     this.#tailClean = true
     this.#resetBuffer()
     this.#sinceCheckpoint += end - txStart
-    if (this.durability === 'fsync') {
-      if (this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
-    } else if (this.#sinceCheckpoint >= UNSYNCED_CHECKPOINT_BYTES) {
-      this.#syncAndCheckpoint()
-    }
+    if (sync) this.#synced = this.#head
+    if (this.durability === 'fsync' ? this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES : sync) this.#checkpoint()
     return publicHead(this.#head)
   }
 
@@ -455,12 +499,7 @@ export class FileStorage implements Storage {
    */
   sync(): void {
     this.#checkWritable()
-    try {
-      this.#syncAndCheckpoint()
-    } catch (err) {
-      this.#failure = err
-      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
-    }
+    this.#syncAndCheckpoint()
   }
 
   /**
@@ -472,8 +511,7 @@ export class FileStorage implements Storage {
    */
   backup(dest: string): Head {
     this.#checkOpen()
-    if (!this.#lock.held) this.#refresh()
-    const head = this.#head
+    const head = this.#lock.held ? this.#head : this.#finishedHead()
     const dir = path.dirname(dest)
     const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
     const failed = (what: string, err: unknown): DbdbError =>
@@ -650,6 +688,7 @@ export class FileStorage implements Storage {
       if (this.#sinceCheckpoint > 0 && this.#failure === undefined) {
         // Without the lock, as another handle may hold it: at worst the slot written
         // points at an older commit than the other one, which costs a longer scan.
+        // The slot points at this handle's own synced commit, never at a head it only read.
         if (this.durability === 'fsync') this.#checkpoint()
         else this.#syncAndCheckpoint()
       }
@@ -698,8 +737,10 @@ export class FileStorage implements Storage {
         this.#base = slot.base
         this.#head = this.#validateSlot(slot)
         this.#syncedEnd = this.#head.end
-        this.#tailClean = this.#nothingAt(this.#head.end)
-        if (!this.#tailClean) {
+        this.#headRecord = undefined
+        let look = this.#look(this.#head)
+        if (look === LOOK_GONE) throw corrupt(slot.address, 'commit record changed while read')
+        if (look === LOOK_MORE) {
           // Commits after the slot's, or a torn tail. Skipped when nothing follows (a
           // file closed cleanly): a scan that stops at once still costs a read and,
           // in a new process, compiling it. No fstat: the scan looks the size up only
@@ -725,8 +766,11 @@ export class FileStorage implements Storage {
               this.#head = newestOf(past.later)
             }
           }
-          this.#tailClean = this.#nothingAt(this.#head.end)
+          this.#headRecord = undefined
+          // Gone already (a commit whose sync failed meanwhile): the next refresh recovers.
+          look = this.#look(this.#head)
         }
+        this.#tailClean = look === LOOK_CLEAN
         this.#markDamagedKeptSlot(slots)
         return
       } catch (err) {
@@ -841,43 +885,109 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * Brings #head up to the newest commit in the file. Cheap when nothing changed:
-   * commits only ever append at the head's end, so while the bytes there are zeros
-   * (space a writer reserved) or the file ends there, nobody committed: one small read.
+   * Brings #head up to the newest commit in the file. Cheap when nothing changed: one
+   * pread of the head's own commit record and the record header after it. While the
+   * record is still there, byte for byte, and zeros (space a writer reserved) or the
+   * end of the file follow it, nobody committed: commits only ever append at the
+   * head's end. The record itself is compared because a commit can vanish: another
+   * process's commit is readable between its write and its sync, and a failed sync
+   * cuts it off; zeros, or other transactions, may then stand where it ended.
    */
   #refresh(): void {
-    if (this.#nothingAt(this.#head.end)) {
-      this.#tailClean = true
-      return
+    let lost: FileHead | undefined
+    for (let attempt = 1; ; attempt++) {
+      const seen = this.#head
+      const look = this.#look(seen)
+      if (look === LOOK_CLEAN) {
+        this.#tailClean = true
+        break
+      }
+      if (attempt > REFRESH_ATTEMPTS) {
+        throw new DbdbError('DBDB_IO', `${this.path}: the newest commit kept vanishing while it was read (commits failing)`)
+      }
+      const size = this.#io.fstatSync(this.#fd).size
+      const { slots } = this.#readSlots()
+      let head: FileHead
+      if (look === LOOK_GONE) {
+        // Never scan on from a head that is gone: start again from the slots, which
+        // only ever point at commits that were synced by a writer holding the lock.
+        if (attempt === 1) lost = seen
+        head = this.#slotHead(slots, -1) ?? baseHead(this.#base)
+      } else {
+        head = this.#slotHead(slots, seen.txid) ?? seen
+      }
+      head = this.#reader.scan(head, this.#fileId, size).head
+      this.#head = head
+      this.#headRecord = undefined
+      this.#seenSize = size
+      const after = this.#look(head)
+      // Gone as soon as scanned: another commit failed meanwhile; look again.
+      if (after === LOOK_GONE) continue
+      this.#tailClean = after === LOOK_CLEAN
+      if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#replaced()) this.#moved = true
+      this.#markDamagedKeptSlot(slots)
+      break
     }
-    const size = this.#io.fstatSync(this.#fd).size
-    const { slots } = this.#readSlots()
-    const newest = slots
-      .filter((slot): slot is Slot => slot !== undefined && sameBytes(slot.fileId, this.#fileId))
-      .sort((a, b) => b.txid - a.txid)[0]
-    let head = this.#head
-    if (newest !== undefined && newest.txid > head.txid) {
+    if (lost !== undefined) this.onLostCommit?.(publicHead(lost), publicHead(this.#head))
+  }
+
+  /** The commit the newest valid slot of this file points at, if its txid exceeds `above` and it checks out. */
+  #slotHead(slots: Array<Slot | undefined>, above: number): FileHead | undefined {
+    const candidates = slots
+      .filter((slot): slot is Slot => slot !== undefined && sameBytes(slot.fileId, this.#fileId) && slot.txid > above)
+      .sort((a, b) => b.txid - a.txid)
+    for (const slot of candidates) {
       try {
-        head = this.#validateSlot(newest)
+        return this.#validateSlot(slot)
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
       }
     }
-    const scanned = this.#reader.scan(head, this.#fileId, size)
-    this.#head = head = scanned.head
-    this.#seenSize = size
-    this.#tailClean = this.#nothingAt(head.end)
-    if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#replaced()) this.#moved = true
-    this.#markDamagedKeptSlot(slots)
+    return undefined
   }
 
-  /** Whether the file ends at `position` or holds a zero record header there (reserved space). */
-  #nothingAt(position: number): boolean {
+  /**
+   * One pread: `head`'s commit record and the record header after it (for the base
+   * head, only that header). The record must be #headRecord byte for byte; with no
+   * bytes known yet, a valid commit record of `head`, whose bytes are then kept.
+   */
+  #look(head: FileHead): number {
+    const start = head.address === 0 ? head.end : head.address
+    const recordLength = head.end - start
+    const want = recordLength + RECORD_HEADER
+    if (this.#probe.length < want) this.#probe = Buffer.alloc(want)
     const probe = this.#probe
-    const n = this.#io.readSync(this.#fd, probe, 0, RECORD_HEADER, position)
-    for (let i = 0; i < n; i++) if (probe[i] !== 0) return false
-    return true
+    const n = this.#io.readSync(this.#fd, probe, 0, want, start)
+    if (recordLength > 0) {
+      if (n < recordLength) return LOOK_GONE
+      const record = probe.subarray(0, recordLength)
+      if (this.#headRecord !== undefined) {
+        if (!sameBytes(record, this.#headRecord)) return LOOK_GONE
+      } else {
+        if (!this.#isCommitOf(record, head)) return LOOK_GONE
+        this.#keepHeadRecord(record)
+      }
+    }
+    for (let i = recordLength; i < n; i++) if (probe[i] !== 0) return LOOK_MORE
+    return LOOK_CLEAN
   }
+
+  /** Whether `record` is an intact commit record of this file describing `head`. */
+  #isCommitOf(record: Buffer, head: FileHead): boolean {
+    if (record[4] !== RECORD_COMMIT) return false
+    try {
+      const c = decodeCommitPayload(checkRecord(record, head.address), head.address)
+      return sameBytes(c.fileId, this.#fileId) && c.txid === head.txid && c.root === head.root && c.time === head.time
+    } catch {
+      return false
+    }
+  }
+
+  #keepHeadRecord(record: Buffer): void {
+    if (this.#headRecord?.length === record.length) record.copy(this.#headRecord)
+    else this.#headRecord = Buffer.from(record)
+  }
+
   /**
    * DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps the
    * other, so the kept one must be good. If it is not our head and does not check out
@@ -965,7 +1075,10 @@ export class FileStorage implements Storage {
   #writeAt(buf: Uint8Array, position: number): void {
     let done = 0
     while (done < buf.length) {
-      done += this.#io.writeSync(this.#fd, buf, done, buf.length - done, position + done)
+      const n = this.#io.writeSync(this.#fd, buf, done, buf.length - done, position + done)
+      // A write that makes no progress would be retried forever.
+      if (!(n > 0)) throw new DbdbError('DBDB_IO', `writing ${this.path} made no progress (${n} bytes written at ${position + done})`)
+      done += n
     }
   }
 
@@ -996,23 +1109,39 @@ export class FileStorage implements Storage {
    * reach the disk, and retrying the sync would report success for them. Cut the
    * transaction off, and refuse to write again until the file is reopened.
    */
-  #fail(err: unknown, end: number): void {
+  #fail(err: unknown, end: number, commitAt?: number): void {
     this.#failure = err
     this.#resetBuffer()
     try {
       this.#io.ftruncateSync(this.#fd, end)
+      // Another handle's sync may have made the failed bytes durable meanwhile: make the
+      // cut durable too, if the disk lets us (nothing is believed synced because of it).
+      try {
+        this.#io.fdatasyncSync(this.#fd)
+      } catch {
+        // The next writer's commit sync carries the new size.
+      }
     } catch {
-      // The commit record may still be in the page cache; readers check every byte
-      // of a transaction against its crc, and a reopen recovers from the file itself.
+      // The commit record may still be in the page cache, where other handles would
+      // take it for a commit: zero the headers they look at (a scan stops at the
+      // transaction's first, a refresh compares the commit record), as best we can.
+      for (const at of commitAt === undefined ? [end] : [end, commitAt]) {
+        try {
+          this.#io.writeSync(this.#fd, ZEROS, 0, RECORD_HEADER, at)
+        } catch {
+          // Nothing more to do here; a reopen recovers from the file itself.
+        }
+      }
     }
   }
 
-  /** Points the older superblock slot at the head. Only ever called for synced data. */
+  /** Points the older superblock slot at #synced: a commit that is confirmed and on disk. */
   #checkpoint(): void {
     const older = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 0 : 1
-    const head = this.#head
-    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
+    const head = this.#synced
     this.#sinceCheckpoint = 0
+    if (head === undefined) return
+    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
     try {
       this.#writeAt(slot, older * SLOT_SIZE)
     } catch {
@@ -1036,10 +1165,67 @@ export class FileStorage implements Storage {
     }
   }
 
+  /**
+   * DURABILITY: a failed sync may have dropped dirty pages that a retry would never
+   * write, and report success: the handle refuses to write or sync again, and no slot
+   * is pointed at anything that sync was to cover.
+   */
   #syncAndCheckpoint(): void {
-    this.#io.fdatasyncSync(this.#fd)
+    const confirmed = this.#confirmed
+    try {
+      this.#io.fdatasyncSync(this.#fd)
+    } catch (err) {
+      this.#failure = err
+      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
+    }
+    this.#synced = confirmed
     this.#syncedEnd = this.#head.end
     this.#checkpoint()
+  }
+
+  /**
+   * The newest commit that no failure can take back, for a copy that outlives the
+   * call. Another process's commit is readable from its write on, before its sync
+   * succeeds or fails (and is cut off); its writer holds the lock until then, so a
+   * head found holding the lock for a moment is finished. If the lock cannot be had
+   * soon (a long transaction holds it, or this installation has no lock), the
+   * commit before the newest: its writer found it holding the lock.
+   */
+  #finishedHead(): FileHead {
+    try {
+      // A shared lock on the writer's byte for a read-only handle: it waits for a
+      // commit in flight just as the writer lock does, takes nothing from writers
+      // but that moment, and needs no descriptor open for writing.
+      this.#lock.acquire(Math.min(this.lockTimeoutMs, BACKUP_LOCK_WAIT_MS), this.readOnly ? 'share' : 'lock')
+    } catch (err) {
+      if (!isDbdbError(err, 'DBDB_LOCKED') && !isDbdbError(err, 'DBDB_LOCK_UNAVAILABLE')) throw err
+      return this.#newestButOne()
+    }
+    try {
+      this.#refresh()
+      return this.#head
+    } finally {
+      this.#lock.release()
+    }
+  }
+
+  /** The commit before the newest (the newest, if it is the file's first). */
+  #newestButOne(): FileHead {
+    for (let attempt = 1; ; attempt++) {
+      this.#refresh()
+      const head = this.#head
+      if (head.address === 0) return head
+      try {
+        const record = this.#reader.readCommit(head.address, head.end, this.#fileId)
+        if (record.prev === 0) return baseHead(this.#base)
+        // A commit's txStart is where the one before it ends (the scan checked the chain).
+        const prev = this.#reader.readCommit(record.prev, record.txStart, this.#fileId)
+        return Object.freeze({ txid: prev.txid, root: prev.root, time: prev.time, address: prev.address, end: record.txStart })
+      } catch (err) {
+        // The newest commit vanished while read (its sync failed): look again.
+        if (!isDbdbError(err, 'DBDB_CORRUPT') || attempt >= REFRESH_ATTEMPTS) throw err
+      }
+    }
   }
 
   // ---- guards ---------------------------------------------------------------

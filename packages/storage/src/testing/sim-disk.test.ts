@@ -112,6 +112,31 @@ describe('SimDisk', () => {
     }
   })
 
+  it("runs `during` inside the chosen call, before it fails: another process's view of a slow, failing call", () => {
+    const disk = new SimDisk()
+    disk.writeFile('/f', bytes(1))
+    const fd = disk.openSync('/f', 'r+')
+    const seen: number[][] = []
+    const peek = (): void => {
+      const buf = Buffer.alloc(2)
+      seen.push([...buf.subarray(0, disk.readSync(fd, buf, 0, 2, 0))])
+    }
+    write(disk, fd, bytes(5, 6), 0)
+    disk.failAt(2, 'EIO', peek)
+    expect(() => disk.fdatasyncSync(fd)).toThrow(expect.objectContaining({ code: 'EIO' }))
+    expect(seen).toEqual([[5, 6]])
+  })
+
+  it("fails a write with 'zero': it writes nothing and returns 0", () => {
+    const disk = new SimDisk()
+    disk.writeFile('/f', bytes(1))
+    const fd = disk.openSync('/f', 'r+')
+    disk.failAt(1, 'zero')
+    expect(disk.writeSync(fd, bytes(7, 7), 0, 2, 0)).toBe(0)
+    expect([...disk.readFile('/f')]).toEqual([1])
+    expect(disk.writeSync(fd, bytes(7, 7), 0, 2, 0)).toBe(2)
+  })
+
   it('crashes at a chosen call: the call reaches the page cache, then every call is refused', () => {
     const disk = new SimDisk()
     disk.writeFile('/f', bytes(1))

@@ -14,8 +14,11 @@ import * as path from 'node:path'
 import type { FileIO } from '../file-io.js'
 import { prng } from './random.js'
 
-/** What happens at the chosen call: the machine stops, or the disk fails that one call. */
-export type FaultKind = 'crash' | 'EIO' | 'ENOSPC'
+/**
+ * What happens at the chosen call: the machine stops, the disk fails that one call,
+ * or ('zero') that call, a write, writes nothing and returns 0.
+ */
+export type FaultKind = 'crash' | 'EIO' | 'ENOSPC' | 'zero'
 
 /**
  * What a power loss does to each write that was not yet synced: 'drop' loses all
@@ -87,6 +90,8 @@ class SimFile {
   pending: Change[] = []
   /** The fd holding this file's writer lock, if any (a lock belongs to an open file, as OFD locks do). */
   lockedBy: number | undefined
+  /** The fds holding a shared lock on it. */
+  readonly sharedBy = new Set<number>()
 
   constructor(bytes?: Uint8Array) {
     this.volatile = new Bytes(bytes)
@@ -140,7 +145,7 @@ export class SimDisk implements FileIO {
   readonly #fds = new Map<number, OpenFile>()
   #nextFd = 3
   #calls = 0
-  #fault: { readonly at: number; readonly kind: FaultKind } | undefined
+  #fault: { readonly at: number; readonly kind: FaultKind; readonly during: (() => void) | undefined } | undefined
   #crashed = false
   /** Calls to fail by name (failNext), whatever the count of mutating calls. */
   readonly #failing = new Map<SimCall, { code: string; times: number; path: RegExp | string | undefined }>()
@@ -159,10 +164,15 @@ export class SimDisk implements FileIO {
    * Arms a fault at mutating call number `call` (counting from 1 since the disk
    * was made). 'crash': the call takes effect (in the page cache; a sync makes
    * things durable) and then the machine stops before it returns. 'EIO' and
-   * 'ENOSPC': that one call fails without effect, and later calls work.
+   * 'ENOSPC': that one call fails without effect, and later calls work. 'zero': that
+   * call, if it is a write, writes nothing and returns 0 (later calls work).
+   *
+   * `during` runs inside that call, before it fails: what another process does
+   * while a slow call is in progress, e.g. reading the page cache while an
+   * fdatasync takes its time to fail. It may make calls of its own on this disk.
    */
-  failAt(call: number, kind: FaultKind): void {
-    this.#fault = { at: call, kind }
+  failAt(call: number, kind: FaultKind, during?: () => void): void {
+    this.#fault = { at: call, kind, during }
   }
 
   /**
@@ -292,6 +302,7 @@ export class SimDisk implements FileIO {
     this.#injected('closeSync', 'close')
     const open = this.#open(fd)
     if (open.file?.lockedBy === fd) open.file.lockedBy = undefined
+    open.file?.sharedBy.delete(fd)
     this.#fds.delete(fd)
   }
 
@@ -314,8 +325,9 @@ export class SimDisk implements FileIO {
 
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
     this.#injected('writeSync', 'write')
-    return this.#mutate('write', () => {
+    return this.#mutate('write', (fault) => {
       const file = this.#regular(fd, 'write', true)
+      if (fault === 'zero') return 0
       file.change({ offset: position, bytes: Buffer.from(buffer.subarray(offset, offset + length)) })
       return length
     })
@@ -375,13 +387,16 @@ export class SimDisk implements FileIO {
     })
   }
 
-  lockSync(fd: number, op: 'lock' | 'unlock'): void {
+  lockSync(fd: number, op: 'lock' | 'share' | 'unlock'): void {
     this.#live()
     const file = this.#regular(fd, 'lock')
     if (op === 'unlock') {
       if (file.lockedBy === fd) file.lockedBy = undefined
-    } else if (file.lockedBy !== undefined && file.lockedBy !== fd) {
+      file.sharedBy.delete(fd)
+    } else if ((file.lockedBy !== undefined && file.lockedBy !== fd) || (op === 'lock' && [...file.sharedBy].some((other) => other !== fd))) {
       throw errno('EAGAIN', 'lock')
+    } else if (op === 'share') {
+      file.sharedBy.add(fd)
     } else {
       file.lockedBy = fd
     }
@@ -405,11 +420,14 @@ export class SimDisk implements FileIO {
     throw errno(armed.code, syscall, filePath)
   }
 
-  #mutate<T>(syscall: string, apply: () => T): T {
+  #mutate<T>(syscall: string, apply: (fault?: 'zero') => T): T {
     this.#live()
     const call = ++this.#calls
-    const kind = this.#fault?.at === call ? this.#fault.kind : undefined
+    const fault = this.#fault?.at === call ? this.#fault : undefined
+    const kind = fault?.kind
+    fault?.during?.()
     if (kind === 'EIO' || kind === 'ENOSPC') throw errno(kind, syscall)
+    if (kind === 'zero') return apply('zero')
     if (kind !== 'crash') return apply()
     try {
       apply()
