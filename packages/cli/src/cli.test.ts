@@ -65,7 +65,7 @@ function expectUsage(r: Result, text: string): void {
   expect(r.stderr).not.toMatch(/\n\s+at /)
 }
 
-const VERBS = ['get', 'set', 'delete', 'scan', 'dump', 'load', 'check', 'stats', 'history', 'compact', 'backup']
+const VERBS = ['get', 'set', 'delete', 'scan', 'dump', 'load', 'check', 'stats', 'history', 'compact', 'backup', 'salvage']
 
 describe('the original tool tests', () => {
   it('sets and gets a key', () => {
@@ -597,6 +597,75 @@ describe('check', () => {
     r = dbdb(file, 'check')
     expect(r.status).toBe(5)
     expect(r.stderr).toContain('DAMAGED')
+  })
+})
+
+/**
+ * 40 commits, each its own (durability fsync), taken as a killed writer left the file
+ * (copied before close: no checkpoint), with one bit flipped in the value commit 34
+ * wrote. Commit 1 stores 500 keys, commit 34 changes k0250, the others add a key each.
+ */
+function damagedAtCommit34(): Buffer {
+  const live = join(dir, 'live.db')
+  const db = open(live)
+  db.transaction(() => {
+    for (let i = 0; i < 500; i++) db.set(`k${String(i).padStart(4, '0')}`, `value ${i}`)
+  })
+  for (let txid = 2; txid <= 40; txid++) {
+    if (txid === 34) db.set('k0250', 'COMMIT-34-MARKER')
+    else db.set(`z${txid}`, txid)
+    db.commit()
+  }
+  const bytes = readFileSync(live)
+  db.close()
+  const at = bytes.indexOf('COMMIT-34-MARKER')
+  expect(at).toBeGreaterThan(0)
+  flip(bytes, at + 3, 0x01)
+  writeFileSync(file, bytes)
+  return bytes
+}
+
+describe('damage that intact commits follow', () => {
+  it('check exits 5 naming transaction 34 and the commits 35 to 40 after it; the file is unchanged', () => {
+    const bytes = damagedAtCommit34()
+    const r = dbdb(file, 'check')
+    expect(r.status, r.stderr).toBe(5)
+    expect(r.stdout).toMatch(/damage {3}transaction 34 \(from address \d+\) is damaged: bytes \d+ to \d+/)
+    expect(r.stdout).toContain('(transactions 35 to 40)')
+    expect(r.stdout).toContain('commit   txid 40')
+    expect(r.stdout).toContain('result   DAMAGED')
+    const json = JSON.parse(dbdb(file, 'check', '--json').stdout)
+    expect(json.storage.damage).toMatchObject([{ txid: 34, commitsAfter: [35, 36, 37, 38, 39, 40], torn: false }])
+    // A write refuses (and cuts nothing off); reads of commit 40 work.
+    expectOneLine(dbdb(file, 'set', 'x', '1'), 4, 'transaction 34')
+    expect(dbdb(file, 'get', 'z40').stdout).toBe('40\n')
+    expect(readFileSync(file).equals(bytes)).toBe(true)
+  })
+
+  it('salvage copies the readable keys into a new file, lists what it lost, and exits 5', () => {
+    const bytes = damagedAtCommit34()
+    const dest = join(dir, 'salvaged.db')
+    const r = dbdb(file, 'salvage', dest)
+    expect(r.status, r.stderr).toBe(5)
+    expect(r.stdout).toMatch(/salvaged .* at txid 40 into .*: \d+ keys/)
+    expect(r.stdout).toMatch(/lost {5}keys after "k\d{4}" and before "k\d{4}" \(damaged record at \d+\)/)
+    expect(r.stdout).toContain('damage   transaction 34')
+    expect(dbdb(dest, 'check').status).toBe(0)
+    expect(dbdb(dest, 'get', 'z40').stdout).toBe('40\n')
+    expect(dbdb(dest, 'get', 'k0000').stdout).toBe('value 0\n')
+    expect(dbdb(dest, 'get', 'k0250').status).toBe(3)
+    expect(readFileSync(file).equals(bytes)).toBe(true)
+    // DEST is never replaced.
+    expectOneLine(dbdb(file, 'salvage', dest), 4, 'exists')
+  })
+
+  it('salvage of a sound file copies every key and exits 0', () => {
+    fill({ a: 1, b: 2 })
+    const dest = join(dir, 'copy.db')
+    const r = dbdb(file, 'salvage', dest)
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain(': 2 keys')
+    expect(r.stdout).toContain('result   every key copied')
   })
 })
 

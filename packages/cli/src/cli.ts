@@ -6,7 +6,7 @@ import { isDbdbError, type Database } from '@dbdb/dbdb'
 import { parseArgs, UsageError } from './args.js'
 import { isBrokenPipe } from './io.js'
 import { dump } from './verbs/dump.js'
-import { backup, check, compact, history, stats } from './verbs/maintain.js'
+import { backup, check, compact, history, salvage, stats } from './verbs/maintain.js'
 import { get, scan } from './verbs/read.js'
 import { del, load, set } from './verbs/write.js'
 import { CliError, EXIT, oneLine, openDatabase, type Context, type Output, type Verb } from './verb.js'
@@ -14,7 +14,7 @@ import { CliError, EXIT, oneLine, openDatabase, type Context, type Output, type 
 export { EXIT, type Output } from './verb.js'
 
 /** Every verb, in the order help lists them. */
-const VERBS: readonly Verb[] = [get, set, del, scan, dump, load, check, stats, history, compact, backup]
+const VERBS: readonly Verb[] = [get, set, del, scan, dump, load, check, stats, history, compact, backup, salvage]
 const BY_NAME = new Map(VERBS.map((v) => [v.name, v]))
 
 const EXIT_CODES = 'Exit codes: 0 ok, 1 bad arguments, 2 unknown verb, 3 key not found, 4 database error, 5 damage found by check'

@@ -73,11 +73,11 @@ export function openDatabase(file: string, mode: OpenMode): Database<Uint8Array>
     return open(file, options)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') {
+    const cause = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code
+    if (code === 'DBDB_NOT_FOUND') {
       throw new CliError(EXIT.DB_ERROR, mode === 'create' ? `cannot create ${file}: its directory does not exist` : `${file} does not exist`)
     }
-    if (code === 'EISDIR') throw new CliError(EXIT.DB_ERROR, `${file} is a directory`)
-    if (code === 'EACCES' || code === 'EPERM') throw new CliError(EXIT.DB_ERROR, `${file}: permission denied`)
+    if (cause === 'EACCES' || cause === 'EPERM') throw new CliError(EXIT.DB_ERROR, `${file}: permission denied`)
     throw err
   }
 }

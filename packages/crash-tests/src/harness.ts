@@ -30,9 +30,11 @@ export class Worker {
   #waiters: Array<{ test: (line: string) => boolean; resolve: (line: string | undefined) => void }> = []
   #done = false
 
-  constructor(script: string, args: readonly string[], env?: NodeJS.ProcessEnv) {
+  /** `under`: a command to run node under (e.g. strace and its options), given node's path, the script and `args`. */
+  constructor(script: string, args: readonly string[], env?: NodeJS.ProcessEnv, under: readonly string[] = []) {
     this.name = `${script} ${args.join(' ')}`
-    this.proc = spawn(process.execPath, [join(WORKERS, script), ...args], {
+    const [command, ...argv] = [...under, process.execPath, join(WORKERS, script), ...args]
+    this.proc = spawn(command!, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: env ?? process.env,
     })
@@ -93,8 +95,8 @@ export class Worker {
 
 const live = new Set<Worker>()
 
-export function spawnWorker(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): Worker {
-  return new Worker(script, args, env)
+export function spawnWorker(script: string, args: readonly string[], env?: NodeJS.ProcessEnv, under?: readonly string[]): Worker {
+  return new Worker(script, args, env, under)
 }
 
 /** Kills every worker still running and waits for them to be gone (for afterEach). */

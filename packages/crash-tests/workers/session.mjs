@@ -14,17 +14,20 @@
 //   snapEntries { name }              -> { txid, entries }
 //   history                           -> { txids }
 //   at       { txid }                 -> { entries }
+//   waitFor  { key, timeoutMs }       -> { txid, value } once a read finds `key` set (one
+//                                        read per task), or { timedOut: true }
+//   backup   { dest }                 -> { txid }
 //   close                             -> {} and the process exits
-// Usage: node session.mjs FILE CMD_DIR
+// Usage: node session.mjs FILE CMD_DIR [OPEN_OPTIONS_JSON]
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open } from '@dbdb/dbdb'
 import { line, parentGone } from './common.mjs'
 
-const [file, cmdDir] = process.argv.slice(2)
+const [file, cmdDir, openOptions] = process.argv.slice(2)
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1))
 
-const db = open(file)
+const db = open(file, openOptions === undefined ? {} : JSON.parse(openOptions))
 const snaps = new Map()
 line(`opened ${db.txid}`)
 
@@ -59,6 +62,16 @@ const commands = {
       snap.close()
     }
   },
+  waitFor: async ({ key, timeoutMs }) => {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline && !parentGone()) {
+      const value = db.get(key)
+      if (value !== undefined) return { txid: db.txid, value }
+      await tick()
+    }
+    return { timedOut: true }
+  },
+  backup: ({ dest }) => ({ txid: db.backup(dest).txid }),
   close: () => {
     for (const s of snaps.values()) s.close()
     db.close()
@@ -77,7 +90,7 @@ for (let n = 0; ; n++) {
   try {
     const fn = commands[cmd.op]
     if (fn === undefined) throw new Error(`unknown command ${cmd.op}`)
-    result = fn(cmd)
+    result = await fn(cmd)
   } catch (err) {
     result = { error: err?.code ?? 'unknown', message: String(err?.stack ?? err).slice(0, 1500) }
   }

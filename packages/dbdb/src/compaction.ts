@@ -94,8 +94,9 @@ function inspectLeftover(storage: FileStorage, tmp: string): 'gone' | 'busy' | '
   try {
     copy = FileStorage.open(tmp, { readOnly: true, io })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
-    if (isDbdbError(err)) return `it does not open as a database (${err.code})`
+    if (isDbdbError(err, 'DBDB_NOT_FOUND')) return 'gone'
+    // An I/O error says nothing about what the file is: report it, delete nothing.
+    if (isDbdbError(err) && err.code !== 'DBDB_IO') return `it does not open as a database (${err.code})`
     throw err
   }
   try {
@@ -108,7 +109,7 @@ function inspectLeftover(storage: FileStorage, tmp: string): 'gone' | 'busy' | '
   try {
     leftover = FileStorage.open(tmp, { create: false, lockTimeoutMs: 0, io })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
+    if (isDbdbError(err, 'DBDB_NOT_FOUND')) return 'gone'
     throw err
   }
   try {
@@ -148,6 +149,9 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
   const before = storage.fileBytes()
   removeLeftover(storage, 'throw')
 
+  // A commit read before its sync failed (and then cut off) may be among those copied
+  // without the lock: found lost by the time the lock is held (see below).
+  const lostAtStart = source.lostCommits
   // The commits to copy, oldest first. Reads need no lock: committed nodes never change.
   const kept: Head[] = []
   for (const head of storage.history()) {
@@ -211,6 +215,10 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
     // LOCKING: every way out of this block releases the old file's lock.
     const locked = storage.lock(lockTimeoutMs)
     try {
+      // A commit read without the lock, then lost (its sync failed), may have been copied.
+      if (source.lostCommits !== lostAtStart) {
+        throw new DbdbError('DBDB_IO', `compaction of ${file} copied a commit whose sync then failed in its writer; the database is as it was: compact again`)
+      }
       catchUp(locked)
       target.sync()
       // DURABILITY: the rename would destroy whatever is at the path. Under the lock no

@@ -51,6 +51,14 @@ export interface DatabaseStats {
   readonly keyEncoding: string
 }
 
+interface View {
+  readonly head: Head
+  readonly tree: LogicalTree
+  readonly gen: Generation
+  /** The generation's lostCommits when the tree was opened. */
+  readonly lostCommits: number
+}
+
 /** Compactions a single write will follow before giving up (each one is progress). */
 const MAX_MOVES = 100
 
@@ -80,7 +88,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   readonly #factory: TreeFactory
   readonly #nodeCodec: Codec
   /** The newest commit as this handle last saw it, and its tree (reused while nothing changes). */
-  #view: { head: Head; tree: LogicalTree; gen: Generation }
+  #view: View
   /** The open write transaction's tree, holding this handle's uncommitted changes. */
   #tx: LogicalTree | undefined
   /** How many transaction(fn) calls are running (nested ones are savepoints). */
@@ -101,12 +109,12 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#lockTimeoutMs = parts.lockTimeoutMs
     this.#cacheBytes = parts.cacheBytes
     this.#gen = new Generation(parts.storage, parts.codec, parts.cacheBytes)
-    this.#freshness = new Freshness(parts.storage.path)
+    this.#freshness = new Freshness(parts.storage.identity)
     // The storage's open has just looked at the file, in this task: neither this nor
     // the first read looks again (a system call, and in a new process its compilation).
     const head = parts.storage.knownHead
     this.#freshness.checked()
-    this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
+    this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
     this.#group = new GroupCommit(this.#groupHost(), parts.maxQueuedBytes)
   }
 
@@ -262,6 +270,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         throw new DbdbError('DBDB_TRANSACTION', 'transaction functions must be synchronous: the lock cannot be held across await')
       }
     } catch (err) {
+      if (this.#closed) throw err
       this.#depth--
       if (this.#tx !== undefined) {
         if (outermost) this.#rollback()
@@ -269,6 +278,9 @@ export class Database<K = string, V = any> extends Reader<K, V> {
       }
       throw err
     }
+    // fn closed the handle: its writes were dropped with the transaction, as at any
+    // close with uncommitted writes, and returning would claim they were committed.
+    if (this.#closed) throw new DbdbError('DBDB_CLOSED', `${this.path} was closed inside transaction(fn); nothing was committed`)
     this.#depth--
     if (outermost) this.#commit()
     return result
@@ -282,9 +294,11 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
   /** Commits still in the file, newest first (at most `limit` of them); each costs one node read for its size. */
   history(options: { limit?: number } = {}): CommitInfo[] {
-    const newest = this.#latest().head.txid
+    if (typeof options !== 'object' || options === null) throw new TypeError('history() takes an options object')
     const limit = options.limit ?? Infinity
-    if (!(limit >= 0)) throw new TypeError('history({ limit }) takes a number >= 0')
+    if (typeof limit !== 'number') throw new TypeError(`history({ limit }) takes a number, not ${typeof limit}`)
+    if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) throw new RangeError(`history({ limit }) takes a whole number >= 0 or Infinity, not ${limit}`)
+    const newest = this.#latest().head.txid
     const out: CommitInfo[] = []
     const { storage, context } = this.#gen
     for (const head of storage.history()) {
@@ -298,8 +312,9 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
   /** A read-only view of the past commit `txid` (see history()). */
   at(txid: number): Snapshot<K, V> {
+    if (typeof txid !== 'number') throw new TypeError(`at() takes a transaction id (a number), not ${typeof txid}`)
+    if (!Number.isSafeInteger(txid) || txid < 0) throw new RangeError(`at() takes a transaction id >= 0, a whole number, not ${txid}`)
     this.#checkOpen()
-    if (!Number.isSafeInteger(txid) || txid < 0) throw new TypeError('txid must be a non-negative integer')
     this.#latest()
     if (txid === 0) return this.#viewOf({ txid: 0, root: 0, time: 0, address: 0 })
     for (const head of this.#gen.storage.history()) {
@@ -334,13 +349,11 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         // that one. Or this one failed after its swap (the directory sync): the
         // compacted file is the database now, and this handle moves on to it like any other.
         if (!this.#gen.storage.moved) throw err
-        this.#moveOn()
-        this.#freshness.committed()
+        this.#movedByCompaction()
         if (isDbdbError(err, 'DBDB_MOVED') && moves < MAX_MOVES) continue
         throw err
       }
-      this.#moveOn()
-      this.#freshness.committed()
+      this.#movedByCompaction()
       return info
     }
   }
@@ -390,7 +403,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    * Verifies the file and the newest commit's tree: both superblock slots, every
    * record's checksum and the commit chain, then every node and value reachable
    * from the root, read from the file (not the cache), and the tree's invariants.
-   * Reports what it found rather than throwing.
+   * Reports the damage it found rather than throwing; a read the OS fails says
+   * nothing about the bytes, and throws DBDB_IO.
    */
   check(): CheckReport {
     this.#checkOpen()
@@ -408,6 +422,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         keys++
       }
     } catch (err) {
+      // The OS failing a read says nothing about the file's bytes: an error, not damage.
+      if (isDbdbError(err, 'DBDB_IO')) throw err
       problems.push((err as Error).message)
     }
     return { ok: problems.length === 0, txid: storage.head.txid, keys, height, storage, problems }
@@ -448,17 +464,34 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#freshness.checked()
     if (this.#gen.storage.moved) head = this.#moveOn().head()
     const view = this.#view
-    if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen) {
-      this.#view = { head, tree: this.#factory.open(this.#gen.context, head.root), gen: this.#gen }
+    // A head that moved back (a lost commit) may come back with the same txid and root
+    // as the lost one: the generation's count of lost commits tells them apart.
+    if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen || view.lostCommits !== this.#gen.lostCommits) {
+      this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
     }
     return this.#view
+  }
+
+  /**
+   * After a compaction this handle took part in: the other handles of this process on
+   * the replaced file look at it (and find it replaced), and those already on the new
+   * one look at that.
+   */
+  #movedByCompaction(): void {
+    this.#freshness.committed()
+    this.#moveOn()
+    this.#freshness.committed()
+  }
+
+  #viewAt(head: Head, tree: LogicalTree): View {
+    return { head, tree, gen: this.#gen, lostCommits: this.#gen.lostCommits }
   }
 
   /** Compaction replaced the file: open the one now at the path; snapshots keep the old one. */
   #moveOn(): FileStorage {
     const old = this.#gen
     this.#gen = new Generation(this.#reopen(), this.#nodeCodec, this.#cacheBytes)
-    this.#freshness.reset()
+    this.#freshness.moveTo(this.#gen.storage.identity)
     old.release()
     return this.#gen.storage
   }
@@ -507,7 +540,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         context.cache.clear()
         throw err
       }
-      this.#view = { head, tree: tx, gen: this.#gen }
+      this.#view = this.#viewAt(head, tx)
       this.#freshness.committed()
       return { txid: head.txid, time: head.time, size: tx.size }
     } finally {
@@ -571,7 +604,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
       },
       sync: () => (this.durability === 'fsync' ? this.#gen.storage.syncAsync() : Promise.resolve()),
       publish: (head, tree) => {
-        this.#view = { head, tree, gen: this.#gen }
+        this.#view = this.#viewAt(head, tree)
         this.#freshness.committed()
       },
       end: () => this.#gen.storage.unlock(),
@@ -586,10 +619,32 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #viewOf(head: Head): Snapshot<K, V> {
     const gen = this.#gen.retain()
     const tree = this.#factory.open(gen.context, head.root)
-    const snap = new Snapshot<K, V>(this.keyCodec, this.valueCodec, tree, head.txid, head.time, (s) => {
-      this.#snapshots.delete(s)
-      gen.release()
-    })
+    const since = gen.lostCommits
+    // A read looks at the file as often as the handle's own reads do (freshness.ts),
+    // so that a snapshot of a commit found lost stops reading before its addresses
+    // are read as another transaction's records.
+    const lost = (): boolean => {
+      if (gen === this.#gen) {
+        try {
+          this.#latest()
+        } catch {
+          // Only a look on the snapshot's behalf: its own records are read from its file.
+        }
+      }
+      return gen.lostCommits !== since && gen.isLost(head, since)
+    }
+    const snap = new Snapshot<K, V>(
+      this.keyCodec,
+      this.valueCodec,
+      tree,
+      head.txid,
+      head.time,
+      (s) => {
+        this.#snapshots.delete(s)
+        gen.release()
+      },
+      lost,
+    )
     this.#snapshots.add(snap)
     return snap
   }

@@ -1,5 +1,6 @@
 // When a handle must look at the file again before a read. Looking costs a system
-// call (a 9-byte read), which would dominate a cached point read, so a handle looks:
+// call (one small read: the newest commit record and the 9 bytes after it), which would
+// dominate a cached point read, so a handle looks:
 //   - after any commit by any handle of this process to the same file (a counter,
 //     no system call), so this process always reads its own writes;
 //   - at the first read of every task (event-loop turn): a message announcing another
@@ -9,18 +10,27 @@
 //     reads instead let a read after a pause miss a commit, which a crash test caught).
 // This is lmdb-js's read-transaction renewal, bounded. Write transactions always take
 // the lock and reload, so read-modify-write never depends on it.
-
-import { resolve } from 'node:path'
+//
+// The counter is per file, not per path: two handles that reach one file through
+// different names (a symbolic link, a hard link, `./a.db` and its absolute path) share
+// it. A file is named by its device and inode (FileStorage.identity); compaction puts
+// a new file at the path, and a handle that moves to it moves to that file's counter.
 
 /** Commits made by this process, per database file (one shared counter per file). */
 const localCommits = new Map<string, { n: number }>()
+
+function counterOf(identity: string): { n: number } {
+  let commits = localCommits.get(identity)
+  if (commits === undefined) localCommits.set(identity, (commits = { n: 0 }))
+  return commits
+}
 /** Longest a synchronous run of reads goes without looking at the file, in ms. */
 const MAX_STALENESS_MS = 1
 /** Ends a task's "already looked" through a microtask: a promise reaction costs less than queueMicrotask, which makes an AsyncResource per call. */
 const settled = Promise.resolve()
 
 export class Freshness {
-  readonly #commits: { n: number }
+  #commits: { n: number }
   #seen = -1
   #checkedAt = 0
   #inTask = false
@@ -28,11 +38,9 @@ export class Freshness {
     this.#inTask = false
   }
 
-  constructor(path: string) {
-    const key = resolve(path)
-    let commits = localCommits.get(key)
-    if (commits === undefined) localCommits.set(key, (commits = { n: 0 }))
-    this.#commits = commits
+  /** `identity`: the file's, as FileStorage.identity gives it. */
+  constructor(identity: string) {
+    this.#commits = counterOf(identity)
   }
 
   /** Whether the next read must look at the file first. */
@@ -50,8 +58,10 @@ export class Freshness {
     }
   }
 
-  /** Forget the last look (the handle moved to another file). */
-  reset(): void {
+  /** The handle moved to another file (compaction replaced it): follow that file's commits, and look at it first. */
+  moveTo(identity: string): void {
+    this.#commits = counterOf(identity)
+    this.#seen = -1
     this.#inTask = false
   }
 

@@ -68,12 +68,16 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
   }
   const keyEncoding = options.keyEncoding ?? 'utf8'
   if (keyEncoding !== 'utf8' && keyEncoding !== 'binary') throw new TypeError(`keyEncoding must be 'utf8' or 'binary'`)
-  if (options.lockTimeoutMs !== undefined && !(options.lockTimeoutMs >= 0)) throw new TypeError('lockTimeoutMs must be a number >= 0')
-  if (options.cacheBytes !== undefined && !(options.cacheBytes >= 0)) throw new TypeError('cacheBytes must be a number >= 0')
-  if (options.maxQueuedBytes !== undefined) {
-    if (typeof options.maxQueuedBytes !== 'number') throw new TypeError('maxQueuedBytes must be a number')
-    if (!(options.maxQueuedBytes >= 0)) throw new RangeError('maxQueuedBytes must be >= 0')
+  // A string such as '200' (read from an environment variable) passed a `>= 0` test and
+  // then made the lock's deadline a string: the wait never ended.
+  checkAmount('lockTimeoutMs', options.lockTimeoutMs)
+  // A bound, not a count: a fraction (a tenth of the machine's memory) is fine.
+  checkAmount('cacheBytes', options.cacheBytes)
+  for (const name of ['readOnly', 'createIfMissing', 'errorIfExists'] as const) {
+    const value: unknown = options[name]
+    if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${describeValue(value)}`)
   }
+  checkAmount('maxQueuedBytes', options.maxQueuedBytes)
   if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
     throw new TypeError(`durability must be 'fsync' or 'none'`)
   }
@@ -96,6 +100,17 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
     cacheBytes: options.cacheBytes,
     maxQueuedBytes: options.maxQueuedBytes ?? MAX_QUEUED_BYTES,
   }
+}
+
+/** A number >= 0 (Infinity: no bound), or undefined. */
+function checkAmount(name: string, value: unknown): void {
+  if (value === undefined) return
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, not ${describeValue(value)}`)
+  if (!(value >= 0)) throw new RangeError(`${name} must be a number >= 0 (or Infinity), not ${value}`)
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
 }
 
 function toTree(tree: unknown): TreeFactory {

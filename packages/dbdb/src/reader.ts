@@ -12,7 +12,7 @@ export interface Range<K> {
   lte?: K
   /** Largest key first. */
   reverse?: boolean
-  /** At most this many entries (default: no limit). */
+  /** At most this many entries: a whole number >= 0, or Infinity (the default: no limit). */
   limit?: number
 }
 
@@ -94,8 +94,13 @@ export abstract class Reader<K, V> {
       out.reverse = range.reverse
     }
     if (range.limit !== undefined) {
-      if (typeof range.limit !== 'number' || Number.isNaN(range.limit)) throw new TypeError('range.limit must be a number')
-      out.limit = range.limit
+      const limit: unknown = range.limit
+      if (typeof limit !== 'number') throw new TypeError(`range.limit must be a number, not ${typeof limit}`)
+      // 1.5 or -1 used to mean "no limit" to the trees and 1.5 to count(): refused instead.
+      if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) {
+        throw new RangeError(`range.limit must be a whole number >= 0 or Infinity, not ${limit}`)
+      }
+      out.limit = limit
     }
     return out
   }

@@ -14,15 +14,29 @@ export class Snapshot<K = string, V = any> extends Reader<K, V> {
   readonly time: number
   readonly #tree: LogicalTree
   readonly #onClose: (s: Snapshot<K, V>) => void
+  readonly #lost: () => boolean
   #closed = false
 
-  /** @internal Made by Database.snapshot() and Database.at(). */
-  constructor(keyCodec: KeyCodec<K>, valueCodec: Codec, tree: LogicalTree, txid: number, time: number, onClose: (s: Snapshot<K, V>) => void) {
+  /**
+   * @internal Made by Database.snapshot() and Database.at(). `lost` tells whether the
+   * commit shown has been found gone from the file since (a commit read before its
+   * sync failed).
+   */
+  constructor(
+    keyCodec: KeyCodec<K>,
+    valueCodec: Codec,
+    tree: LogicalTree,
+    txid: number,
+    time: number,
+    onClose: (s: Snapshot<K, V>) => void,
+    lost: () => boolean = () => false,
+  ) {
     super(keyCodec, valueCodec)
     this.#tree = tree
     this.txid = txid
     this.time = time
     this.#onClose = onClose
+    this.#lost = lost
   }
 
   get closed(): boolean {
@@ -31,6 +45,11 @@ export class Snapshot<K = string, V = any> extends Reader<K, V> {
 
   protected readTree(): LogicalTree {
     if (this.#closed) throw new DbdbError('DBDB_CLOSED', `the snapshot of transaction ${this.txid} is closed`)
+    // Its records' addresses now hold other transactions' records: reading on would
+    // return their data as this commit's.
+    if (this.#lost()) {
+      throw new DbdbError('DBDB_NO_SUCH_COMMIT', `transaction ${this.txid}, which this snapshot shows, never committed: its sync failed and its writer cut it off`)
+    }
     return this.#tree
   }
 

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 import { msgpackCodec } from '@dbdb/codec'
 import { NodeCache } from '@dbdb/logical'
-import { FileStorage } from '@dbdb/storage'
+import { COMMIT_RECORD, FileStorage } from '@dbdb/storage'
 import { countingFileIO } from '@dbdb/storage/testing'
 import { bplusTree } from '@dbdb/tree-bplus'
 import { describe, expect, it } from 'vitest'
@@ -41,7 +41,7 @@ describe('the write path', () => {
     storage.commit(first.commit())
     storage.unlock()
     expect(calls.syncs).toBe(1)
-    expect(fs.statSync(storage.path).size).toBeGreaterThan(storage.head().address + 61 + (1 << 20))
+    expect(fs.statSync(storage.path).size).toBeGreaterThan(storage.head().address + COMMIT_RECORD + (1 << 20))
 
     const again = bplusTree.open(context, storage.lock().root)
     reset()

@@ -6,7 +6,7 @@
 // commit stores only the dirty ones, children before parents, so that every
 // parent can record its children's addresses: leaf-to-root, as in the original.
 
-import { corrupt, DbdbError, type Storage } from '@dbdb/storage'
+import { corrupt, DbdbError, isSystemError, type Storage } from '@dbdb/storage'
 import type { NodeCache } from './node-cache.js'
 
 /** A stored record's address, or the dirty object itself. */
@@ -78,7 +78,7 @@ export class NodeStore<N> {
     if (typeof ref !== 'number') return ref
     const cached = this.cache.get(ref)
     if (cached !== undefined) return cached as N
-    const bytes = this.storage.read(ref)
+    const bytes = this.#read(ref)
     let node: N
     try {
       const raw = this.codec.decodeShared ? this.codec.decodeShared(bytes) : this.codec.decode(bytes)
@@ -95,7 +95,7 @@ export class NodeStore<N> {
     if (typeof ref !== 'number') return ref
     const cached = this.cache.get(ref)
     if (cached !== undefined) return cached as Uint8Array
-    const bytes = this.storage.read(ref)
+    const bytes = this.#read(ref)
     this.cache.set(ref, bytes, weightOf(bytes.length))
     return bytes
   }
@@ -121,6 +121,20 @@ export class NodeStore<N> {
    */
   superseded(addresses: readonly number[]): void {
     for (const address of addresses) this.cache.delete(address)
+  }
+
+  /**
+   * A record from the storage. An OS error from a storage that lets one through is
+   * DBDB_IO here: thrown while a patch reads its base (inside the decoding, where any
+   * other error means bad bytes), it would otherwise be taken for corruption.
+   */
+  #read(address: number): Uint8Array {
+    try {
+      return this.storage.read(address)
+    } catch (err) {
+      if (!isSystemError(err)) throw err
+      throw new DbdbError('DBDB_IO', `reading the record at address ${address} failed: ${err.message}`, { cause: err })
+    }
   }
 
   #weigh(node: N, bytes: number): number {

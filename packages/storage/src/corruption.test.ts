@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest'
 import { DbdbError } from './errors.js'
-import { DATA_START, encodeSlot, RECORD_HEADER, SLOT_SIZE, SLOT_USED, decodeSlot } from './format.js'
+import { COMMIT_RECORD, DATA_START, encodeSlot, RECORD_HEADER, SLOT_SIZE, SLOT_USED, decodeSlot } from './format.js'
 import {
   buildSmallDb,
   commitRecords,
@@ -272,11 +272,11 @@ describe('slots that point somewhere impossible', () => {
   const cases: Array<[string, Partial<Parameters<typeof encodeSlot>[0]>]> = [
     ['a root inside a slot', { root: 100 }],
     ['a root in the data but not the commit', { root: reachable[1]!.address }],
-    ['a commit record inside a slot', { address: 100, end: 161 }],
-    ['a commit record past the end', { address: final.length + 100, end: final.length + 161 }],
+    ['a commit record inside a slot', { address: 100, end: 100 + COMMIT_RECORD }],
+    ['a commit record past the end', { address: final.length + 100, end: final.length + 100 + COMMIT_RECORD }],
     ['an end past the end', { end: final.length + 1 }],
     ['an end far past the end', { end: 2 ** 52 }],
-    ['a commit address that is not a commit record', { address: reachable[1]!.address, end: reachable[1]!.address + 61 }],
+    ['a commit address that is not a commit record', { address: reachable[1]!.address, end: reachable[1]!.address + COMMIT_RECORD }],
     ['a newer txid than the commit record', { txid: newest + 5 }],
     ['a huge txid', { txid: 2 ** 53 - 1 }],
   ]

@@ -2,7 +2,7 @@
 // callers may branch on `err.code`. Bad arguments are `TypeError`/`RangeError`.
 
 export type DbdbErrorCode =
-  /** A record or superblock failed its checksum or points somewhere impossible. */
+  /** A record or superblock failed its checksum or points somewhere impossible, or a damaged transaction has intact commits after it. */
   | 'DBDB_CORRUPT'
   /** The file is not a DBDB database; it was left untouched. */
   | 'DBDB_NOT_A_DATABASE'
@@ -17,10 +17,14 @@ export type DbdbErrorCode =
   /** A write was attempted through a read-only handle. */
   | 'DBDB_READ_ONLY'
   /**
-   * The OS failed a write or sync (the commit did not happen), or the release of the
-   * writer lock (earlier commits stand); either way the handle refuses further writes.
+   * The OS failed a call: a write or sync (the commit did not happen and the handle
+   * refuses further writes), the release of the writer lock (earlier commits stand;
+   * the handle refuses further writes), a read, or the opening or creation of the file
+   * (a full disk, a permission denied: the message says which, `cause` is the OS error).
    */
   | 'DBDB_IO'
+  /** The file does not exist and was not to be created (`readOnly`, `create: false`), or its directory does not exist. */
+  | 'DBDB_NOT_FOUND'
   /** The options given to open() contradict what the file records (tree, codec). */
   | 'DBDB_MISMATCH'
   /** A past commit asked for by transaction id is not in the file's history. */
@@ -57,4 +61,20 @@ export function isDbdbError(err: unknown, code?: DbdbErrorCode): err is DbdbErro
 
 export function corrupt(address: number, why: string): DbdbError {
   return new DbdbError('DBDB_CORRUPT', `corrupt record at address ${address}: ${why}`, { address })
+}
+
+/**
+ * Whether `err` is an error of the operating system (it has an errno code such as
+ * 'EIO' or 'ENOSPC'), not one of DBDB's own or a bug.
+ */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  if (!(err instanceof Error) || err instanceof DbdbError) return false
+  const code = (err as NodeJS.ErrnoException).code
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)
+}
+
+/** An OS error met while reading or opening `what`, as DBDB_IO with the OS error as its cause; any other error as it is. */
+export function ioError(err: unknown, what: string): unknown {
+  if (!isSystemError(err)) return err
+  return new DbdbError('DBDB_IO', `${what} failed: ${err.message}`, { cause: err })
 }

@@ -2,8 +2,8 @@
 // and synced in a private temporary file that is then hard-linked into place.
 
 import * as path from 'node:path'
-import { DbdbError } from './errors.js'
-import type { FileIO } from './file-io.js'
+import { DbdbError, isSystemError } from './errors.js'
+import { notAFile, type FileIO } from './file-io.js'
 import { baseHead } from './file-reader.js'
 import { DATA_START, encodeSlot } from './format.js'
 import type { StorageMeta } from './storage.js'
@@ -26,6 +26,14 @@ export interface OpenFileOptions {
   base?: number | undefined
 }
 
+export interface OpenedFile {
+  fd: number
+  /** Why the file is open read-only (undefined: writable). */
+  readOnlyReason: string | undefined
+  /** Names the file opened (device and inode), the same through every path that reaches it. */
+  identity: string
+}
+
 export function newFileHeader(meta: StorageMeta, base: number): Buffer {
   const slot = encodeSlot({ ...baseHead(base), fileId: randomBytes(8), base, meta })
   return Buffer.concat([slot, slot])
@@ -39,18 +47,51 @@ export function newFileHeader(meta: StorageMeta, base: number): Buffer {
  * worst a stray temporary file, never a half-made database, and the next creation
  * of that name removes strays over a minute old.
  */
-export function openFile(io: FileIO, filePath: string, options: OpenFileOptions): { fd: number; readOnlyReason: string | undefined } {
+export function openFile(io: FileIO, filePath: string, options: OpenFileOptions): OpenedFile {
   if (options.exclusive && (options.readOnly || options.create === false)) throw new TypeError('exclusive needs create and not readOnly')
-  if (options.readOnly) return { fd: openExisting(io, filePath, 'r'), readOnlyReason: 'readOnly: true' }
+  try {
+    return openOrCreate(io, filePath, options)
+  } catch (err) {
+    throw openError(err, filePath, options)
+  }
+}
+
+/**
+ * An OS error of the open or the creation as a DbdbError (its cause kept): a missing
+ * file or folder is DBDB_NOT_FOUND, a socket DBDB_NOT_A_DATABASE, anything else
+ * (permission denied, a full or failing disk, a file too large) DBDB_IO, saying which.
+ */
+function openError(err: unknown, filePath: string, options: OpenFileOptions): unknown {
+  if (!isSystemError(err)) return err
+  const creating = !options.readOnly && options.create !== false
+  switch (err.code) {
+    case 'ENOENT':
+      return new DbdbError(
+        'DBDB_NOT_FOUND',
+        creating ? `cannot create ${filePath}: its directory does not exist` : `${filePath} does not exist`,
+        { cause: err },
+      )
+    case 'ENXIO': // open(2) of a socket
+      return new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a socket, not a database file`, { cause: err })
+    case 'EACCES':
+    case 'EPERM':
+      return new DbdbError('DBDB_IO', `permission denied: cannot ${creating ? 'open or create' : 'open'} ${filePath} (${err.message})`, { cause: err })
+    default:
+      return new DbdbError('DBDB_IO', `cannot ${creating ? 'open or create' : 'open'} ${filePath}: ${err.message}`, { cause: err })
+  }
+}
+
+function openOrCreate(io: FileIO, filePath: string, options: OpenFileOptions): OpenedFile {
+  if (options.readOnly) return { ...openExisting(io, filePath, 'r'), readOnlyReason: 'readOnly: true' }
   if (!options.exclusive) {
     try {
-      return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+      return { ...openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       // open(2) refuses a directory for writing (EISDIR) before openExisting can fstat it.
       if (code === 'EISDIR') throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`, { cause: err })
       if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-        return { fd: openExisting(io, filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
+        return { ...openExisting(io, filePath, 'r'), readOnlyReason: `the file is not writable: ${code}` }
       }
       if (code !== 'ENOENT' || options.create === false) throw err
     }
@@ -62,7 +103,7 @@ export function openFile(io: FileIO, filePath: string, options: OpenFileOptions)
  * The creation itself, apart from openFile: a function is compiled at its first
  * call, and opening an existing file (every reopen) should not pay for this.
  */
-function createFile(io: FileIO, filePath: string, options: OpenFileOptions): { fd: number; readOnlyReason: undefined } {
+function createFile(io: FileIO, filePath: string, options: OpenFileOptions): OpenedFile {
   const dir = path.dirname(filePath)
   const tmp = path.join(dir, temporaryName(path.basename(filePath)))
   let fd: number
@@ -90,18 +131,30 @@ function createFile(io: FileIO, filePath: string, options: OpenFileOptions): { f
   } finally {
     io.closeSync(fd)
   }
+  let linkedBySomeoneElse = false
   try {
     io.linkSync(tmp, filePath)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     // LOCKING: link(2) is the one atomic test: of many exclusive creations, one wins.
     if (options.exclusive) throw new DbdbError('DBDB_EXISTS', `${filePath} exists already`, { cause: err })
+    linkedBySomeoneElse = true
   } finally {
     io.unlinkSync(tmp)
   }
   removeStaleTemporaries(io, dir, path.basename(filePath))
   syncDirectory(io, dir)
-  return { fd: openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+  try {
+    return { ...openExisting(io, filePath, 'r+'), readOnlyReason: undefined }
+  } catch (err) {
+    // Something is at the path, yet open(2) finds nothing: a symbolic link to a file that
+    // does not exist. Its target is not created (link(2) never follows a link, and a
+    // database made wherever a link points would be a surprise): refused.
+    if (!linkedBySomeoneElse || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a symbolic link to a file that does not exist; DBDB does not create a link's target`, {
+      cause: err,
+    })
+  }
 }
 
 /** A creation takes milliseconds; a temporary file this old was left by a killed one. */
@@ -146,14 +199,29 @@ function exists(io: FileIO, filePath: string): boolean {
   }
 }
 
-function openExisting(io: FileIO, filePath: string, flags: 'r' | 'r+'): number {
+/**
+ * Opens what is at the path (without blocking: see FileIO.openSync) and refuses
+ * anything but a regular file: a FIFO would block reads or fail them (ESPIPE), a
+ * device (/dev/null) takes writes and fails syncs, a directory cannot be read.
+ */
+function openExisting(io: FileIO, filePath: string, flags: 'r' | 'r+'): { fd: number; identity: string } {
   const fd = io.openSync(filePath, flags)
-  // open(2) refuses a directory for writing (EISDIR); only a read-only open must look.
-  if (flags === 'r' && io.fstatSync(fd).isDirectory()) {
+  let kind: string | undefined
+  let identity: string
+  try {
+    const stat = io.fstatSync(fd)
+    kind = notAFile(stat)
+    // The file itself, whatever name reached it (a symbolic link, a hard link, a relative path).
+    identity = stat.ino !== undefined && stat.dev !== undefined ? `${stat.dev}:${stat.ino}` : `path:${path.resolve(filePath)}`
+  } catch (err) {
     io.closeSync(fd)
-    throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a directory`)
+    throw err
   }
-  return fd
+  if (kind !== undefined) {
+    io.closeSync(fd)
+    throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is ${kind}, not a database file; it was left untouched`)
+  }
+  return { fd, identity }
 }
 
 export function syncDirectory(io: FileIO, dir: string): void {

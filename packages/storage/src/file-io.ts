@@ -3,11 +3,30 @@
 // fail or "lose power" at any chosen call (see crash tests).
 
 import * as fs from 'node:fs'
+import { ioError } from './errors.js'
+
+export interface FileStat {
+  size: number
+  isDirectory(): boolean
+  /** Absent: only directories are recognized as not being database files. */
+  isFile?(): boolean
+  isFIFO?(): boolean
+  isSocket?(): boolean
+  isCharacterDevice?(): boolean
+  isBlockDevice?(): boolean
+  ino?: number
+  dev?: number
+}
 
 export interface FileIO {
+  /**
+   * `flags` is one of 'r', 'r+', 'wx', 'wx+'. Must not block, whatever is at the path
+   * (a FIFO with no writer): the opener looks at what it opened with fstatSync and
+   * refuses anything that is not a regular file.
+   */
   openSync(path: string, flags: string, mode?: number): number
   closeSync(fd: number): void
-  fstatSync(fd: number): { size: number; isDirectory(): boolean; ino?: number; dev?: number }
+  fstatSync(fd: number): FileStat
   /** Identity of the file now at `path` (compaction replaces it). Absent: replacement is not detected. */
   statSync?(path: string): { ino: number; dev: number; mtimeMs?: number }
   /** Names in a directory, to find temporary files a killed creation left. Absent: they are left. */
@@ -39,13 +58,96 @@ export interface FileIO {
   unlinkSync(path: string): void
   /**
    * The writer lock on `fd`: 'lock' is a non-blocking attempt at the exclusive lock that
-   * throws EAGAIN while another open file holds it; 'unlock' releases it. Absent: the
-   * native lock (see file-lock.ts).
+   * throws EAGAIN while another open file holds it; 'share' the same for a shared lock
+   * on the same byte (which only the exclusive one excludes; a read-only descriptor can
+   * take it); 'unlock' releases either. Absent: the native lock (see file-lock.ts).
    */
-  lockSync?(fd: number, op: 'lock' | 'unlock'): void
+  lockSync?(fd: number, op: 'lock' | 'share' | 'unlock'): void
 }
 
-export const nodeFileIO: FileIO = fs
+/**
+ * open(2) of a FIFO for reading blocks until a writer comes: opens of an existing
+ * file are non-blocking (O_NONBLOCK changes nothing for a regular file, the only
+ * kind a database is). Platforms without O_NONBLOCK (Windows) have no FIFOs at a path.
+ */
+const NONBLOCKING: Record<string, number | undefined> =
+  fs.constants.O_NONBLOCK === undefined
+    ? {}
+    : { r: fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, 'r+': fs.constants.O_RDWR | fs.constants.O_NONBLOCK }
+
+export const nodeFileIO: FileIO = {
+  openSync: (p, flags, mode) => fs.openSync(p, NONBLOCKING[flags] ?? flags, mode),
+  closeSync: fs.closeSync,
+  fstatSync: (fd) => fs.fstatSync(fd),
+  statSync: (p) => fs.statSync(p),
+  readdirSync: (p) => fs.readdirSync(p),
+  readSync: fs.readSync,
+  writeSync: fs.writeSync,
+  fdatasyncSync: fs.fdatasyncSync,
+  fdatasync: fs.fdatasync,
+  write: (fd, buffer, offset, length, position, callback) => fs.write(fd, buffer, offset, length, position, callback),
+  fsyncSync: fs.fsyncSync,
+  ftruncateSync: fs.ftruncateSync,
+  linkSync: fs.linkSync,
+  renameSync: fs.renameSync,
+  lstatSync: (p, options) => fs.lstatSync(p, options),
+  unlinkSync: fs.unlinkSync,
+}
+
+/** What is at a path, for an error message: 'a FIFO', 'a directory'... or undefined for a regular file. */
+export function notAFile(stat: FileStat): string | undefined {
+  if (stat.isDirectory()) return 'a directory'
+  if (stat.isFile === undefined || stat.isFile()) return undefined
+  if (stat.isFIFO?.()) return 'a FIFO (named pipe)'
+  if (stat.isSocket?.()) return 'a socket'
+  if (stat.isCharacterDevice?.()) return 'a character device'
+  if (stat.isBlockDevice?.()) return 'a block device'
+  return 'not a regular file'
+}
+
+/**
+ * `io` with its reads (readSync, fstatSync) and closeSync reporting an OS error as DBDB_IO naming
+ * `path`, its cause kept, so every layer above the storage sees a coded error. Writes
+ * and syncs are left as they are: the commit paths report those themselves.
+ */
+export function reportingReadErrors(io: FileIO, path: string): FileIO {
+  const wrapped = boundCalls(io)
+  wrapped.closeSync = (fd) => {
+    try {
+      io.closeSync(fd)
+    } catch (err) {
+      throw ioError(err, `closing ${path}`)
+    }
+  }
+  wrapped.fstatSync = (fd) => {
+    try {
+      return io.fstatSync(fd)
+    } catch (err) {
+      throw ioError(err, `fstat of ${path}`)
+    }
+  }
+  wrapped.readSync = (fd, buffer, offset, length, position) => {
+    try {
+      return io.readSync(fd, buffer, offset, length, position)
+    } catch (err) {
+      throw ioError(err, `reading ${length} bytes at ${position} of ${path}`)
+    }
+  }
+  return wrapped
+}
+
+/** Every call `io` has (its optional ones included), bound to it. */
+function boundCalls(io: FileIO): FileIO {
+  const calls: Record<string, unknown> = {}
+  for (let o: object | null = io; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name === 'constructor' || name in calls) continue
+      const value = (io as unknown as Record<string, unknown>)[name]
+      if (typeof value === 'function') calls[name] = value.bind(io)
+    }
+  }
+  return calls as unknown as FileIO
+}
 
 /** fdatasync off the event loop (or, for a FileIO without it, on a later turn of it). */
 export function fdatasyncAsync(io: FileIO, fd: number): Promise<void> {

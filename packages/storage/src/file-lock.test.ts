@@ -125,6 +125,29 @@ describe('the writer lock excludes', () => {
     expect(codeOf(() => first.lock())).toBe('DBDB_LOCKED')
   })
 
+  it("the shared lock a read-only handle's backup takes, which a writer excludes and which delays a writer only while held", () => {
+    const writer = openStorage({ lockTimeoutMs: 30 })
+    writer.lock()
+    writer.commit(writer.append(new Uint8Array([1])))
+    const reader = openStorage({ readOnly: true, lockTimeoutMs: 30 })
+    // The writer holds the lock (a commit could be in flight): the backup copies the commit before it.
+    expect(reader.backup(path.join(dir, 'while-locked.db')).txid).toBe(0)
+    writer.unlock()
+    expect(reader.backup(path.join(dir, 'unlocked.db')).txid).toBe(1)
+    // The read-only descriptor takes the shared lock, and a writer is excluded while it is held.
+    const lock = nativeLock()
+    const fd = fs.openSync(file, 'r')
+    try {
+      lock(fd, 'share')
+      expect(codeOf(() => writer.lock())).toBe('DBDB_LOCKED')
+      lock(fd, 'unlock')
+      writer.lock()
+      writer.unlock()
+    } finally {
+      fs.closeSync(fd)
+    }
+  })
+
   it('a worker thread, and is free for this one once the worker releases it', async () => {
     openStorage().close() // create the file
     const main = openStorage({ lockTimeoutMs: 30 })

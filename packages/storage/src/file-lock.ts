@@ -23,9 +23,11 @@ import { DbdbError } from './errors.js'
 /**
  * The lock calls on a descriptor: 'lock' is a non-blocking attempt at the exclusive
  * lock, which throws an error with code EAGAIN while another open file holds it (and
- * succeeds again for the descriptor that holds it); 'unlock' releases it.
+ * succeeds again for the descriptor that holds it); 'share' is the same for a shared
+ * lock (excluded only by an exclusive one; a read-only descriptor may take it);
+ * 'unlock' releases either.
  */
-export type LockSync = (fd: number, op: 'lock' | 'unlock') => void
+export type LockSync = (fd: number, op: 'lock' | 'share' | 'unlock') => void
 
 /** The locked byte: the first offset that is never an address (see above). */
 export const LOCK_OFFSET = 2 ** 53
@@ -34,7 +36,7 @@ const PACKAGE = 'fs-native-extensions'
 
 /** The package's public calls (index.js): tryLock is false while another holds the lock. */
 interface LockPackage {
-  tryLock(fd: number, offset: number, length: number): boolean
+  tryLock(fd: number, offset: number, length: number, options?: { shared?: boolean }): boolean
   unlock(fd: number, offset: number, length: number): void
 }
 
@@ -80,14 +82,14 @@ export function loadLock(how: 'fast' | 'package'): LockSync {
     if (binding !== undefined) {
       return (fd, op) => {
         if (op === 'unlock') binding.unlock(fd, LOCK_OFFSET, LOCK_LENGTH)
-        else binding.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH, true)
+        else binding.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH, op === 'lock')
       }
     }
   }
   const lib = require(PACKAGE) as LockPackage
   return (fd, op) => {
     if (op === 'unlock') lib.unlock(fd, LOCK_OFFSET, LOCK_LENGTH)
-    else if (!lib.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH)) throw Object.assign(new Error('EAGAIN: the lock is held'), { code: 'EAGAIN' })
+    else if (!lib.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH, { shared: op === 'share' })) throw Object.assign(new Error('EAGAIN: the lock is held'), { code: 'EAGAIN' })
   }
 }
 
@@ -139,11 +141,11 @@ export class FileLock {
    * A blocking wait would pin one of libuv's four threads for as long as another
    * process holds the lock; polling keeps the wait bounded and visible.
    */
-  acquire(timeoutMs: number): void {
+  acquire(timeoutMs: number, mode: 'lock' | 'share' = 'lock'): void {
     if (this.#held) return
     const deadline = Date.now() + timeoutMs
     for (let delay = FIRST_DELAY; ; delay = Math.min(delay * 2, MAX_DELAY)) {
-      if (this.#try()) return
+      if (this.#try(mode)) return
       const left = deadline - Date.now()
       if (left <= 0) throw this.#timedOut(timeoutMs)
       sleep(Math.min(delay, left))
@@ -181,9 +183,9 @@ export class FileLock {
     this.#held = false
   }
 
-  #try(): boolean {
+  #try(mode: 'lock' | 'share' = 'lock'): boolean {
     try {
-      this.#lockCalls()(this.#fd, 'lock')
+      this.#lockCalls()(this.#fd, mode)
       this.#held = true
       return true
     } catch (err) {

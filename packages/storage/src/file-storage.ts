@@ -4,15 +4,18 @@
 
 import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
-import { corrupt, DbdbError } from './errors.js'
+import { corrupt, DbdbError, ioError, isDbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
-import { fdatasyncAsync, nodeFileIO, writeAsync, type FileIO } from './file-io.js'
-import { baseHead, RecordReader, type FileHead } from './file-reader.js'
+import { fdatasyncAsync, nodeFileIO, reportingReadErrors, writeAsync, type FileIO } from './file-io.js'
+import { baseHead, RecordReader, type FileHead, type LaterCommit, type ScanResult } from './file-reader.js'
 import {
   COMMIT_RECORD,
+  COMMIT_UNSYNCED_BEFORE,
   DATA_START,
+  decodeCommitPayload,
   decodeSlot,
+  checkRecord,
   encodeCommitPayload,
   encodeSlot,
   hasMagic,
@@ -75,6 +78,25 @@ const RESERVE_TX_MAX = 1024 * 1024
 const RESERVE_MIN = 16 * 1024
 const RESERVE_MAX = 16 * 1024 * 1024
 const ZEROS = Buffer.alloc(1024 * 1024)
+/**
+ * How far an open looks past a header of zeros it stopped at for bytes that are not
+ * zero (a hole with commits after it, rather than reserved space): one small read.
+ */
+const ZERO_LOOK = 64 * 1024
+/**
+ * How long backup() waits for the writer lock, to be sure the commit it copies is
+ * finished. A commit holds it for about a millisecond; past this wait the backup
+ * copies the commit before the newest instead, which is finished in any case.
+ */
+const BACKUP_LOCK_WAIT_MS = 100
+/** What #look found: the head is gone (or not as this handle knows it)... */
+const LOOK_GONE = 0
+/** ...the head is there and nothing follows it (the end of the file, or reserved zeros)... */
+const LOOK_CLEAN = 1
+/** ...the head is there and something follows it (commits, a torn tail, a MOVED record). */
+const LOOK_MORE = 2
+/** A refresh that finds the head it just scanned to gone at once (commits failing meanwhile) scans again, this often at most. */
+const REFRESH_ATTEMPTS = 8
 
 export interface SlotReport {
   readonly ok: boolean
@@ -97,8 +119,35 @@ export interface StorageReport {
   readonly tailBytes: number
   /** Zero bytes at the end of the file: space reserved for the next commits (see ARCHITECTURE.md). */
   readonly reservedBytes: number
+  /**
+   * Places where the file holds something that is not a valid transaction and intact
+   * commits follow (see DamageReport). Those with `torn` false are also in `problems`.
+   */
+  readonly damage: readonly DamageReport[]
   /** Damage. Empty when the file is sound. */
   readonly problems: readonly string[]
+}
+
+/**
+ * Bytes that are not a valid transaction (a damaged record, a bad txCrc, a broken
+ * chain, a hole of zeros) with intact commits after them.
+ */
+export interface DamageReport {
+  /** First byte of the damaged range: where the transaction `txid` starts. */
+  readonly start: number
+  /** First byte after it: where the first intact commit after it starts its transaction. */
+  readonly end: number
+  /** The transaction the damage starts in (one after the last intact commit before it). */
+  readonly txid: number
+  /** txids of the intact commits that follow it, up to the next damage or the end. */
+  readonly commitsAfter: readonly number[]
+  /**
+   * True when every commit after it says its writer did not sync what came before it
+   * (durability 'none'): then a crash may have torn it, and it counts as a torn tail
+   * (the next writer cuts it off, with the commits after it). False: those commits
+   * were written after it was on disk, so it is corruption, never cut off.
+   */
+  readonly torn: boolean
 }
 
 export interface CommitOptions {
@@ -116,6 +165,12 @@ export interface CommitOptions {
 
 export class FileStorage implements Storage {
   readonly path: string
+  /**
+   * Names the file this handle has open (its device and inode, from the fstat at
+   * open), the same whatever path reached it: a symbolic link, a hard link, `./a.db`.
+   * Compaction puts a new file (a new identity) at the path.
+   */
+  readonly identity: string
   readonly durability: Durability
   readonly lockTimeoutMs: number
   readonly #fd: number
@@ -134,8 +189,25 @@ export class FileStorage implements Storage {
   #seenSize = 0
   /** Whether the bytes at #head.end were zeros (reserved space) or the end of the file when last looked at. */
   #tailClean = true
-  /** Where #nothingAt reads a record header. */
-  readonly #probe = Buffer.alloc(RECORD_HEADER)
+  /**
+   * The bytes of #head's commit record, as this handle wrote or read them; undefined
+   * for the base head, or until read. A refresh compares them with the file: after a
+   * failed commit is cut off, other bytes (zeros, another transaction) take its place.
+   */
+  #headRecord: Buffer | undefined
+  /** Where #look reads the head's commit record and the record header after it. */
+  #probe = Buffer.alloc(COMMIT_RECORD + RECORD_HEADER)
+  /**
+   * The newest commit this handle found holding the writer lock, or made: one whose
+   * writer finished, so no failure can take it back. Undefined until the first lock.
+   */
+  #confirmed: FileHead | undefined
+  /**
+   * The newest commit a superblock slot may point at: confirmed, and synced since (by
+   * this handle's commit or sync()). DURABILITY: never a head merely read, which may be
+   * another process's commit whose sync is still to fail.
+   */
+  #synced: FileHead | undefined
   /** txid held by each superblock slot (-1: not valid), to know which one is older. */
   readonly #slotTxids = [-1, -1]
   #closed = false
@@ -143,6 +215,12 @@ export class FileStorage implements Storage {
   #failure: unknown
   /** Set when releasing the writer lock failed: the lock may still be held, so the handle refuses to write again. */
   #lockFailure: unknown
+  /**
+   * DURABILITY: the file up to here is known to be on disk (this handle synced it, or
+   * a superblock slot points there: slots only ever point at synced commits). A commit
+   * starting past it is flagged COMMIT_UNSYNCED_BEFORE; see lock() for 'fsync'.
+   */
+  #syncedEnd = DATA_START
   /** Whether this handle has synced the directory, making the file's name durable. */
   #nameSynced = false
   /**
@@ -167,10 +245,12 @@ export class FileStorage implements Storage {
   /** Committed bytes since the last checkpoint (with durability 'none', since the last sync too). */
   #sinceCheckpoint = 0
 
-  private constructor(filePath: string, fd: number, options: FileStorageOptions, readOnlyReason: string | undefined) {
+  private constructor(filePath: string, fd: number, options: FileStorageOptions, readOnlyReason: string | undefined, identity: string) {
     this.path = filePath
+    this.identity = identity
     this.#fd = fd
-    this.#io = options.io ?? nodeFileIO
+    // A read that the OS fails is DBDB_IO (cause kept) for every layer above, never a raw errno.
+    this.#io = reportingReadErrors(options.io ?? nodeFileIO, filePath)
     this.#readOnlyReason = readOnlyReason
     this.durability = options.durability ?? 'fsync'
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
@@ -178,18 +258,29 @@ export class FileStorage implements Storage {
     this.#lock = new FileLock(fd, filePath, this.#io.lockSync?.bind(this.#io))
   }
 
+  /**
+   * Called, inside the call that finds out, when this handle finds the head it last
+   * reported gone from the file: a commit read between its write and its failed sync,
+   * then cut off by its writer. The handle has moved back to `head` (or on, past commits
+   * made since). Other transactions' records may now stand at the lost commit's
+   * addresses: whatever is kept by address from there on must be dropped.
+   */
+  onLostCommit: ((lost: Head, head: Head) => void) | undefined = undefined
+
   /** Opens (and by default creates) a database file, recovering the newest intact commit. */
   static open(filePath: string, options: FileStorageOptions = {}): FileStorage {
     if (typeof filePath !== 'string' || filePath === '') throw new TypeError('path must be a non-empty string')
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
     if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
       throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
     }
+    checkOptions(options)
     const io = options.io ?? nodeFileIO
     // LOCKING: a handle that may write needs the native lock: say so now (before
     // creating anything), not at the first write. Reading needs no lock.
     if (!options.readOnly && io.lockSync === undefined) nativeLock()
-    const { fd, readOnlyReason } = openFile(io, filePath, options)
-    const storage = new FileStorage(filePath, fd, options, readOnlyReason)
+    const { fd, readOnlyReason, identity } = openFile(io, filePath, options)
+    const storage = new FileStorage(filePath, fd, options, readOnlyReason, identity)
     try {
       storage.#load(options.meta ?? {})
       return storage
@@ -282,9 +373,13 @@ export class FileStorage implements Storage {
       if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
       if (!this.#tailClean) {
         // Bytes of a transaction that never committed (its writer crashed or its
-        // commit failed). Cut them off durably before appending after the commit.
+        // commit failed). Cut them off durably before appending after the commit,
+        // unless intact commits follow them: then they are damage, not a torn tail.
+        this.#refuseToCutOffCommits()
         this.#truncate(this.#head.end)
       }
+      if (this.durability === 'fsync' && this.#head.end > this.#syncedEnd) this.#syncInherited()
+      this.#confirmed = this.#head
       this.#resetBuffer()
       return publicHead(this.#head)
     } catch (err) {
@@ -339,7 +434,8 @@ export class FileStorage implements Storage {
     }
     const txStart = this.#head.end
     const before = this.#head
-    const sync = this.durability === 'fsync' && options.sync !== false
+    // A group commit's commit: written now, made durable by syncAsync().
+    const deferred = this.durability === 'fsync' && options.sync === false
     const txCrc = crc32(this.#buf.subarray(0, this.#bufLength), this.#txCrc)
     const record: Omit<CommitRecord, 'address'> = {
       fileId: this.#fileId,
@@ -349,6 +445,7 @@ export class FileStorage implements Storage {
       txStart,
       time: options.time ?? Date.now(),
       txCrc,
+      flags: txStart > this.#syncedEnd ? COMMIT_UNSYNCED_BEFORE : 0,
     }
     const payload = encodeCommitPayload(record)
     this.#reserve(COMMIT_RECORD)
@@ -356,6 +453,9 @@ export class FileStorage implements Storage {
     this.#buf.set(payload, this.#bufLength + RECORD_HEADER)
     this.#bufLength += COMMIT_RECORD
     const end = address + COMMIT_RECORD
+    // With durability 'none', every 16 MiB of commits is synced, inside the commit that
+    // crosses the mark: if that sync fails, so does this commit, like a durable one.
+    const sync = !deferred && (this.durability === 'fsync' || this.#sinceCheckpoint + (end - txStart) >= UNSYNCED_CHECKPOINT_BYTES)
     try {
       // DURABILITY: the commit record travels with the transaction's last bytes and
       // one sync covers them all; recovery accepts the commit only if every byte
@@ -364,31 +464,38 @@ export class FileStorage implements Storage {
       this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
       // A group commit's zeros are written by its syncAsync, on the thread pool: up
       // to 16 MiB of them would otherwise block the event loop.
-      if (reserve && !sync) this.#reserveAt = end
+      if (reserve && deferred) this.#reserveAt = end
       else if (reserve) this.#reserveAfter(end)
-      if (sync) this.#io.fdatasyncSync(this.#fd)
+      if (sync) {
+        this.#io.fdatasyncSync(this.#fd)
+        this.#syncedEnd = end
+      }
     } catch (err) {
+      // Commits written for a group sync that never came are built on by this one: they go too.
       const durable = this.#unsyncedAfter ?? before
-      this.#fail(err, durable.end)
-      this.#head = durable
-      this.#unsyncedAfter = undefined
+      this.#fail(err, durable.end, address)
+      this.#moveBackTo(durable)
       throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${durable.txid}: ${(err as Error).message}`, {
         cause: err,
       })
     }
-    this.#head = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
+    const head: FileHead = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
+    this.#head = head
+    // A deferred commit is not finished until its sync is: a failed one is cut off.
+    if (!deferred) this.#confirmed = head
+    this.#keepHeadRecord(this.#buf.subarray(this.#bufLength - COMMIT_RECORD, this.#bufLength))
     if (end > this.#seenSize) this.#seenSize = end
     this.#tailClean = true
     this.#resetBuffer()
     this.#sinceCheckpoint += end - txStart
-    if (this.durability === 'fsync') {
-      if (!sync) this.#unsyncedAfter ??= before
-      else if (this.#unsyncedAfter !== undefined) this.#unsyncedAfter = undefined
-      // DURABILITY: a slot may only point at a synced commit.
-      if (sync && this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
-    } else if (this.#sinceCheckpoint >= UNSYNCED_CHECKPOINT_BYTES) {
-      this.#syncAndCheckpoint()
+    if (deferred) {
+      this.#unsyncedAfter ??= before
+    } else if (sync) {
+      this.#unsyncedAfter = undefined
+      this.#synced = head
     }
+    // DURABILITY: a slot only ever points at a synced commit (#synced).
+    if (!deferred && (this.durability === 'fsync' ? this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES : sync)) this.#checkpoint()
     return publicHead(this.#head)
   }
 
@@ -428,12 +535,7 @@ export class FileStorage implements Storage {
    */
   sync(): void {
     this.#checkWritable()
-    try {
-      this.#syncAndCheckpoint()
-    } catch (err) {
-      this.#failure = err
-      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
-    }
+    this.#syncAndCheckpoint()
   }
 
   /**
@@ -466,13 +568,15 @@ export class FileStorage implements Storage {
         // has appended after the commits being cut off.
         if (this.#failure === undefined) {
           this.#fail(error, back.end)
-          this.#head = back
-          this.#unsyncedAfter = undefined
+          this.#moveBackTo(back)
         }
         throw new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${back.txid}: ${(error as Error).message}`, { cause: error })
       }
+      // Commits written after the sync began are not covered: they wait for the next one.
       if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#head ? undefined : covered
-      if (this.#unsyncedAfter === undefined && this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
+      this.#synced = this.#confirmed = covered
+      if (covered.end > this.#syncedEnd) this.#syncedEnd = covered.end
+      if (this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
     } finally {
       if (this.#inflight === 0 && this.#closing) this.#closeNow()
     }
@@ -487,8 +591,7 @@ export class FileStorage implements Storage {
    */
   backup(dest: string): Head {
     this.#checkOpen()
-    if (!this.#lock.held) this.#refresh()
-    const head = this.#head
+    const head = this.#lock.held ? this.#head : this.#finishedHead()
     const dir = path.dirname(dest)
     const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
     const failed = (what: string, err: unknown): DbdbError =>
@@ -613,7 +716,8 @@ export class FileStorage implements Storage {
   /**
    * Checks the whole file: both superblock slots, and every record from the first
    * one on (each record's crc, each transaction's crc and the commit chain).
-   * Reports rather than throws; `problems` lists damage, nothing else does.
+   * Reports rather than throws; `problems` lists damage, nothing else does. A read
+   * the OS fails is not damage: it throws DBDB_IO.
    */
   verify(): StorageReport {
     this.#checkOpen()
@@ -626,18 +730,22 @@ export class FileStorage implements Storage {
         this.#validateSlot(slot)
         return { ok: true, txid: slot.txid }
       } catch (err) {
+        // A read the OS failed says nothing about the bytes: not damage, an error.
+        if (isDbdbError(err, 'DBDB_IO')) throw err
         const note = (err as Error).message
         if (slot.txid >= head.txid) problems.push(`superblock slot ${i} points at transaction ${slot.txid}, which is damaged: ${note}`)
         return { ok: false, txid: slot.txid, note }
       }
     })
-    const full = this.#reader.scan(baseHead(this.#base), this.#fileId, size)
-    if (full.head.txid < head.txid) {
+    const past = this.#lookPast(this.#reader.scan(baseHead(this.#base), this.#fileId, size), size)
+    const full = past.scanned
+    for (const d of past.damage) if (!d.torn) problems.push(describeDamage(d))
+    if (past.damage.length === 0 && full.head.txid < head.txid) {
       problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
     }
     const end = this.#lock.held ? this.#head.end : full.head.txid === head.txid ? full.head.end : this.#head.end
     const dataEnd = Math.max(end, this.#lastNonZero(end, size))
-    return { fileBytes: size, head, slots, commits: full.head.txid, tailBytes: dataEnd - end, reservedBytes: size - dataEnd, problems }
+    return { fileBytes: size, head, slots, commits: full.head.txid, tailBytes: dataEnd - end, reservedBytes: size - dataEnd, damage: past.damage, problems }
   }
 
   /** One past the last byte in [from, to) that is not zero, or `from` when all are. */
@@ -674,9 +782,11 @@ export class FileStorage implements Storage {
         // durable now rather than leave acknowledged-looking bytes unsynced.
         try {
           this.#io.fdatasyncSync(this.#fd)
+          this.#synced = this.#confirmed = this.#head
+          this.#syncedEnd = this.#head.end
         } catch (err) {
           this.#fail(err, this.#unsyncedAfter.end)
-          this.#head = this.#unsyncedAfter
+          this.#moveBackTo(this.#unsyncedAfter)
         }
         this.#unsyncedAfter = undefined
       }
@@ -684,6 +794,7 @@ export class FileStorage implements Storage {
       if (this.#sinceCheckpoint > 0 && this.#failure === undefined) {
         // Without the lock, as another handle may hold it: at worst the slot written
         // points at an older commit than the other one, which costs a longer scan.
+        // The slot points at this handle's own synced commit, never at a head it only read.
         if (this.durability === 'fsync') this.#checkpoint()
         else this.#syncAndCheckpoint()
       }
@@ -704,7 +815,11 @@ export class FileStorage implements Storage {
         if (this.readOnly) {
           throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
         }
-        this.#initialize(metaForNewFile)
+        try {
+          this.#initialize(metaForNewFile)
+        } catch (err) {
+          throw ioError(err, `initializing the empty file ${this.path}`)
+        }
       }
       // Read again in any case: another opener may have finished the file since the
       // first read (then it is no longer half-made, and that read saw no slots).
@@ -719,21 +834,48 @@ export class FileStorage implements Storage {
     }
     const candidates = slots.filter((s): s is Slot => s !== undefined).sort((a, b) => b.txid - a.txid)
     let lastError: unknown
+    let refused: DamageReport | undefined
     for (const slot of candidates) {
       try {
         this.#fileId = slot.fileId
         this.#meta = slot.meta
         this.#base = slot.base
         this.#head = this.#validateSlot(slot)
-        this.#tailClean = this.#nothingAt(this.#head.end)
-        if (!this.#tailClean) {
+        this.#syncedEnd = this.#head.end
+        this.#headRecord = undefined
+        let look = this.#look(this.#head)
+        if (look === LOOK_GONE) throw corrupt(slot.address, 'commit record changed while read')
+        if (look === LOOK_MORE) {
           // Commits after the slot's, or a torn tail. Skipped when nothing follows (a
           // file closed cleanly): a scan that stops at once still costs a read and,
           // in a new process, compiling it. No fstat: the scan looks the size up only
           // if it needs it, and the first commit that may grow the file does (#grows).
-          this.#head = this.#reader.scan(this.#head, this.#fileId).head
-          this.#tailClean = this.#nothingAt(this.#head.end)
+          const scanned = this.#reader.scan(this.#head, this.#fileId)
+          this.#head = scanned.head
+          if (scanned.stop === 'other' || (scanned.stop === 'zeros' && this.#reader.nonZeroWithin(scanned.stopAt, ZERO_LOOK))) {
+            // DURABILITY: short of the end of the file: a torn tail, or damage that
+            // intact commits follow, which no open may cut off (see #lookPast). Zeros
+            // are reserved space, which runs to the end of the file; only zeros with
+            // something after them nearby (a hole) are looked past here, so an open
+            // does not read all of a large file's reserved space. verify() looks past all.
+            const past = this.#lookPast(scanned, this.#io.fstatSync(this.#fd).size)
+            this.#head = past.scanned.head
+            const damage = past.damage[0]
+            if (damage !== undefined && !damage.torn) {
+              if (!this.readOnly) {
+                refused = damage
+                break
+              }
+              // Read-only: the newest intact commit. Its records are checked one by one
+              // as they are read, so a read that reaches the damage fails DBDB_CORRUPT.
+              this.#head = newestOf(past.later)
+            }
+          }
+          this.#headRecord = undefined
+          // Gone already (a commit whose sync failed meanwhile): the next refresh recovers.
+          look = this.#look(this.#head)
         }
+        this.#tailClean = look === LOOK_CLEAN
         this.#markDamagedKeptSlot(slots)
         return
       } catch (err) {
@@ -741,7 +883,60 @@ export class FileStorage implements Storage {
         lastError = err
       }
     }
+    if (refused !== undefined) throw damaged(this.path, refused)
     throw lastError
+  }
+
+  /**
+   * DURABILITY: where a scan stopped short of the end of the file, tells a torn tail
+   * from damage. It looks at everything up to `size` for intact later commits: none
+   * means a torn tail (or reserved zeros). With some, the scan looks again first (a
+   * writer may have been committing while it read), and what remains is damage. Each
+   * commit record says whether its writer had synced what came before it
+   * (COMMIT_UNSYNCED_BEFORE clear): if any commit after the damage had, the damaged
+   * bytes were on disk, whole, before it was written, so no crash tore them. Only
+   * when none had (durability 'none') may the damage be a torn write, and `torn` is set.
+   */
+  #lookPast(scanned: ScanResult, size: number): { scanned: ScanResult; later: LaterCommit[]; damage: DamageReport[] } {
+    for (let attempt = 0; ; attempt++) {
+      if (scanned.stop === 'end') return { scanned, later: [], damage: [] }
+      const later = this.#reader.laterCommits(scanned.head, scanned.stoppedAt, this.#fileId, size)
+      if (later.length === 0) return { scanned, later, damage: [] }
+      const again = this.#reader.scan(scanned.head, this.#fileId, size)
+      if (again.head.txid === scanned.head.txid || attempt === 3) return { scanned, later, damage: damageRegions(scanned, later) }
+      scanned = again
+    }
+  }
+
+  /**
+   * DURABILITY: the lock found bytes past the newest commit that are not reserved
+   * zeros. Before they are cut off, make sure no intact commit follows them: that
+   * would make them damage (see #lookPast), and truncating would destroy commits.
+   */
+  #refuseToCutOffCommits(): void {
+    const size = this.#io.fstatSync(this.#fd).size
+    const scanned: ScanResult = { head: this.#head, stoppedAt: this.#head.end, stop: 'other', stopAt: this.#head.end }
+    const damage = this.#lookPast(scanned, size).damage[0]
+    if (damage !== undefined && !damage.torn) throw damaged(this.path, damage)
+  }
+
+  /**
+   * DURABILITY: with durability 'fsync' every commit must be written after everything
+   * before it is on disk, so that damage with commits after it is never mistaken for
+   * a torn tail, nor a torn tail for damage. A head this handle did not sync itself
+   * (another process's commit, or one found at open past the checkpoint) may be one
+   * whose writer died before its sync, or a 'none' writer's: sync it once, before
+   * writing on top. Usually there is nothing to write back and it is cheap; after a
+   * writer of the same handle, never done.
+   */
+  #syncInherited(): void {
+    try {
+      this.#io.fdatasyncSync(this.#fd)
+    } catch (err) {
+      this.#failure = err
+      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
+    }
+    this.#syncedEnd = this.#head.end
   }
 
   /** Zero bytes, or the start of a superblock whose creation was cut short. */
@@ -795,43 +990,116 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * Brings #head up to the newest commit in the file. Cheap when nothing changed:
-   * commits only ever append at the head's end, so while the bytes there are zeros
-   * (space a writer reserved) or the file ends there, nobody committed: one small read.
+   * Brings #head up to the newest commit in the file. Cheap when nothing changed: one
+   * pread of the head's own commit record and the record header after it. While the
+   * record is still there, byte for byte, and zeros (space a writer reserved) or the
+   * end of the file follow it, nobody committed: commits only ever append at the
+   * head's end. The record itself is compared because a commit can vanish: another
+   * process's commit is readable between its write and its sync, and a failed sync
+   * cuts it off; zeros, or other transactions, may then stand where it ended.
    */
   #refresh(): void {
-    if (this.#nothingAt(this.#head.end)) {
-      this.#tailClean = true
-      return
+    let lost: FileHead | undefined
+    for (let attempt = 1; ; attempt++) {
+      const seen = this.#head
+      const look = this.#look(seen)
+      if (look === LOOK_CLEAN) {
+        this.#tailClean = true
+        break
+      }
+      if (attempt > REFRESH_ATTEMPTS) {
+        throw new DbdbError('DBDB_IO', `${this.path}: the newest commit kept vanishing while it was read (commits failing)`)
+      }
+      const size = this.#io.fstatSync(this.#fd).size
+      const { slots } = this.#readSlots()
+      let head: FileHead
+      if (look === LOOK_GONE) {
+        // Never scan on from a head that is gone: start again from the slots, which
+        // only ever point at commits that were synced by a writer holding the lock.
+        if (attempt === 1) lost = seen
+        head = this.#slotHead(slots, -1) ?? baseHead(this.#base)
+      } else {
+        head = this.#slotHead(slots, seen.txid) ?? seen
+      }
+      head = this.#reader.scan(head, this.#fileId, size).head
+      this.#head = head
+      this.#headRecord = undefined
+      this.#seenSize = size
+      const after = this.#look(head)
+      // Gone as soon as scanned: another commit failed meanwhile; look again.
+      if (after === LOOK_GONE) continue
+      this.#tailClean = after === LOOK_CLEAN
+      if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#replaced()) this.#moved = true
+      this.#markDamagedKeptSlot(slots)
+      break
     }
-    const size = this.#io.fstatSync(this.#fd).size
-    const { slots } = this.#readSlots()
-    const newest = slots
-      .filter((slot): slot is Slot => slot !== undefined && sameBytes(slot.fileId, this.#fileId))
-      .sort((a, b) => b.txid - a.txid)[0]
-    let head = this.#head
-    if (newest !== undefined && newest.txid > head.txid) {
+    if (lost !== undefined) this.onLostCommit?.(publicHead(lost), publicHead(this.#head))
+  }
+
+  /** The commit the newest valid slot of this file points at, if its txid exceeds `above` and it checks out. */
+  #slotHead(slots: Array<Slot | undefined>, above: number): FileHead | undefined {
+    const candidates = slots
+      .filter((slot): slot is Slot => slot !== undefined && sameBytes(slot.fileId, this.#fileId) && slot.txid > above)
+      .sort((a, b) => b.txid - a.txid)
+    for (const slot of candidates) {
       try {
-        head = this.#validateSlot(newest)
+        return this.#validateSlot(slot)
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
       }
     }
-    const scanned = this.#reader.scan(head, this.#fileId, size)
-    this.#head = head = scanned.head
-    this.#seenSize = size
-    this.#tailClean = this.#nothingAt(head.end)
-    if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#replaced()) this.#moved = true
-    this.#markDamagedKeptSlot(slots)
+    return undefined
   }
 
-  /** Whether the file ends at `position` or holds a zero record header there (reserved space). */
-  #nothingAt(position: number): boolean {
+  /**
+   * One pread: `head`'s commit record and the record header after it (for the base
+   * head, only that header). The record must be #headRecord byte for byte; with no
+   * bytes known yet, a valid commit record of `head`, whose bytes are then kept.
+   */
+  #look(head: FileHead): number {
+    const start = head.address === 0 ? head.end : head.address
+    const recordLength = head.end - start
+    const want = recordLength + RECORD_HEADER
+    if (this.#probe.length < want) this.#probe = Buffer.alloc(want)
     const probe = this.#probe
-    const n = this.#io.readSync(this.#fd, probe, 0, RECORD_HEADER, position)
-    for (let i = 0; i < n; i++) if (probe[i] !== 0) return false
-    return true
+    const n = this.#io.readSync(this.#fd, probe, 0, want, start)
+    if (recordLength > 0) {
+      if (n < recordLength) return LOOK_GONE
+      const record = probe.subarray(0, recordLength)
+      if (this.#headRecord !== undefined) {
+        if (!sameBytes(record, this.#headRecord)) return LOOK_GONE
+      } else {
+        if (!this.#isCommitOf(record, head)) return LOOK_GONE
+        this.#keepHeadRecord(record)
+      }
+    }
+    for (let i = recordLength; i < n; i++) if (probe[i] !== 0) return LOOK_MORE
+    return LOOK_CLEAN
   }
+
+  /** Whether `record` is an intact commit record of this file describing `head`. */
+  #isCommitOf(record: Buffer, head: FileHead): boolean {
+    if (record[4] !== RECORD_COMMIT) return false
+    try {
+      const c = decodeCommitPayload(checkRecord(record, head.address), head.address)
+      return sameBytes(c.fileId, this.#fileId) && c.txid === head.txid && c.root === head.root && c.time === head.time
+    } catch {
+      return false
+    }
+  }
+
+  /** After commits of this handle's were cut off: `head` (the last one before them) is the head again. */
+  #moveBackTo(head: FileHead): void {
+    this.#head = head
+    this.#headRecord = undefined
+    this.#unsyncedAfter = undefined
+  }
+
+  #keepHeadRecord(record: Buffer): void {
+    if (this.#headRecord?.length === record.length) record.copy(this.#headRecord)
+    else this.#headRecord = Buffer.from(record)
+  }
+
   /**
    * DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps the
    * other, so the kept one must be good. If it is not our head and does not check out
@@ -934,7 +1202,10 @@ export class FileStorage implements Storage {
   #writeAt(buf: Uint8Array, position: number): void {
     let done = 0
     while (done < buf.length) {
-      done += this.#io.writeSync(this.#fd, buf, done, buf.length - done, position + done)
+      const n = this.#io.writeSync(this.#fd, buf, done, buf.length - done, position + done)
+      // A write that makes no progress would be retried forever.
+      if (!(n > 0)) throw new DbdbError('DBDB_IO', `writing ${this.path} made no progress (${n} bytes written at ${position + done})`)
+      done += n
     }
   }
 
@@ -950,6 +1221,7 @@ export class FileStorage implements Storage {
       this.#io.ftruncateSync(this.#fd, end)
       this.#io.fdatasyncSync(this.#fd)
       this.#tailClean = true
+      this.#syncedEnd = end
     } catch (err) {
       // DURABILITY: as in #fail, a failed sync cannot be retried; refuse to write
       // on, and report it like every other failed write (not as a raw errno).
@@ -964,23 +1236,39 @@ export class FileStorage implements Storage {
    * reach the disk, and retrying the sync would report success for them. Cut the
    * transaction off, and refuse to write again until the file is reopened.
    */
-  #fail(err: unknown, end: number): void {
+  #fail(err: unknown, end: number, commitAt?: number): void {
     this.#failure = err
     this.#resetBuffer()
     try {
       this.#io.ftruncateSync(this.#fd, end)
+      // Another handle's sync may have made the failed bytes durable meanwhile: make the
+      // cut durable too, if the disk lets us (nothing is believed synced because of it).
+      try {
+        this.#io.fdatasyncSync(this.#fd)
+      } catch {
+        // The next writer's commit sync carries the new size.
+      }
     } catch {
-      // The commit record may still be in the page cache; readers check every byte
-      // of a transaction against its crc, and a reopen recovers from the file itself.
+      // The commit record may still be in the page cache, where other handles would
+      // take it for a commit: zero the headers they look at (a scan stops at the
+      // transaction's first, a refresh compares the commit record), as best we can.
+      for (const at of commitAt === undefined ? [end] : [end, commitAt]) {
+        try {
+          this.#io.writeSync(this.#fd, ZEROS, 0, RECORD_HEADER, at)
+        } catch {
+          // Nothing more to do here; a reopen recovers from the file itself.
+        }
+      }
     }
   }
 
-  /** Points the older superblock slot at the head. Only ever called for synced data. */
+  /** Points the older superblock slot at #synced: a commit that is confirmed and on disk. */
   #checkpoint(): void {
     const older = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 0 : 1
-    const head = this.#head
-    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
+    const head = this.#synced
     this.#sinceCheckpoint = 0
+    if (head === undefined) return
+    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
     try {
       this.#writeAt(slot, older * SLOT_SIZE)
     } catch {
@@ -1004,9 +1292,67 @@ export class FileStorage implements Storage {
     }
   }
 
+  /**
+   * DURABILITY: a failed sync may have dropped dirty pages that a retry would never
+   * write, and report success: the handle refuses to write or sync again, and no slot
+   * is pointed at anything that sync was to cover.
+   */
   #syncAndCheckpoint(): void {
-    this.#io.fdatasyncSync(this.#fd)
+    const confirmed = this.#confirmed
+    try {
+      this.#io.fdatasyncSync(this.#fd)
+    } catch (err) {
+      this.#failure = err
+      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
+    }
+    this.#synced = confirmed
+    this.#syncedEnd = this.#head.end
     this.#checkpoint()
+  }
+
+  /**
+   * The newest commit that no failure can take back, for a copy that outlives the
+   * call. Another process's commit is readable from its write on, before its sync
+   * succeeds or fails (and is cut off); its writer holds the lock until then, so a
+   * head found holding the lock for a moment is finished. If the lock cannot be had
+   * soon (a long transaction holds it, or this installation has no lock), the
+   * commit before the newest: its writer found it holding the lock.
+   */
+  #finishedHead(): FileHead {
+    try {
+      // A shared lock on the writer's byte for a read-only handle: it waits for a
+      // commit in flight just as the writer lock does, takes nothing from writers
+      // but that moment, and needs no descriptor open for writing.
+      this.#lock.acquire(Math.min(this.lockTimeoutMs, BACKUP_LOCK_WAIT_MS), this.readOnly ? 'share' : 'lock')
+    } catch (err) {
+      if (!isDbdbError(err, 'DBDB_LOCKED') && !isDbdbError(err, 'DBDB_LOCK_UNAVAILABLE')) throw err
+      return this.#newestButOne()
+    }
+    try {
+      this.#refresh()
+      return this.#head
+    } finally {
+      this.#lock.release()
+    }
+  }
+
+  /** The commit before the newest (the newest, if it is the file's first). */
+  #newestButOne(): FileHead {
+    for (let attempt = 1; ; attempt++) {
+      this.#refresh()
+      const head = this.#head
+      if (head.address === 0) return head
+      try {
+        const record = this.#reader.readCommit(head.address, head.end, this.#fileId)
+        if (record.prev === 0) return baseHead(this.#base)
+        // A commit's txStart is where the one before it ends (the scan checked the chain).
+        const prev = this.#reader.readCommit(record.prev, record.txStart, this.#fileId)
+        return Object.freeze({ txid: prev.txid, root: prev.root, time: prev.time, address: prev.address, end: record.txStart })
+      } catch (err) {
+        // The newest commit vanished while read (its sync failed): look again.
+        if (!isDbdbError(err, 'DBDB_CORRUPT') || attempt >= REFRESH_ATTEMPTS) throw err
+      }
+    }
   }
 
   // ---- guards ---------------------------------------------------------------
@@ -1041,7 +1387,79 @@ export class FileStorage implements Storage {
   }
 }
 
+/** Options are type-checked before anything is opened: a string where a number belongs would otherwise wait forever for a lock. */
+function checkOptions(options: FileStorageOptions): void {
+  for (const name of ['readOnly', 'create', 'exclusive'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${typeof options[name]}`)
+  }
+  const timeout = options.lockTimeoutMs
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') throw new TypeError(`lockTimeoutMs must be a number, not ${typeof timeout}`)
+    if (!(timeout >= 0)) throw new RangeError(`lockTimeoutMs must be >= 0 (Infinity waits without end), not ${timeout}`)
+  }
+  if (options.base !== undefined && (!Number.isSafeInteger(options.base) || options.base < 0)) {
+    throw new RangeError(`base must be a non-negative integer, not ${String(options.base)}`)
+  }
+}
+
 function publicHead(h: Head): Head {
   return { txid: h.txid, root: h.root, time: h.time, address: h.address }
+}
+
+function newestOf(commits: readonly LaterCommit[]): FileHead {
+  const c = commits.reduce((a, b) => (b.txid > a.txid ? b : a))
+  return Object.freeze({ txid: c.txid, root: c.root, time: c.time, address: c.address, end: c.end })
+}
+
+/**
+ * The damaged ranges that `later` (intact commits past where `scanned` stopped, in
+ * file order) reveal: one before the first of them, and one before each commit that
+ * does not continue the run before it.
+ */
+function damageRegions(scanned: ScanResult, later: readonly LaterCommit[]): DamageReport[] {
+  const regions: Array<{ start: number; txid: number; commits: LaterCommit[] }> = []
+  let previous: LaterCommit | undefined
+  for (const c of later) {
+    if (previous === undefined || c.txStart !== previous.end || c.txid <= previous.txid) {
+      regions.push({ start: previous?.end ?? scanned.stoppedAt, txid: (previous?.txid ?? scanned.head.txid) + 1, commits: [] })
+    }
+    regions.at(-1)!.commits.push(c)
+    previous = c
+  }
+  return regions.map((r, i) => {
+    const first = r.commits[0]!
+    // Every commit from this region on: any written after a sync proves the damage was on disk.
+    const after = regions.slice(i).flatMap((x) => x.commits)
+    return Object.freeze({
+      start: r.start,
+      end: first.txStart > r.start ? first.txStart : first.end,
+      txid: r.txid,
+      commitsAfter: Object.freeze(r.commits.map((c) => c.txid)),
+      torn: after.every((c) => (c.flags & COMMIT_UNSYNCED_BEFORE) !== 0),
+    })
+  })
+}
+
+/** "35 to 40", or "35, 37" when they do not run on. */
+function txidList(txids: readonly number[]): string {
+  const runsOn = txids.every((t, i) => i === 0 || t === txids[i - 1]! + 1)
+  return txids.length > 2 && runsOn ? `${txids[0]} to ${txids.at(-1)}` : txids.join(', ')
+}
+
+function describeDamage(d: DamageReport): string {
+  return (
+    `transaction ${d.txid} (from address ${d.start}) is damaged: bytes ${d.start} to ${d.end} are not a valid transaction, ` +
+    `and intact commits follow them (transaction${d.commitsAfter.length === 1 ? '' : 's'} ${txidList(d.commitsAfter)}), ` +
+    'written after they were on disk: corruption, not a torn write'
+  )
+}
+
+function damaged(filePath: string, d: DamageReport): DbdbError {
+  return new DbdbError(
+    'DBDB_CORRUPT',
+    `${filePath}: ${describeDamage(d)}. Nothing was cut off; open it read-only to read the newest commit, ` +
+      'or copy what is readable into a new file with salvage (dbdb salvage)',
+    { address: d.start },
+  )
 }
 

@@ -30,8 +30,15 @@ export const RECORD_COMMIT = 2
 export const RECORD_MOVED = 3
 /** Largest payload a record may claim; anything above is corruption, not a reason to allocate. */
 export const RECORD_MAX = 0x7fff_ffff
-export const COMMIT_PAYLOAD = 52
+export const COMMIT_PAYLOAD = 56
 export const COMMIT_RECORD = RECORD_HEADER + COMMIT_PAYLOAD
+/**
+ * Commit flag: when its writer wrote this transaction, the bytes before it (the
+ * previous commits) were not known to be on disk: its writer had not synced them
+ * (durability 'none'). Only then may a crash leave this commit intact and an earlier
+ * one torn, so only then may recovery treat damage before it as a torn tail.
+ */
+export const COMMIT_UNSYNCED_BEFORE = 1
 
 export function writeU64(buf: Buffer, offset: number, value: number): void {
   buf.writeUInt32LE(value >>> 0, offset)
@@ -180,6 +187,8 @@ export interface CommitRecord extends Head {
   readonly prev: number
   readonly txStart: number
   readonly txCrc: number
+  /** COMMIT_* flag bits. */
+  readonly flags: number
 }
 
 export function encodeCommitPayload(c: Omit<CommitRecord, 'address'>): Buffer {
@@ -191,6 +200,7 @@ export function encodeCommitPayload(c: Omit<CommitRecord, 'address'>): Buffer {
   writeU64(buf, 32, c.txStart)
   buf.writeDoubleLE(c.time, 40)
   buf.writeUInt32LE(c.txCrc >>> 0, 48)
+  buf.writeUInt32LE(c.flags >>> 0, 52)
   return buf
 }
 
@@ -204,6 +214,7 @@ export function decodeCommitPayload(payload: Buffer, address: number): CommitRec
     txStart: readU64(payload, 32),
     time: readF64(payload, 40),
     txCrc: payload.readUInt32LE(48),
+    flags: payload.readUInt32LE(52),
     address,
   }
   if (c.txid < 1 || c.root < 0 || c.prev < 0 || c.txStart < DATA_START || c.txStart > address) {

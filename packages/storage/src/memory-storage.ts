@@ -3,10 +3,12 @@
 // is readable once appended, a commit is atomic), no durability.
 
 import { corrupt, DbdbError } from './errors.js'
+import { COMMIT_PAYLOAD, DATA_START, RECORD_HEADER } from './format.js'
 import type { Head, Storage, StorageMeta } from './storage.js'
 
-const FIRST_ADDRESS = 8192
-const RECORD_OVERHEAD = 9
+// Addresses as a file would give them: records after the superblock, each with its header.
+const FIRST_ADDRESS = DATA_START
+const RECORD_OVERHEAD = RECORD_HEADER
 
 export class MemoryStorage implements Storage {
   readonly readOnly = false
@@ -70,7 +72,7 @@ export class MemoryStorage implements Storage {
     this.#checkLocked()
     if (root !== 0 && !this.#records.has(root)) throw new RangeError(`root ${root} is not an address of this storage`)
     const head = { txid: this.head().txid + 1, root, time: Date.now(), address: this.#end }
-    this.#end += RECORD_OVERHEAD + 52
+    this.#end += RECORD_OVERHEAD + COMMIT_PAYLOAD
     this.#committedEnd = this.#end
     this.#commits.push(head)
     this.stats.commits++

@@ -5,6 +5,7 @@
 import { expect } from 'vitest'
 import { DbdbError, type DbdbErrorCode } from './errors.js'
 import { FileStorage, type FileStorageOptions } from './file-storage.js'
+import { COMMIT_RECORD } from './format.js'
 import type { Head } from './storage.js'
 import { prng, randomBytes, SimDisk } from './testing/index.js'
 
@@ -35,7 +36,7 @@ export function openDb(disk: SimDisk, options: FileStorageOptions = {}): FileSto
 export function commitRecords(s: FileStorage, records: readonly Uint8Array[], root: { index: number } | { address: number }): Commit {
   const written = records.map((r) => ({ address: s.append(r), bytes: Buffer.from(r) }))
   const head = s.commit('index' in root ? written[root.index]!.address : root.address)
-  return { head, end: head.address + 61, records: written }
+  return { head, end: head.address + COMMIT_RECORD, records: written }
 }
 
 /** Asserts that `s` is at exactly commit `txid` of `history`, with every record of it and before it intact. */
@@ -113,7 +114,7 @@ function commitTree(s: FileStorage, leaves: readonly Buffer[], keep: readonly nu
   const bytes = treeNode([...keep, ...written.map((w) => w.address)])
   const root = { address: s.append(bytes), bytes }
   const head = s.commit(root.address)
-  return { head, end: head.address + 61, records: [...written, root] }
+  return { head, end: head.address + COMMIT_RECORD, records: [...written, root] }
 }
 
 export interface SmallDb {

@@ -2,6 +2,7 @@
 // throws and leaves the tree exactly as it was: every node an edit needs, a delete's
 // sibling included, is read on the way down, before anything changes.
 import { deepStrictEqual, equal, ok, throws } from 'node:assert/strict'
+import { msgpackCodec } from '@dbdb/codec'
 import { NodeCache } from '@dbdb/logical'
 import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
 import { DbdbError } from '@dbdb/storage'
@@ -92,5 +93,41 @@ describe('bplus edits when a read fails', () => {
     ok(tree.has(enc('k2')))
     equal(tree.size, 6)
     tree.check()
+  })
+
+  it('an OS error (EIO) reading any record, a patch\'s base included, is DBDB_IO, never DBDB_CORRUPT', () => {
+    const h = new Harness(createBPlusTree({ order: 8, branchOrder: 8 }))
+    let tree = h.open()
+    for (let i = 0; i < 200; i++) tree.set(enc(`k${String(i).padStart(3, '0')}`), enc(`v${i}`))
+    let root = h.commit(tree)
+    // One-key commits: their leaves and branches are written as patches of the nodes before.
+    for (let i = 0; i < 20; i++) {
+      tree = h.open(root)
+      tree.set(enc(`k${String(i * 7).padStart(3, '0')}`), enc(`w${i}`))
+      root = h.commit(tree)
+    }
+    const read = h.storage.read.bind(h.storage)
+    const seen: number[] = []
+    h.storage.read = (address: number) => (seen.push(address), read(address))
+    h.open(root).check()
+    // Patches (kinds 4 and 5, see node-type.ts) are among the records, so their bases are read inside their decoding.
+    const patches = [...new Set(seen)].filter((a) => [4, 5].includes((msgpackCodec.decode(read(a)) as unknown[])[0] as number))
+    ok(patches.length > 5, `${patches.length} patches`)
+    for (const bad of new Set(seen)) {
+      h.storage.read = (address: number) => {
+        // The storage of a third party (or an old one) throwing the OS error as it is.
+        if (address === bad) throw Object.assign(new Error(`EIO: i/o error, read (address ${address})`), { code: 'EIO', errno: -5, syscall: 'read' })
+        return read(address)
+      }
+      try {
+        throws(
+          () => h.open(root).check(),
+          (err: unknown) => err instanceof DbdbError && err.code === 'DBDB_IO' && (err.cause as { code?: string }).code === 'EIO',
+          `a failing read of ${bad}`,
+        )
+      } finally {
+        h.storage.read = read
+      }
+    }
   })
 })

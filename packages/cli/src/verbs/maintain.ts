@@ -2,7 +2,8 @@
 
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { isDbdbError } from '@dbdb/dbdb'
+import { isDbdbError, salvage as salvageDatabase, type DamageReport } from '@dbdb/dbdb'
+import { showKey } from '../keys.js'
 import { during } from '../progress.js'
 import { CliError, EXIT, oneLine, percent, type Verb } from '../verb.js'
 
@@ -33,6 +34,7 @@ export const check: Verb = {
         `slots    ${slots}`,
         `history  ${r.storage.commits} transactions intact from the start of the file`,
         `tail     ${r.storage.tailBytes} bytes after the last commit${r.storage.tailBytes ? ' (an interrupted transaction; the next writer cuts it off)' : ''}`,
+        ...r.storage.damage.filter((d) => d.torn).map((d) => `torn     ${tornLine(d)}`),
         `reserved ${r.storage.reservedBytes} zero bytes at the end, for the next commits`,
         ...r.problems.map((p) => `damage   ${p}`),
         `result   ${r.ok ? 'ok' : 'DAMAGED'}`,
@@ -46,6 +48,55 @@ export const check: Verb = {
     if (!isDbdbError(err, 'DBDB_CORRUPT')) return undefined
     out.stderr(`dbdb: ${oneLine(err.message)}\nresult   DAMAGED\n`)
     return EXIT.DAMAGED
+  },
+}
+
+/** Damage that only commits written without a sync follow: a crash may have torn it, and the next writer cuts it off. */
+function tornLine(d: DamageReport): string {
+  const after = d.commitsAfter.length === 1 ? `commit ${d.commitsAfter[0]}` : `commits ${d.commitsAfter[0]} to ${d.commitsAfter.at(-1)}`
+  return `transaction ${d.txid} (bytes ${d.start} to ${d.end}) is not whole, and only ${after}, written without a sync (durability none), follow it: a torn write, which the next writer cuts off with them`
+}
+
+export const salvage: Verb = {
+  name: 'salvage',
+  args: [{ name: 'DEST' }],
+  options: [{ name: 'json', help: 'print the report as one JSON object' }],
+  summary: 'copy every readable key of a damaged database into a new file DEST (exit 5 if some were lost)',
+  details: [
+    'Reads the newest intact commit of DBFILE, read-only, and writes every key it can read into',
+    'DEST, a new database (an existing DEST is refused). Lists the key ranges it could not read',
+    'and the damaged records behind them. Exit 0 when every key was copied, 5 when some were lost.',
+  ],
+  examples: ['dbdb app.db salvage app-salvaged.db', 'dbdb app.db salvage app-salvaged.db --json'],
+  opens: 'read',
+  run({ file, args: [dest], options, out }) {
+    if (statSync(dest!, { throwIfNoEntry: false }) !== undefined) throw new CliError(EXIT.DB_ERROR, `${dest} exists; salvage writes a new file`)
+    if (statSync(file, { throwIfNoEntry: false }) === undefined) throw new CliError(EXIT.DB_ERROR, `${file} does not exist`)
+    const r = during(out.progress, `salvaging ${file}`, () => salvageDatabase(file, dest!))
+    const code = r.lost.length === 0 ? EXIT.OK : EXIT.DAMAGED
+    if (options.flag('json')) {
+      const bound = (k: Uint8Array | undefined): string | null => (k === undefined ? null : showKey(k))
+      out.stdout(`${JSON.stringify({ ...r, lost: r.lost.map((l) => ({ after: bound(l.after), before: bound(l.before), addresses: l.addresses })) })}\n`)
+      return code
+    }
+    const range = (after: Uint8Array | undefined, before: Uint8Array | undefined): string =>
+      after === undefined && before === undefined
+        ? 'every key'
+        : after === undefined
+          ? `keys before ${JSON.stringify(showKey(before!))}`
+          : before === undefined
+            ? `keys after ${JSON.stringify(showKey(after))}`
+            : `keys after ${JSON.stringify(showKey(after))} and before ${JSON.stringify(showKey(before))}`
+    out.stdout(
+      [
+        `salvaged ${file} at txid ${r.txid} into ${dest}: ${r.keys} keys`,
+        ...r.damage.filter((d) => !d.torn).map((d) => `damage   transaction ${d.txid} (bytes ${d.start} to ${d.end}), intact commits after it: ${d.commitsAfter.join(', ')}`),
+        ...r.lost.map((l) => `lost     ${range(l.after, l.before)} (damaged record${l.addresses.length === 1 ? '' : 's'} at ${l.addresses.join(', ')})`),
+        `result   ${r.lost.length === 0 ? 'every key copied' : 'some keys could not be read'}`,
+        '',
+      ].join('\n'),
+    )
+    return code
   },
 }
 

@@ -112,6 +112,31 @@ describe('SimDisk', () => {
     }
   })
 
+  it("runs `during` inside the chosen call, before it fails: another process's view of a slow, failing call", () => {
+    const disk = new SimDisk()
+    disk.writeFile('/f', bytes(1))
+    const fd = disk.openSync('/f', 'r+')
+    const seen: number[][] = []
+    const peek = (): void => {
+      const buf = Buffer.alloc(2)
+      seen.push([...buf.subarray(0, disk.readSync(fd, buf, 0, 2, 0))])
+    }
+    write(disk, fd, bytes(5, 6), 0)
+    disk.failAt(2, 'EIO', peek)
+    expect(() => disk.fdatasyncSync(fd)).toThrow(expect.objectContaining({ code: 'EIO' }))
+    expect(seen).toEqual([[5, 6]])
+  })
+
+  it("fails a write with 'zero': it writes nothing and returns 0", () => {
+    const disk = new SimDisk()
+    disk.writeFile('/f', bytes(1))
+    const fd = disk.openSync('/f', 'r+')
+    disk.failAt(1, 'zero')
+    expect(disk.writeSync(fd, bytes(7, 7), 0, 2, 0)).toBe(0)
+    expect([...disk.readFile('/f')]).toEqual([1])
+    expect(disk.writeSync(fd, bytes(7, 7), 0, 2, 0)).toBe(2)
+  })
+
   it('crashes at a chosen call: the call reaches the page cache, then every call is refused', () => {
     const disk = new SimDisk()
     disk.writeFile('/f', bytes(1))
@@ -124,5 +149,26 @@ describe('SimDisk', () => {
     expect([...disk.powerLoss(0, 'drop').readFile('/f')]).toEqual([1])
     expect([...disk.powerLoss(0, 'apply').readFile('/f')]).toEqual([2])
     expect(disk.powerLoss(0, 'apply').crashed).toBe(false)
+  })
+
+  it('failNext fails the next calls of one name (reads and opens too), optionally on one path, without effect', () => {
+    const disk = new SimDisk()
+    disk.writeFile('/d/f', bytes(1, 2))
+    const fd = disk.openSync('/d/f', 'r+')
+    const buf = new Uint8Array(2)
+    disk.failNext('readSync', 'EIO', { times: 2 })
+    expect(() => disk.readSync(fd, buf, 0, 2, 0)).toThrow(expect.objectContaining({ code: 'EIO', syscall: 'read' }))
+    expect(() => disk.readSync(fd, buf, 0, 2, 0)).toThrow(expect.objectContaining({ code: 'EIO' }))
+    expect(disk.readSync(fd, buf, 0, 2, 0)).toBe(2)
+    disk.failNext('openSync', 'EACCES', { path: /\.tmp$/ })
+    disk.closeSync(disk.openSync('/d/f', 'r')) // another path: not failed
+    expect(() => disk.openSync('/d/x.tmp', 'wx+')).toThrow(expect.objectContaining({ code: 'EACCES' }))
+    expect(disk.exists('/d/x.tmp')).toBe(false)
+    disk.failNext('writeSync', 'EFBIG')
+    expect(() => write(disk, fd, bytes(9), 0)).toThrow(expect.objectContaining({ code: 'EFBIG' }))
+    expect([...disk.readFile('/d/f')]).toEqual([1, 2])
+    expect(disk.calls).toBe(0) // a failed call made no change
+    expect(disk.fstatSync(fd)).toMatchObject({ size: 2, ino: expect.any(Number) })
+    expect(disk.fstatSync(fd).isFile()).toBe(true)
   })
 })

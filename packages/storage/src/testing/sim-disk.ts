@@ -14,8 +14,11 @@ import * as path from 'node:path'
 import type { FileIO } from '../file-io.js'
 import { prng } from './random.js'
 
-/** What happens at the chosen call: the machine stops, or the disk fails that one call. */
-export type FaultKind = 'crash' | 'EIO' | 'ENOSPC'
+/**
+ * What happens at the chosen call: the machine stops, the disk fails that one call,
+ * or ('zero') that call, a write, writes nothing and returns 0.
+ */
+export type FaultKind = 'crash' | 'EIO' | 'ENOSPC' | 'zero'
 
 /**
  * What a power loss does to each write that was not yet synced: 'drop' loses all
@@ -76,14 +79,19 @@ function applyChange(to: Bytes, change: Change): void {
   else to.write(change.offset, change.bytes)
 }
 
+let nextInode = 1
+
 /** One file (an inode: it may have several names, or none). */
 class SimFile {
+  readonly ino = nextInode++
   readonly volatile: Bytes
   readonly durable: Bytes
   /** Changes since the last sync, oldest first; volatile = durable + all of them. */
   pending: Change[] = []
   /** The fd holding this file's writer lock, if any (a lock belongs to an open file, as OFD locks do). */
   lockedBy: number | undefined
+  /** The fds holding a shared lock on it. */
+  readonly sharedBy = new Set<number>()
 
   constructor(bytes?: Uint8Array) {
     this.volatile = new Bytes(bytes)
@@ -114,6 +122,19 @@ interface NameChange {
   readonly file: SimFile | undefined
 }
 
+/** The FileIO calls failNext can fail. */
+export type SimCall =
+  | 'openSync'
+  | 'closeSync'
+  | 'fstatSync'
+  | 'readSync'
+  | 'writeSync'
+  | 'fdatasyncSync'
+  | 'fsyncSync'
+  | 'ftruncateSync'
+  | 'linkSync'
+  | 'unlinkSync'
+
 export class SimDisk implements FileIO {
   /** The names every call sees. */
   readonly #names = new Map<string, SimFile>()
@@ -124,8 +145,10 @@ export class SimDisk implements FileIO {
   readonly #fds = new Map<number, OpenFile>()
   #nextFd = 3
   #calls = 0
-  #fault: { readonly at: number; readonly kind: FaultKind } | undefined
+  #fault: { readonly at: number; readonly kind: FaultKind; readonly during: (() => void) | undefined } | undefined
   #crashed = false
+  /** Calls to fail by name (failNext), whatever the count of mutating calls. */
+  readonly #failing = new Map<SimCall, { code: string; times: number; path: RegExp | string | undefined }>()
 
   /** Mutating calls (write, sync, truncate, link, unlink) made so far. */
   get calls(): number {
@@ -141,10 +164,27 @@ export class SimDisk implements FileIO {
    * Arms a fault at mutating call number `call` (counting from 1 since the disk
    * was made). 'crash': the call takes effect (in the page cache; a sync makes
    * things durable) and then the machine stops before it returns. 'EIO' and
-   * 'ENOSPC': that one call fails without effect, and later calls work.
+   * 'ENOSPC': that one call fails without effect, and later calls work. 'zero': that
+   * call, if it is a write, writes nothing and returns 0 (later calls work).
+   *
+   * `during` runs inside that call, before it fails: what another process does
+   * while a slow call is in progress, e.g. reading the page cache while an
+   * fdatasync takes its time to fail. It may make calls of its own on this disk.
    */
-  failAt(call: number, kind: FaultKind): void {
-    this.#fault = { at: call, kind }
+  failAt(call: number, kind: FaultKind, during?: () => void): void {
+    this.#fault = { at: call, kind, during }
+  }
+
+  /**
+   * Fails the next `times` (default 1) calls of `call` with the errno `code` ('EIO',
+   * 'ENOSPC', 'EACCES', 'EFBIG'...), without effect; later calls work. Unlike failAt,
+   * any call can fail, reads and opens included. `path`: only calls on that path
+   * (a string, resolved, or a RegExp tested on the resolved path; for openSync,
+   * linkSync (the new name) and unlinkSync). An fdatasyncSync is also an fsyncSync.
+   */
+  failNext(call: SimCall, code: string, options: { times?: number; path?: string | RegExp } = {}): void {
+    const path_ = typeof options.path === 'string' ? path.resolve(options.path) : options.path
+    this.#failing.set(call, { code, times: options.times ?? 1, path: path_ })
   }
 
   /** The disk as a reboot after a power loss now would find it (see PowerLossMode). */
@@ -239,6 +279,7 @@ export class SimDisk implements FileIO {
 
   openSync(filePath: string, flags: string): number {
     this.#live()
+    this.#injected('openSync', 'open', filePath)
     if (!['r', 'r+', 'wx', 'wx+'].includes(flags)) throw new Error(`SimDisk: unsupported open flags '${flags}'`)
     const name = path.resolve(filePath)
     const writable = flags !== 'r'
@@ -258,20 +299,24 @@ export class SimDisk implements FileIO {
 
   closeSync(fd: number): void {
     this.#live()
+    this.#injected('closeSync', 'close')
     const open = this.#open(fd)
     if (open.file?.lockedBy === fd) open.file.lockedBy = undefined
+    open.file?.sharedBy.delete(fd)
     this.#fds.delete(fd)
   }
 
-  fstatSync(fd: number): { size: number; isDirectory(): boolean } {
+  fstatSync(fd: number): { size: number; isDirectory(): boolean; isFile(): boolean; ino: number; dev: number } {
     this.#live()
+    this.#injected('fstatSync', 'fstat')
     const open = this.#open(fd)
     const size = open.file?.volatile.size ?? 0
-    return { size, isDirectory: () => open.dir !== undefined }
+    return { size, isDirectory: () => open.dir !== undefined, isFile: () => open.file !== undefined, ino: open.file?.ino ?? 0, dev: 1 }
   }
 
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
     this.#live()
+    this.#injected('readSync', 'read')
     const file = this.#regular(fd, 'read')
     const bytes = file.volatile.view.subarray(position, position + length)
     buffer.set(bytes, offset)
@@ -279,14 +324,17 @@ export class SimDisk implements FileIO {
   }
 
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
-    return this.#mutate('write', () => {
+    this.#injected('writeSync', 'write')
+    return this.#mutate('write', (fault) => {
       const file = this.#regular(fd, 'write', true)
+      if (fault === 'zero') return 0
       file.change({ offset: position, bytes: Buffer.from(buffer.subarray(offset, offset + length)) })
       return length
     })
   }
 
   fdatasyncSync(fd: number): void {
+    this.#injected('fdatasyncSync', 'fdatasync')
     this.fsyncSync(fd)
   }
 
@@ -325,6 +373,7 @@ export class SimDisk implements FileIO {
   }
 
   fsyncSync(fd: number): void {
+    this.#injected('fsyncSync', 'fsync')
     this.#mutate('fsync', () => {
       const open = this.#open(fd)
       if (open.file !== undefined) {
@@ -347,10 +396,12 @@ export class SimDisk implements FileIO {
   }
 
   ftruncateSync(fd: number, length: number): void {
+    this.#injected('ftruncateSync', 'ftruncate')
     this.#mutate('ftruncate', () => this.#regular(fd, 'ftruncate', true).change({ truncate: length }))
   }
 
   linkSync(existing: string, created: string): void {
+    this.#injected('linkSync', 'link', created)
     this.#mutate('link', () => {
       const file = this.#file(path.resolve(existing))
       if (this.#names.has(path.resolve(created)) || this.#dirs.has(path.resolve(created))) {
@@ -361,6 +412,7 @@ export class SimDisk implements FileIO {
   }
 
   unlinkSync(filePath: string): void {
+    this.#injected('unlinkSync', 'unlink', filePath)
     this.#mutate('unlink', () => {
       const name = path.resolve(filePath)
       this.#file(name)
@@ -369,13 +421,16 @@ export class SimDisk implements FileIO {
     })
   }
 
-  lockSync(fd: number, op: 'lock' | 'unlock'): void {
+  lockSync(fd: number, op: 'lock' | 'share' | 'unlock'): void {
     this.#live()
     const file = this.#regular(fd, 'lock')
     if (op === 'unlock') {
       if (file.lockedBy === fd) file.lockedBy = undefined
-    } else if (file.lockedBy !== undefined && file.lockedBy !== fd) {
+      file.sharedBy.delete(fd)
+    } else if ((file.lockedBy !== undefined && file.lockedBy !== fd) || (op === 'lock' && [...file.sharedBy].some((other) => other !== fd))) {
       throw errno('EAGAIN', 'lock')
+    } else if (op === 'share') {
+      file.sharedBy.add(fd)
     } else {
       file.lockedBy = fd
     }
@@ -387,11 +442,26 @@ export class SimDisk implements FileIO {
     if (this.#crashed) throw new SimulatedCrash(this.#calls)
   }
 
-  #mutate<T>(syscall: string, apply: () => T): T {
+  /** Throws the failure failNext armed for this call, if any. */
+  #injected(call: SimCall, syscall: string, filePath?: string): void {
+    const armed = this.#failing.get(call)
+    if (armed === undefined) return
+    if (armed.path !== undefined) {
+      const name = filePath === undefined ? undefined : path.resolve(filePath)
+      if (name === undefined || (typeof armed.path === 'string' ? name !== armed.path : !armed.path.test(name))) return
+    }
+    if (--armed.times <= 0) this.#failing.delete(call)
+    throw errno(armed.code, syscall, filePath)
+  }
+
+  #mutate<T>(syscall: string, apply: (fault?: 'zero') => T): T {
     this.#live()
     const call = ++this.#calls
-    const kind = this.#fault?.at === call ? this.#fault.kind : undefined
+    const fault = this.#fault?.at === call ? this.#fault : undefined
+    const kind = fault?.kind
+    fault?.during?.()
     if (kind === 'EIO' || kind === 'ENOSPC') throw errno(kind, syscall)
+    if (kind === 'zero') return apply('zero')
     if (kind !== 'crash') return apply()
     try {
       apply()
