@@ -48,6 +48,17 @@ describe('msgpack', () => {
     expect(msgpackCodec.decode(before.pack(new Map<unknown, unknown>([[1, 'a'], ['b', 2]])))).toStrictEqual({ 1: 'a', b: 2 })
   })
 
+  it('reads every object key as written, whatever keys were read before', () => {
+    for (let i = 0; i < 5000; i++) {
+      const k = i.toString(36).padStart(i % 15, '~')
+      expect(Object.keys(msgpackCodec.decode(msgpackCodec.encode({ [k]: 1, x: [k] })))).toEqual(k === 'x' ? ['x'] : [k, 'x'])
+    }
+    const bytes = Buffer.from(msgpackCodec.encode({ abc: 1, s: 'x' }))
+    msgpackCodec.decode(bytes)
+    bytes[2] = 0x7a // the key's first byte: 'abc' becomes 'zbc'
+    expect(msgpackCodec.decode(bytes)).toEqual({ zbc: 1, s: 'x' })
+  })
+
   it('keeps bigints of any size', () => {
     expect(msgpackCodec.decode(msgpackCodec.encode(2n ** 80n))).toBe(2n ** 80n)
   })

@@ -202,7 +202,8 @@ function readArray(n: number): unknown[] {
 /** A map's entries into `obj` (a plain or prototype-less object) as own data properties. */
 function readObject(n: number, obj: Record<string, unknown>): Record<string, unknown> {
   for (let i = 0; i < n; i++) {
-    let key = read()
+    const t = src[pos]!
+    let key = t >= 0xa0 && t <= 0xaf ? readKey(t & 0x0f) : read()
     // Objects are written with string keys. A Map was written as a plain map before
     // this codec had a type for it, and read back as an object with its keys as
     // strings: files holding one still read that way.
@@ -215,6 +216,38 @@ function readObject(n: number, obj: Record<string, unknown>): Record<string, unk
     else obj[key as string] = value
   }
   return obj
+}
+
+// Object keys repeat (arrays of records): a key read before comes back as the same
+// string, which V8 then finds as a property name without hashing it again: storing
+// freshly built key strings took most of the time of decoding arrays of records.
+interface CachedKey {
+  readonly bytes: Uint8Array
+  readonly key: string
+}
+const keyCache: (CachedKey | undefined)[] = new Array<CachedKey | undefined>(4096)
+
+/** A fixstr key of `n` (< 16) bytes after the type byte at pos. */
+function readKey(n: number): string {
+  const start = pos + 1
+  const end = start + n
+  if (end > src.length) malformed('string runs past the end', start)
+  const h = n === 0 ? 0 : ((n << 8) ^ (src[start]! << 4) ^ src[end - 1]! ^ (src[start + (n >> 1)]! << 2)) & 0xfff
+  const cached = keyCache[h]
+  if (cached !== undefined && cached.bytes.length === n) {
+    const bytes = cached.bytes
+    let i = 0
+    while (i < n && bytes[i] === src[start + i]) i++
+    if (i === n) {
+      pos = end
+      return cached.key
+    }
+  }
+  pos = start
+  const key = readString(n)
+  // A copy: a view would keep the input alive, and it may change after decoding.
+  keyCache[h] = { bytes: Uint8Array.prototype.slice.call(src, start, end), key }
+  return key
 }
 
 /** The count of a map (`map`) or array header at pos, which the extension's payload must start with. */

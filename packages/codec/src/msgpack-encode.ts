@@ -48,7 +48,7 @@ export function encodeGeneral(value: unknown): Uint8Array {
   try {
     write(value, 0)
     const result = Buffer.allocUnsafe(pos)
-    out.copy(result, 0, 0, pos)
+    result.set(out.subarray(0, pos))
     return result
   } finally {
     if (outer) {
