@@ -59,6 +59,20 @@ describe('msgpack', () => {
     expect(msgpackCodec.decode(bytes)).toEqual({ zbc: 1, s: 'x' })
   })
 
+  it('encodes a value whose getter encodes another value', () => {
+    const inner = { s: 'inner', n: [1, 'x'] }
+    const value = {
+      a: 'before',
+      get b() {
+        return Buffer.from(msgpackCodec.encode(inner)).toString('hex')
+      },
+      c: 'after',
+    }
+    const back = msgpackCodec.decode(msgpackCodec.encode(value)) as { a: string; b: string; c: string }
+    expect(back.a + back.c).toBe('beforeafter')
+    expect(msgpackCodec.decode(Buffer.from(back.b, 'hex'))).toEqual(inner)
+  })
+
   it('keeps bigints of any size', () => {
     expect(msgpackCodec.decode(msgpackCodec.encode(2n ** 80n))).toBe(2n ** 80n)
   })
