@@ -1,10 +1,12 @@
-// A strict structural pass over MessagePack bytes, run before msgpackr decodes
-// them. msgpackr's decoder understands extension types that build objects named
-// by the data (Error classes, RegExp, Set, typed arrays, record definitions that
-// generate code); bytes read from a file must not be able to ask for those.
-// Allowed: every core type, ext 0 (undefined) and ext -1 (timestamp -> Date).
+// A strict structural pass over MessagePack bytes, run before the codec's general
+// decoder. It admits every core type and only the extension types the codec reads
+// itself (msgpack-types): decoders such as msgpackr understand others that build
+// objects named by the data (Error classes, RegExp, record definitions that generate
+// code), and bytes read from a file must not be able to ask for those. The payload
+// of a Map, Set or prototype-less object is a nested value and is checked as one.
 
 import { CodecError } from './codec.js'
+import { ALLOWED_EXTENSIONS, NESTED_EXTENSIONS } from './msgpack-types.js'
 
 const MAX_DEPTH = 512
 
@@ -14,11 +16,15 @@ function fail(why: string, at: number): never {
 
 /** Throws CodecError unless `b` is exactly one well-formed, allowed MessagePack value. */
 export function checkMsgpack(b: Uint8Array): void {
-  const n = b.length
+  checkRange(b, 0, b.length, 0)
+}
+
+/** Checks that b[start, end) is exactly one value, nested `depth` levels deep. */
+function checkRange(b: Uint8Array, start: number, n: number, depth: number): void {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
   // pending[i]: how many values the i-th open container still holds.
   const pending: number[] = [1]
-  let p = 0
+  let p = start
   while (pending.length > 0) {
     if (pending[pending.length - 1] === 0) {
       pending.pop()
@@ -29,6 +35,7 @@ export function checkMsgpack(b: Uint8Array): void {
     const t = b[p++]!
     let skip = 0
     let items = -1
+    let ext = -1
     if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) {
       // fixint, nil, false, true
     } else if (t <= 0x8f) items = (t & 0x0f) * 2
@@ -47,37 +54,40 @@ export function checkMsgpack(b: Uint8Array): void {
         case 0xdd: items = need(4) && view.getUint32(p); p += 4; break
         case 0xde: items = (need(2) && view.getUint16(p)) * 2; p += 2; break
         case 0xdf: items = (need(4) && view.getUint32(p)) * 2; p += 4; break
-        case 0xd4: // fixext 1: only ext 0 (undefined)
-          need(2)
-          if (b[p] !== 0x00) fail(`extension type ${b[p]} is not allowed`, p)
-          skip = 2
-          break
-        case 0xd6: case 0xd7: // fixext 4 / 8: only the timestamp
-          need(1)
-          if (b[p] !== 0xff) fail(`extension type ${b[p]} is not allowed`, p)
-          skip = 1 + (t === 0xd6 ? 4 : 8)
-          break
-        case 0xc7: // ext 8: only the 96-bit timestamp
-          need(2)
-          if (b[p] !== 12 || b[p + 1] !== 0xff) fail(`extension type ${b[p + 1]} is not allowed`, p)
-          skip = 2 + 12
-          break
+        case 0xd4: skip = 1; break // fixext 1, 2, 4, 8, 16
+        case 0xd5: skip = 2; break
+        case 0xd6: skip = 4; break
+        case 0xd7: skip = 8; break
+        case 0xd8: skip = 16; break
+        case 0xc7: skip = need(1) && b[p]!; p += 1; break // ext 8, 16, 32
+        case 0xc8: skip = need(2) && view.getUint16(p); p += 2; break
+        case 0xc9: skip = need(4) && view.getUint32(p); p += 4; break
         default:
           fail(`type byte 0x${t.toString(16)} is not allowed`, p - 1)
+      }
+      if (t >= 0xd4 && t <= 0xd8 || t >= 0xc7 && t <= 0xc9) {
+        need(1)
+        ext = b[p]!
+        if (!ALLOWED_EXTENSIONS.has(ext)) fail(`extension type ${(ext << 24) >> 24} is not allowed`, p)
+        p += 1
       }
     }
     if (skip > 0) {
       if (p + skip > n) fail('value runs past the end', p)
+      if (NESTED_EXTENSIONS.has(ext)) {
+        if (depth + pending.length >= MAX_DEPTH) fail('nested too deeply', p)
+        checkRange(b, p, p + skip, depth + pending.length)
+      }
       p += skip
-    }
+    } else if (ext !== -1 && NESTED_EXTENSIONS.has(ext)) fail('empty extension payload', p)
     if (items > 0) {
       // Every item takes at least one byte: a count larger than what is left is a lie.
       if (items > n - p) fail(`container claims ${items} items`, p)
-      if (pending.length >= MAX_DEPTH) fail('nested too deeply', p)
+      if (depth + pending.length >= MAX_DEPTH) fail('nested too deeply', p)
       pending.push(items)
     }
   }
-  if (p !== n) fail('trailing bytes', p)
+  if (p !== n) fail(depth === 0 ? 'trailing bytes' : 'bytes after the value in an extension payload', p)
 
   function need(k: number): number {
     if (p + k > n) fail('unexpected end', p)

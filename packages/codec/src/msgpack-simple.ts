@@ -4,11 +4,12 @@
 // the codec's time on nodes, and compiling msgpackr's large functions taking ~1.3 ms
 // of a new process's first read. Output is byte for byte what msgpackr writes for the
 // same value (useRecords off): the two paths are interchangeable in files.
-// Anything else (strings, maps, booleans, extensions) goes to msgpackr as before.
+// Anything else (strings, maps, booleans, extensions) goes to the general encoder
+// and decoder (msgpack-encode, msgpack-decode).
 
 import { CodecError } from './codec.js'
 
-/** Deeper values are left to msgpackr, which the structural check allows to 512 levels. */
+/** Deeper values are left to the general path, which the structural check allows to 512 levels. */
 const MAX_DEPTH = 64
 
 // ---- encoding ----
@@ -41,21 +42,23 @@ function uintSize(v: number): number {
 
 function sizeOf(v: unknown, depth: number): number {
   if (typeof v === 'number') {
-    if (v >>> 0 === v) return uintSize(v)
-    if (v >> 0 === v) return v >= -0x20 ? 1 : v >= -0x80 ? 2 : v >= -0x8000 ? 3 : 5
+    // -0 passes both integer tests; it is written as float 64, as NaN and fractions are.
+    if (v >>> 0 === v && (v !== 0 || 1 / v > 0)) return uintSize(v)
+    if (v >> 0 === v && v !== 0) return v >= -0x20 ? 1 : v >= -0x80 ? 2 : v >= -0x8000 ? 3 : 5
     return 9
   }
   if (v instanceof Uint8Array) {
     const n = v.length
     return n + (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5)
   }
-  if (Array.isArray(v) && depth < MAX_DEPTH) {
+  // Not an Array subclass: the general encoder refuses those.
+  if (Array.isArray(v) && depth < MAX_DEPTH && Object.getPrototypeOf(v) === Array.prototype) {
     const n = v.length
     let size = n < 16 ? 1 : n < 0x10000 ? 3 : 5
     for (let i = 0; i < n; i++) {
       const item: unknown = v[i]
       // Unsigned integers inline: a branch is mostly arrays of addresses and counts.
-      if (typeof item === 'number' && item >>> 0 === item) {
+      if (typeof item === 'number' && item >>> 0 === item && (item !== 0 || 1 / item > 0)) {
         size += uintSize(item)
         continue
       }
@@ -92,8 +95,8 @@ function writeUint(out: Buffer, p: number, v: number): number {
 
 function write(out: Buffer, p: number, v: unknown): number {
   if (typeof v === 'number') {
-    if (v >>> 0 === v) p = writeUint(out, p, v)
-    else if (v >> 0 === v) {
+    if (v >>> 0 === v && (v !== 0 || 1 / v > 0)) p = writeUint(out, p, v)
+    else if (v >> 0 === v && v !== 0) {
       if (v >= -0x20) out[p++] = 0x100 + v
       else if (v >= -0x80) {
         out[p++] = 0xd0
@@ -138,14 +141,14 @@ function write(out: Buffer, p: number, v: unknown): number {
   }
   for (let i = 0; i < n; i++) {
     const item = items[i]
-    p = typeof item === 'number' && item >>> 0 === item ? writeUint(out, p, item) : write(out, p, item)
+    p = typeof item === 'number' && item >>> 0 === item && (item !== 0 || 1 / item > 0) ? writeUint(out, p, item) : write(out, p, item)
   }
   return p
 }
 
 // ---- decoding ----
 
-/** Thrown inside the decoder when it meets a type it leaves to msgpackr. */
+/** Thrown inside the decoder when it meets a type it leaves to the general decoder. */
 const NOT_SIMPLE = new Error('not a simple value')
 
 /** What decodeSimple returns when `bytes` holds something else than arrays, numbers and byte strings. */
@@ -157,7 +160,7 @@ let share = false
 
 /**
  * Decodes `bytes` when it is exactly one value made of arrays, numbers and byte
- * strings; NOT_SIMPLE_VALUE when it holds another type (the caller uses msgpackr).
+ * strings; NOT_SIMPLE_VALUE when it holds another type (the caller uses the general decoder).
  * Byte strings are views of `bytes` when `shared`, else copies. Malformed input (a
  * truncated value, a length past the end, trailing bytes) is a CodecError.
  */

@@ -31,7 +31,7 @@ function modulesLoadedBy(specifier: string): string[] {
 describe('the built package', () => {
   it('loads one module from each DBDB package it uses, each from its bundle, and not msgpackr', () => {
     const loaded = modulesLoadedBy('@dbdb/dbdb')
-    // msgpackr loads at the first value the codec's own fast path leaves to it.
+    // The codec no longer uses msgpackr.
     expect(loaded.filter((url) => url.includes('/msgpackr'))).toEqual([])
     const ours = loaded
       .map((url) => fileURLToPath(url))
