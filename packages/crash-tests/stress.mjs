@@ -2,7 +2,7 @@
 // The long versions of the crash tests: runs this package's vitest suite with
 // DBDB_STRESS=1 (1000 kill-writer trials, 40 counter rounds, 20 reader rounds, 300
 // stale-writer steps, 200 compaction kill trials with 10 writers rounds and 5 snapshots
-// rounds) and prints a summary of trial counts and outcomes.
+// rounds, 200 killed async-writer processes) and prints a summary of trial counts and outcomes.
 //
 //   pnpm --filter @dbdb/crash-tests stress                 # everything, long
 //   pnpm --filter @dbdb/crash-tests stress kill-writer     # one file (vitest filter)

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
+import { CONCURRENT_USAGE } from './concurrent/run.mjs'
+
 export const USAGE = `usage: pnpm bench [-- options]
   --n N              entries bulk-loaded (default 200000)
   --runs R           child processes per store; figures are medians (default 3)
@@ -21,7 +23,10 @@ export const USAGE = `usage: pnpm bench [-- options]
   --out DIR          where results go (default packages/bench/results)
   --tmp DIR          where stores are created (default the OS temp dir; must be a real disk)
   --timeout SEC      per child process (default 1800)
-  --no-latest        do not update results/latest.{md,json,svg}`
+  --no-latest        do not update results/latest.{md,json,svg}
+  --no-concurrent    skip the concurrent writers workload
+  --concurrent-only  run only the concurrent writers workload
+${CONCURRENT_USAGE}`
 
 function int(name, v, min = 0) {
   const x = Number(v)
@@ -44,6 +49,9 @@ export function parseArgs(argv) {
     tmp: tmpdir(),
     timeout: 1800,
     latest: true,
+    concurrent: true,
+    concurrentOnly: false,
+    concurrentArgs: [],
     list: false,
     help: false,
   }
@@ -70,6 +78,9 @@ export function parseArgs(argv) {
       case '--tmp': o.tmp = resolve(value()); break
       case '--timeout': o.timeout = int('--timeout', value(), 1); break
       case '--no-latest': o.latest = false; break
+      case '--no-concurrent': o.concurrent = false; break
+      case '--concurrent-only': o.concurrentOnly = true; break
+      case '--writers': case '--writes': case '--stores': o.concurrentArgs.push(flag, value()); break
       case '--list': o.list = true; break
       case '--help': case '-h': o.help = true; break
       default: throw new Error(`unknown option ${a}\n${USAGE}`)

@@ -14,6 +14,7 @@ import { toJson } from './report/json.mjs'
 import { toMarkdown } from './report/markdown.mjs'
 import { toSvg } from './report/svg.mjs'
 import { runAll } from './runner.mjs'
+import { parseConcurrentArgs, runConcurrent, writeConcurrent } from './concurrent/run.mjs'
 import { selectTargets, TARGETS } from './targets.mjs'
 
 const log = (msg) => process.stderr.write(msg + '\n')
@@ -40,6 +41,17 @@ try {
 } catch (err) {
   log(err.message)
   process.exit(1)
+}
+/** The concurrent writers workload, after the main one (its own table and files). */
+function concurrent() {
+  log('\nconcurrent writers workload')
+  const result = runConcurrent({ ...parseConcurrentArgs(o.concurrentArgs), runs: o.runs, tmp: o.tmp, timeoutSec: o.timeout })
+  process.stdout.write('\n' + writeConcurrent(result, o.out, o.latest))
+}
+if (o.concurrentOnly) {
+  mkdirSync(o.tmp, { recursive: true })
+  concurrent()
+  process.exit(0)
 }
 const { targets, added } = selection
 if (added.length) log(`added the better-sqlite3 baseline(s) ${added.join(', ')}: every figure is a ratio to them`)
@@ -83,6 +95,7 @@ for (const [ext, text] of Object.entries(files)) {
 process.stdout.write(files.md)
 log(`\nwrote ${join(o.out, `bench-${stamp}`)}.{md,json,svg}${o.latest ? ' and latest.{md,json,svg}' : ''} in ${formatMs(durationMs)}`)
 if (report.unavailable.length) log(`unavailable here (not installed): ${report.unavailable.map((t) => t.id).join(', ')}`)
+if (o.concurrent) concurrent()
 const failed = report.targets.filter((t) => !t.ok)
 if (failed.length) {
   log(`FAILED correctness checks or errors: ${failed.map((t) => t.id).join(', ')}`)

@@ -9,6 +9,7 @@ import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head, t
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
 import { Freshness } from './freshness.js'
 import { Generation } from './generation.js'
+import { GroupCommit, type GroupHost } from './group-commit.js'
 import type { KeyCodec } from './key-encoding.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
@@ -74,6 +75,7 @@ export interface DatabaseParts<K> {
   valueCodec: Codec
   keys: KeyCodec<K>
   cacheBytes: number | undefined
+  maxQueuedBytes: number
 }
 
 export class Database<K = string, V = any> extends Reader<K, V> {
@@ -93,6 +95,10 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #depth = 0
   readonly #snapshots = new Set<Snapshot<K, V>>()
   #closed = false
+  /** The async write path (group commit); holds the writer lock while it has work. */
+  readonly #group: GroupCommit
+  /** Async writes waiting for a synchronous transaction of this handle to end. */
+  #txWaiters: Array<() => void> = []
 
   /** @internal Use open(). */
   constructor(parts: DatabaseParts<K>) {
@@ -109,6 +115,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     const head = parts.storage.knownHead
     this.#freshness.checked()
     this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
+    this.#group = new GroupCommit(this.#groupHost(), parts.maxQueuedBytes)
   }
 
   get path(): string {
@@ -159,6 +166,69 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     if (tx.copiesOnSet) tx.set(k, v)
     else tx.set(k === key ? this.keyCodec.encode(key) : k, v === value ? codec.encode(value) : v)
     return this
+  }
+
+  /**
+   * set(), group-committed: resolves once the write is durable (with durability
+   * 'none', once written). Writes queued while a group syncs share the next group's
+   * lock, write and fdatasync, which runs off the main thread. Key and value are
+   * captured at the call; a bad one rejects with TypeError and queues nothing.
+   */
+  setAsync(key: K, value: V): Promise<void> {
+    let k: Uint8Array
+    let v: Uint8Array
+    try {
+      this.#checkOpen()
+      k = this.keyCodec.encode(key)
+      if (value === undefined) throw new TypeError('value must not be undefined (get() returns undefined for a missing key)')
+      v = this.valueCodec.encode(value)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.#group.enqueue(() => {
+      this.#tx!.set(k, v)
+    }, k.length + v.length)
+  }
+
+  /** delete(), group-committed like setAsync(): resolves to whether the key existed, once durable. */
+  deleteAsync(key: K): Promise<boolean> {
+    let k: Uint8Array
+    try {
+      this.#checkOpen()
+      k = this.keyCodec.encode(key)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.#group.enqueue(() => this.#tx!.delete(k), k.length)
+  }
+
+  /**
+   * Runs `fn` as one transaction in the next group commit and resolves to its result
+   * once that group is durable. `fn` runs synchronously, in call order after every
+   * async write called before it (whose changes it sees), with the writer lock held:
+   * it reads and writes through this handle's ordinary methods and cannot await. If
+   * it throws, only its own changes are undone and the promise rejects with its error.
+   */
+  transactionAsync<T>(fn: (db: this) => T): Promise<T> {
+    if (typeof fn !== 'function') return Promise.reject(new TypeError('transactionAsync() takes a function'))
+    if (this.#closed) return Promise.reject(this.#closedError())
+    return this.#group.enqueue(() => {
+      const result = fn(this)
+      if (isThenable(result)) {
+        throw new DbdbError('DBDB_TRANSACTION', 'transaction functions must be synchronous: the lock cannot be held across await')
+      }
+      return result
+    }, 0)
+  }
+
+  /** Bytes of async writes queued and not yet durable, as counted against maxQueuedBytes. */
+  get queuedBytes(): number {
+    return this.#group.queuedBytes
+  }
+
+  /** Resolves once every async write called so far has settled (durable, or rejected). */
+  get flushed(): Promise<void> {
+    return this.#group.idle
   }
 
   /** Removes `key`; true if it existed. Starts a write transaction like set(). */
@@ -228,11 +298,13 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     const limit = options.limit ?? Infinity
     if (typeof limit !== 'number') throw new TypeError(`history({ limit }) takes a number, not ${typeof limit}`)
     if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) throw new RangeError(`history({ limit }) takes a whole number >= 0 or Infinity, not ${limit}`)
-    this.#latest()
+    const newest = this.#latest().head.txid
     const out: CommitInfo[] = []
     const { storage, context } = this.#gen
     for (const head of storage.history()) {
       if (out.length >= limit) break
+      // A group written but not yet synced is not this handle's to show.
+      if (head.txid > newest) continue
       out.push({ txid: head.txid, time: head.time, size: this.#factory.open(context, head.root).size })
     }
     return out
@@ -265,7 +337,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    */
   compact(options: CompactOptions = {}): CompactInfo {
     this.#checkOpen()
-    if (this.#tx !== undefined) throw new DbdbError('DBDB_TRANSACTION', 'commit or roll back before compact()')
+    if (this.#tx !== undefined || this.#group.active) throw new DbdbError('DBDB_TRANSACTION', 'commit or roll back (and await async writes) before compact()')
     if (this.readOnly) throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only`)
     this.#latest()
     for (let moves = 0; ; moves++) {
@@ -361,8 +433,10 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   close(): void {
     if (this.#closed) return
     try {
+      this.#group.close()
       this.#depth = 0
       this.#tx = undefined
+      this.#wakeTxWaiters()
       for (const s of [...this.#snapshots]) s.close()
       this.#gen.release()
     } finally {
@@ -383,7 +457,9 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   /** The newest commit's tree; reloaded only when another commit has happened. */
   #latest(): { head: Head; tree: LogicalTree } {
     this.#checkOpen()
-    if (!this.#freshness.stale()) return this.#view
+    // While the async path holds the lock, the file's head may be a group written but
+    // not yet synced: reads see the last group that is durable (published).
+    if (!this.#freshness.stale() || (this.#group.active && this.#tx === undefined && this.#gen.storage.locked)) return this.#view
     let head = this.#gen.storage.head()
     this.#freshness.checked()
     if (this.#gen.storage.moved) head = this.#moveOn().head()
@@ -428,6 +504,12 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #begin(): LogicalTree {
     this.#checkOpen()
     if (this.#tx !== undefined) return this.#tx
+    if (this.#group.active) {
+      throw new DbdbError(
+        'DBDB_TRANSACTION',
+        'async writes are in progress on this handle: await them (db.flushed) before a synchronous write',
+      )
+    }
     let head: Head | undefined
     // Each DBDB_MOVED means a compaction finished: follow it to the new file. Several
     // may finish while this writer waits for the lock; each makes progress.
@@ -465,12 +547,73 @@ export class Database<K = string, V = any> extends Reader<K, V> {
       // Committed or failed, the transaction is over; a failed commit is rolled back.
       this.#tx = undefined
       storage.unlock()
+      this.#wakeTxWaiters()
     }
   }
 
   #rollback(): void {
     this.#tx = undefined
     this.#gen.storage.unlock()
+    this.#wakeTxWaiters()
+  }
+
+  #wakeTxWaiters(): void {
+    const waiters = this.#txWaiters
+    this.#txWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  /** What the async write path may do to this handle (see group-commit.ts). */
+  #groupHost(): GroupHost {
+    return {
+      begin: async () => {
+        // A synchronous transaction of this handle holds the lock: queue behind it.
+        while (this.#tx !== undefined) await new Promise<void>((wake) => this.#txWaiters.push(wake))
+        for (let moves = 0; ; moves++) {
+          this.#checkOpen()
+          try {
+            const head = await this.#gen.storage.lockAsync(this.#lockTimeoutMs)
+            return this.#factory.open(this.#gen.context, head.root)
+          } catch (err) {
+            if (!isDbdbError(err, 'DBDB_MOVED') || moves === MAX_MOVES) throw err
+            this.#moveOn()
+          }
+        }
+      },
+      apply: (tree, fn) => {
+        this.#tx = tree
+        this.#depth = 1
+        try {
+          return fn()
+        } finally {
+          this.#tx = undefined
+          this.#depth = 0
+        }
+      },
+      write: (tree) => {
+        const { storage, context } = this.#gen
+        if (!tree.dirty) return { head: storage.knownHead, next: tree, written: false }
+        let head: Head
+        try {
+          head = storage.commit(tree.commit(), { sync: false })
+        } catch (err) {
+          context.cache.clear()
+          throw err
+        }
+        return { head, next: this.#factory.open(context, head.root), written: true }
+      },
+      sync: () => (this.durability === 'fsync' ? this.#gen.storage.syncAsync() : Promise.resolve()),
+      publish: (head, tree) => {
+        this.#view = this.#viewAt(head, tree)
+        this.#freshness.committed()
+      },
+      end: () => this.#gen.storage.unlock(),
+      abandon: () => {
+        // Nodes were cached under addresses of commits that were cut off.
+        this.#gen.context.cache.clear()
+        this.#gen.storage.unlock()
+      },
+    }
   }
 
   #viewOf(head: Head): Snapshot<K, V> {
@@ -507,7 +650,11 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new DbdbError('DBDB_CLOSED', `${this.path} is closed`)
+    if (this.#closed) throw this.#closedError()
+  }
+
+  #closedError(): DbdbError {
+    return new DbdbError('DBDB_CLOSED', `${this.path} is closed`)
   }
 }
 

@@ -24,6 +24,7 @@ export function open(path: string, options: OpenOptions = {}): Database<any, any
       ...parts,
       keys: resolved.keys,
       cacheBytes: resolved.cacheBytes,
+      maxQueuedBytes: resolved.maxQueuedBytes,
     })
   } catch (err) {
     storage.close()

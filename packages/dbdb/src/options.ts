@@ -32,9 +32,16 @@ export interface OpenOptions {
    * Atomic: of several processes creating the same path at once, one succeeds.
    */
   errorIfExists?: boolean
+  /**
+   * Bound on the async writes queued and not yet durable (setAsync, deleteAsync,
+   * transactionAsync), in bytes: each counts its key and value bytes plus 256.
+   * Past it those calls reject at once with DBDB_BUSY and change nothing
+   * (default 64 MiB).
+   */
+  maxQueuedBytes?: number
 }
 
-const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing', 'errorIfExists'])
+const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing', 'errorIfExists', 'maxQueuedBytes'])
 const TREES = new Map<string, TreeFactory>([
   [bplusTree.id, bplusTree],
   [binaryTree.id, binaryTree],
@@ -48,7 +55,11 @@ export interface Resolved {
   storage: { readOnly: boolean; durability: Durability; lockTimeoutMs: number; create: boolean }
   errorIfExists: boolean
   cacheBytes: number | undefined
+  maxQueuedBytes: number
 }
+
+/** Default bound on queued async writes. */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024
 
 export function resolveOptions(options: OpenOptions = {}): Resolved {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
@@ -66,6 +77,7 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
     const value: unknown = options[name]
     if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${describeValue(value)}`)
   }
+  checkAmount('maxQueuedBytes', options.maxQueuedBytes)
   if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
     throw new TypeError(`durability must be 'fsync' or 'none'`)
   }
@@ -86,6 +98,7 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
     },
     errorIfExists: options.errorIfExists === true,
     cacheBytes: options.cacheBytes,
+    maxQueuedBytes: options.maxQueuedBytes ?? MAX_QUEUED_BYTES,
   }
 }
 

@@ -109,6 +109,31 @@ describe('writes are DBDB commits', () => {
     raw.close()
   })
 
+  it('group-commits concurrent writes: fifty puts in one turn share one commit and one sync', async () => {
+    const file = temp('group.db')
+    const db = new DbdbLevel(file)
+    await db.put('first', '0')
+    await Promise.all(Array.from({ length: 50 }, (_, i) => db.put(`k${i}`, String(i))))
+    await db.close()
+    const raw = open(file, { keyEncoding: 'binary' })
+    expect(raw.history().map((c) => c.size)).toEqual([51, 1])
+    raw.close()
+  })
+
+  it('clear() takes its turn: writes called before it are cleared, writes called after it stay', async () => {
+    const db = new DbdbLevel(temp('clear-order.db'))
+    await db.batch([
+      { type: 'put', key: 'a', value: '1' },
+      { type: 'put', key: 'b', value: '2' },
+    ])
+    const before = db.put('c', '3')
+    const cleared = db.clear()
+    const after = db.put('a', 'again')
+    await Promise.all([before, cleared, after])
+    expect(await db.iterator().all()).toEqual([['a', 'again']])
+    await db.close()
+  })
+
   it('writes nothing of a batch that fails part-way', async () => {
     const db = new DbdbLevel(temp('atomic.db'))
     await db.put('kept', 'yes')

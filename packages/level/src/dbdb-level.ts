@@ -1,6 +1,6 @@
 // DbdbLevel: the abstract-level database over one DBDB file. abstract-level owns the
 // public API (encodings, deferred open, sublevels, hooks, events); this class maps
-// its private hooks onto a DBDB handle: every write is one DBDB commit, and every
+// its private hooks onto a DBDB handle: writes are group-committed DBDB transactions, and every
 // read goes to a view that was fixed when the read was called.
 
 import { MAX_KEY_BYTES, open, type Database, type OpenOptions as DbdbOpenOptions } from '@dbdb/dbdb'
@@ -37,9 +37,6 @@ const PASSED_THROUGH = ['tree', 'codec', 'durability', 'lockTimeoutMs', 'cacheBy
 
 /** A DbdbLevel's keys and values are Level's encoded bytes, stored as they are. */
 type Handle = Database<Uint8Array, Uint8Array>
-
-/** Deletes of clear() are committed in transactions of at most this many keys, so memory stays bounded. */
-const CLEAR_BATCH = 10_000
 
 interface ReadOptions {
   keyEncoding: Format
@@ -185,14 +182,15 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
   }
 
   /**
-   * One DBDB transaction: all operations are committed together or none is. With
-   * durability 'none', `sync: true` syncs the file after it (with 'fsync' every
-   * commit is synced already).
+   * One DBDB transaction, group-committed (transactionAsync): all operations are
+   * committed together or none is, and writes made concurrently share one fdatasync.
+   * With durability 'none', `sync: true` syncs the file after it (with 'fsync' every
+   * write is synced before its promise resolves).
    */
   async _batch(operations: BatchOperation[], options?: WriteOptions): Promise<void> {
     const handle = this.#open()
     try {
-      handle.transaction(() => {
+      await handle.transactionAsync(() => {
         for (const op of operations) {
           const k = toBytes(op.key)
           if (op.type === 'put') {
@@ -210,40 +208,20 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
   }
 
   /**
-   * Deletes the range as it was when clear() was called (or as the snapshot option
-   * shows it). It runs to the end synchronously, so no write made after the call
-   * is undone; the deletes are committed CLEAR_BATCH keys at a time, not atomically.
+   * Deletes the range as every write called before clear() leaves it (or as the
+   * snapshot option shows it), in one transaction that takes its turn among the
+   * async writes: writes called after clear() are never undone by it.
    */
   async _clear(options: PrivateClearOptions): Promise<void> {
     const handle = this.#open()
-    const owned = options.snapshot === undefined
+    const range = dbdbRange(options)
+    if (options.limit >= 0) range.limit = options.limit
+    const snapshot = options.snapshot === undefined ? undefined : viewOf(options.snapshot)
     try {
-      const view = owned ? handle.snapshot() : viewOf(options.snapshot!)
-      const range = dbdbRange(options)
-      if (options.limit >= 0) range.limit = options.limit
-      const keys = view.keys(range)
-      try {
-        let done = false
-        while (!done) {
-          const batch: Uint8Array[] = []
-          while (batch.length < CLEAR_BATCH) {
-            const r = keys.next()
-            if (r.done) {
-              done = true
-              break
-            }
-            batch.push(r.value)
-          }
-          if (batch.length > 0) {
-            handle.transaction(() => {
-              for (const k of batch) handle.delete(k)
-            })
-          }
-        }
-      } finally {
-        keys.return?.()
-        if (owned) view.close()
-      }
+      await handle.transactionAsync(() => {
+        // Keys are listed first: deleting while iterating the same tree would move under the iterator.
+        for (const k of [...(snapshot ?? handle).keys(range)]) handle.delete(k)
+      })
     } catch (err) {
       throw levelError(err)
     }

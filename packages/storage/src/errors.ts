@@ -39,6 +39,8 @@ export type DbdbErrorCode =
   | 'DBDB_MOVED'
   /** The file was to be created (`exclusive`, dbdb's `errorIfExists`, a backup, compaction's `NAME.compacting`) but something exists at its path; it was left untouched. */
   | 'DBDB_EXISTS'
+  /** Async writes were refused: the handle's write queue is full (`maxQueuedBytes`); await earlier writes first. */
+  | 'DBDB_BUSY'
 
 export class DbdbError extends Error {
   readonly code: DbdbErrorCode

@@ -34,6 +34,20 @@ export interface FileIO {
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number
   fdatasyncSync(fd: number): void
+  /**
+   * fdatasync on libuv's thread pool, so the event loop runs on while the disk works
+   * (group commit). Absent: syncAsync() falls back to fdatasyncSync.
+   */
+  fdatasync?(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void
+  /** pwrite on libuv's thread pool. Absent: writeAsync() falls back to writeSync. */
+  write?(
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: NodeJS.ErrnoException | null, written: number) => void,
+  ): void
   fsyncSync(fd: number): void
   ftruncateSync(fd: number, length: number): void
   linkSync(existing: string, created: string): void
@@ -70,6 +84,8 @@ export const nodeFileIO: FileIO = {
   readSync: fs.readSync,
   writeSync: fs.writeSync,
   fdatasyncSync: fs.fdatasyncSync,
+  fdatasync: fs.fdatasync,
+  write: (fd, buffer, offset, length, position, callback) => fs.write(fd, buffer, offset, length, position, callback),
   fsyncSync: fs.fsyncSync,
   ftruncateSync: fs.ftruncateSync,
   linkSync: fs.linkSync,
@@ -131,4 +147,38 @@ function boundCalls(io: FileIO): FileIO {
     }
   }
   return calls as unknown as FileIO
+}
+
+/** fdatasync off the event loop (or, for a FileIO without it, on a later turn of it). */
+export function fdatasyncAsync(io: FileIO, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err: unknown): void => (err == null ? resolve() : reject(err))
+    if (io.fdatasync !== undefined) {
+      io.fdatasync(fd, done)
+      return
+    }
+    setImmediate(() => {
+      try {
+        io.fdatasyncSync(fd)
+      } catch (err) {
+        done(err)
+        return
+      }
+      done(null)
+    })
+  })
+}
+
+/** Writes all of `buf` at `position`, off the event loop where the FileIO can. */
+export async function writeAsync(io: FileIO, fd: number, buf: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < buf.length; ) {
+    const n =
+      io.write === undefined
+        ? io.writeSync(fd, buf, done, buf.length - done, position + done)
+        : await new Promise<number>((resolve, reject) =>
+            io.write!(fd, buf, done, buf.length - done, position + done, (err, written) => (err ? reject(err) : resolve(written))),
+          )
+    if (n <= 0) throw Object.assign(new Error(`write returned ${n}`), { code: 'EIO' })
+    done += n
+  }
 }

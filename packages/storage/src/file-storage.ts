@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib'
 import { corrupt, DbdbError, ioError, isDbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
-import { nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
+import { fdatasyncAsync, nodeFileIO, reportingReadErrors, writeAsync, type FileIO } from './file-io.js'
 import { baseHead, RecordReader, type FileHead, type LaterCommit, type ScanResult } from './file-reader.js'
 import {
   COMMIT_RECORD,
@@ -155,6 +155,12 @@ export interface CommitOptions {
   txid?: number
   /** Commit time to record, ms since the epoch (default: now). */
   time?: number
+  /**
+   * false: write the commit without syncing it, even with durability 'fsync'; a later
+   * syncAsync() makes it (and every commit written before it) durable. Group commit
+   * writes each group so and shares one sync. Default true.
+   */
+  sync?: boolean
 }
 
 export class FileStorage implements Storage {
@@ -217,6 +223,18 @@ export class FileStorage implements Storage {
   #syncedEnd = DATA_START
   /** Whether this handle has synced the directory, making the file's name durable. */
   #nameSynced = false
+  /**
+   * With commits written by commit(root, { sync: false }) and not yet synced: the last
+   * commit before them, the one a failed sync falls back to. Undefined when every
+   * commit this handle wrote has been synced.
+   */
+  #unsyncedAfter: FileHead | undefined
+  /** syncAsync() calls in flight: the descriptor and the lock stay until they settle. */
+  #inflight = 0
+  /** close() was called while a sync was in flight: finish closing when it settles. */
+  #closing = false
+  /** Where the next syncAsync() writes reserved zeros first (a group commit grew the file). */
+  #reserveAt: number | undefined
 
   // The open transaction's write buffer: bytes for file offsets [#bufStart, #bufStart + #bufLength).
   #buf: Buffer = Buffer.alloc(0)
@@ -415,6 +433,9 @@ export class FileStorage implements Storage {
       throw new RangeError(`root ${root} is not an address of this file`)
     }
     const txStart = this.#head.end
+    const before = this.#head
+    // A group commit's commit: written now, made durable by syncAsync().
+    const deferred = this.durability === 'fsync' && options.sync === false
     const txCrc = crc32(this.#buf.subarray(0, this.#bufLength), this.#txCrc)
     const record: Omit<CommitRecord, 'address'> = {
       fileId: this.#fileId,
@@ -434,32 +455,47 @@ export class FileStorage implements Storage {
     const end = address + COMMIT_RECORD
     // With durability 'none', every 16 MiB of commits is synced, inside the commit that
     // crosses the mark: if that sync fails, so does this commit, like a durable one.
-    const sync = this.durability === 'fsync' || this.#sinceCheckpoint + (end - txStart) >= UNSYNCED_CHECKPOINT_BYTES
+    const sync = !deferred && (this.durability === 'fsync' || this.#sinceCheckpoint + (end - txStart) >= UNSYNCED_CHECKPOINT_BYTES)
     try {
       // DURABILITY: the commit record travels with the transaction's last bytes and
       // one sync covers them all; recovery accepts the commit only if every byte
       // from txStart to the record matches txCrc, so no second sync is needed.
       const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#grows(end)
       this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
-      if (reserve) this.#reserveAfter(end)
+      // A group commit's zeros are written by its syncAsync, on the thread pool: up
+      // to 16 MiB of them would otherwise block the event loop.
+      if (reserve && deferred) this.#reserveAt = end
+      else if (reserve) this.#reserveAfter(end)
       if (sync) {
         this.#io.fdatasyncSync(this.#fd)
         this.#syncedEnd = end
       }
     } catch (err) {
-      this.#fail(err, txStart, address)
-      throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${this.#head.txid}: ${(err as Error).message}`, {
+      // Commits written for a group sync that never came are built on by this one: they go too.
+      const durable = this.#unsyncedAfter ?? before
+      this.#fail(err, durable.end, address)
+      this.#moveBackTo(durable)
+      throw new DbdbError('DBDB_IO', `commit failed, the database stays at transaction ${durable.txid}: ${(err as Error).message}`, {
         cause: err,
       })
     }
-    this.#head = this.#confirmed = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
+    const head: FileHead = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
+    this.#head = head
+    // A deferred commit is not finished until its sync is: a failed one is cut off.
+    if (!deferred) this.#confirmed = head
     this.#keepHeadRecord(this.#buf.subarray(this.#bufLength - COMMIT_RECORD, this.#bufLength))
     if (end > this.#seenSize) this.#seenSize = end
     this.#tailClean = true
     this.#resetBuffer()
     this.#sinceCheckpoint += end - txStart
-    if (sync) this.#synced = this.#head
-    if (this.durability === 'fsync' ? this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES : sync) this.#checkpoint()
+    if (deferred) {
+      this.#unsyncedAfter ??= before
+    } else if (sync) {
+      this.#unsyncedAfter = undefined
+      this.#synced = head
+    }
+    // DURABILITY: a slot only ever points at a synced commit (#synced).
+    if (!deferred && (this.durability === 'fsync' ? this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES : sync)) this.#checkpoint()
     return publicHead(this.#head)
   }
 
@@ -500,6 +536,50 @@ export class FileStorage implements Storage {
   sync(): void {
     this.#checkWritable()
     this.#syncAndCheckpoint()
+  }
+
+  /**
+   * Makes every commit written so far durable with an fdatasync on libuv's thread
+   * pool, so the event loop goes on meanwhile. Commits written after the call are
+   * not covered. If the sync fails, the commits it was to cover are cut off, the
+   * head falls back to the last synced commit, and the handle refuses further writes
+   * (DBDB_IO): after a failed fsync the page cache may hold bytes that never reach
+   * the disk, and a retried sync would report success for them. Needs the lock.
+   */
+  async syncAsync(): Promise<void> {
+    this.#checkTransaction()
+    const covered = this.#head
+    const durable = this.#unsyncedAfter
+    const reserveAt = this.#reserveAt
+    this.#reserveAt = undefined
+    this.#inflight++
+    let error: unknown
+    try {
+      if (reserveAt !== undefined) await this.#reserveAfterAsync(reserveAt)
+      await fdatasyncAsync(this.#io, this.#fd)
+    } catch (err) {
+      error = err
+    }
+    this.#inflight--
+    try {
+      if (error !== undefined) {
+        const back = durable ?? covered
+        // LOCKING: the lock is still held (close waits for this), so nobody else
+        // has appended after the commits being cut off.
+        if (this.#failure === undefined) {
+          this.#fail(error, back.end)
+          this.#moveBackTo(back)
+        }
+        throw new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${back.txid}: ${(error as Error).message}`, { cause: error })
+      }
+      // Commits written after the sync began are not covered: they wait for the next one.
+      if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#head ? undefined : covered
+      this.#synced = this.#confirmed = covered
+      if (covered.end > this.#syncedEnd) this.#syncedEnd = covered.end
+      if (this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
+    } finally {
+      if (this.#inflight === 0 && this.#closing) this.#closeNow()
+    }
   }
 
   /**
@@ -683,7 +763,33 @@ export class FileStorage implements Storage {
 
   close(): void {
     if (this.#closed) return
+    if (this.#inflight > 0) {
+      // A sync is running on the thread pool with this descriptor: closing it now
+      // could hand the number to another file mid-sync. Finish when it settles.
+      this.#closed = true
+      this.#closing = true
+      return
+    }
+    this.#closed = true
+    this.#closeNow()
+  }
+
+  #closeNow(): void {
+    this.#closing = false
     try {
+      if (this.#unsyncedAfter !== undefined && this.#failure === undefined) {
+        // DURABILITY: commits written for a group sync that never came: make them
+        // durable now rather than leave acknowledged-looking bytes unsynced.
+        try {
+          this.#io.fdatasyncSync(this.#fd)
+          this.#synced = this.#confirmed = this.#head
+          this.#syncedEnd = this.#head.end
+        } catch (err) {
+          this.#fail(err, this.#unsyncedAfter.end)
+          this.#moveBackTo(this.#unsyncedAfter)
+        }
+        this.#unsyncedAfter = undefined
+      }
       if (this.#lock.held) this.unlock()
       if (this.#sinceCheckpoint > 0 && this.#failure === undefined) {
         // Without the lock, as another handle may hold it: at worst the slot written
@@ -693,7 +799,6 @@ export class FileStorage implements Storage {
         else this.#syncAndCheckpoint()
       }
     } finally {
-      this.#closed = true
       // Closing drops the lock in the kernel, also one whose release failed.
       this.#lock.dispose()
       this.#io.closeSync(this.#fd)
@@ -983,6 +1088,13 @@ export class FileStorage implements Storage {
     }
   }
 
+  /** After commits of this handle's were cut off: `head` (the last one before them) is the head again. */
+  #moveBackTo(head: FileHead): void {
+    this.#head = head
+    this.#headRecord = undefined
+    this.#unsyncedAfter = undefined
+  }
+
   #keepHeadRecord(record: Buffer): void {
     if (this.#headRecord?.length === record.length) record.copy(this.#headRecord)
     else this.#headRecord = Buffer.from(record)
@@ -1049,13 +1161,28 @@ export class FileStorage implements Storage {
    * Readers and recovery stop at a zero record header, so zeros are never taken for records.
    */
   #reserveAfter(end: number): void {
-    const target = end + Math.min(RESERVE_MAX, Math.max(RESERVE_MIN, Math.floor(end / 16)))
+    const target = this.#reserveTarget(end)
     for (let at = end; at < target; ) {
       const n = Math.min(ZEROS.length, target - at)
       this.#writeAt(ZEROS.subarray(0, n), at)
       at += n
     }
     this.#seenSize = target
+  }
+
+  /** #reserveAfter, with the writes on libuv's thread pool. */
+  async #reserveAfterAsync(end: number): Promise<void> {
+    const target = this.#reserveTarget(end)
+    for (let at = end; at < target; ) {
+      const n = Math.min(ZEROS.length, target - at)
+      await writeAsync(this.#io, this.#fd, ZEROS.subarray(0, n), at)
+      at += n
+    }
+    if (target > this.#seenSize) this.#seenSize = target
+  }
+
+  #reserveTarget(end: number): number {
+    return end + Math.min(RESERVE_MAX, Math.max(RESERVE_MIN, Math.floor(end / 16)))
   }
 
   /** Writes the buffered part of a large transaction early, keeping memory bounded. */

@@ -8,6 +8,7 @@ export interface FileCalls {
   readonly reads: number[]
   /** The length of each writeSync, in order. */
   readonly writes: number[]
+  /** fdatasync calls, synchronous or on the thread pool. */
   syncs: number
   fstats: number
 }
@@ -27,6 +28,10 @@ export function countingFileIO(): { io: FileIO; calls: FileCalls } {
     fdatasyncSync(fd: number): void {
       calls.syncs++
       fs.fdatasyncSync(fd)
+    },
+    fdatasync(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void {
+      calls.syncs++
+      fs.fdatasync(fd, callback)
     },
     fstatSync(fd: number): fs.Stats {
       calls.fstats++

@@ -338,6 +338,40 @@ export class SimDisk implements FileIO {
     this.fsyncSync(fd)
   }
 
+  /** writeSync, completed on a later turn of the event loop as libuv's pool completes it. */
+  write(
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: NodeJS.ErrnoException | null, written: number) => void,
+  ): void {
+    setImmediate(() => {
+      let written: number
+      try {
+        written = this.writeSync(fd, buffer, offset, length, position)
+      } catch (err) {
+        callback(err as NodeJS.ErrnoException, 0)
+        return
+      }
+      callback(null, written)
+    })
+  }
+
+  /** fdatasyncSync, completed on a later turn of the event loop as libuv's pool completes it. */
+  fdatasync(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void {
+    setImmediate(() => {
+      try {
+        this.fdatasyncSync(fd)
+      } catch (err) {
+        callback(err as NodeJS.ErrnoException)
+        return
+      }
+      callback(null)
+    })
+  }
+
   fsyncSync(fd: number): void {
     this.#injected('fsyncSync', 'fsync')
     this.#mutate('fsync', () => {
