@@ -34,6 +34,11 @@ try {
   db.rollback()
   show("set then rollback(): cat:tom is still", JSON.stringify(db.get('cat:tom')))
   show('history()', db.history().map((c) => `txid ${c.txid}: ${c.size} keys`).join(', '))
+  // Async writes: the 20 calls of this turn form one group, one commit and one fdatasync.
+  const before = db.txid
+  await Promise.all(Array.from({ length: 20 }, (_, i) => db.setAsync(`visit:${i}`, { at: i })))
+  const visits = await db.transactionAsync(() => db.count({ gte: 'visit:', lt: 'visit;' }))
+  show('setAsync() × 20 in one turn (group commit)', `-> ${visits} keys visit:*, ${db.txid - before} commit, one fdatasync`)
 } finally {
   db.close()
 }
