@@ -377,7 +377,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     if (typeof dest !== 'string' || dest === '') throw new TypeError('backup() takes a destination path')
     this.#latest()
     const head = this.#gen.storage.backup(dest)
-    return { txid: head.txid, bytes: fileSize(dest) }
+    return { txid: head.txid, bytes: copiedBytes(dest) }
   }
 
   /** Size and shape: keys, file bytes, bytes of the records the newest tree uses, height, txid. */
@@ -662,8 +662,13 @@ function isThenable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
 
-function fileSize(file: string): number {
-  return statSync(file).size
+/** The size of the backup just written; it is complete and synced, so a failing stat says only that it cannot be looked at now. */
+function copiedBytes(file: string): number {
+  try {
+    return statSync(file).size
+  } catch (err) {
+    throw new DbdbError('DBDB_IO', `the backup ${file} is complete, but looking at its size failed: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /** A storage whose reads are tallied: every distinct record, with its 9-byte header. */

@@ -331,6 +331,7 @@ export class FileStorage implements Storage {
   }
 
   lock(timeoutMs = this.lockTimeoutMs): Head {
+    checkTimeout('timeoutMs', timeoutMs)
     this.#checkWritable()
     if (this.#lock.held) return publicHead(this.#head)
     if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
@@ -344,6 +345,7 @@ export class FileStorage implements Storage {
    * DBDB_LOCKED after `timeoutMs`.
    */
   async lockAsync(timeoutMs = this.lockTimeoutMs): Promise<Head> {
+    checkTimeout('timeoutMs', timeoutMs)
     this.#checkWritable()
     if (this.#lock.held) return publicHead(this.#head)
     if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
@@ -1392,14 +1394,16 @@ function checkOptions(options: FileStorageOptions): void {
   for (const name of ['readOnly', 'create', 'exclusive'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${typeof options[name]}`)
   }
-  const timeout = options.lockTimeoutMs
-  if (timeout !== undefined) {
-    if (typeof timeout !== 'number') throw new TypeError(`lockTimeoutMs must be a number, not ${typeof timeout}`)
-    if (!(timeout >= 0)) throw new RangeError(`lockTimeoutMs must be >= 0 (Infinity waits without end), not ${timeout}`)
-  }
+  if (options.lockTimeoutMs !== undefined) checkTimeout('lockTimeoutMs', options.lockTimeoutMs)
   if (options.base !== undefined && (!Number.isSafeInteger(options.base) || options.base < 0)) {
     throw new RangeError(`base must be a non-negative integer, not ${String(options.base)}`)
   }
+}
+
+/** A wait in ms: a number >= 0, Infinity waiting without end (a string would never end one either). */
+function checkTimeout(name: string, timeout: unknown): void {
+  if (typeof timeout !== 'number') throw new TypeError(`${name} must be a number, not ${typeof timeout}`)
+  if (!(timeout >= 0)) throw new RangeError(`${name} must be >= 0 (Infinity waits without end), not ${timeout}`)
 }
 
 function publicHead(h: Head): Head {

@@ -218,3 +218,21 @@ describe('FileStorage.open type-checks its options', () => {
     expect(fs.existsSync(file())).toBe(false)
   })
 })
+
+describe('lock() and lockAsync() type-check their timeout', () => {
+  it.each<[unknown, ErrorConstructor]>([
+    ['200', TypeError],
+    [[], TypeError],
+    [-1, RangeError],
+    [Number.NaN, RangeError],
+  ])('%j is a %O, and the lock is not taken', async (timeout, type) => {
+    const storage = FileStorage.open(path.join(dir, 'lock-timeout.db'))
+    try {
+      expect(() => storage.lock(timeout as number)).toThrow(type)
+      await expect(storage.lockAsync(timeout as number)).rejects.toThrow(type)
+      expect(storage.locked).toBe(false)
+    } finally {
+      storage.close()
+    }
+  })
+})
