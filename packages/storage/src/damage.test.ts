@@ -10,6 +10,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DbdbError, type DbdbErrorCode } from './errors.js'
+import { nodeFileIO, type FileIO } from './file-io.js'
 import { FileStorage, type FileStorageOptions } from './file-storage.js'
 import { COMMIT_RECORD, COMMIT_UNSYNCED_BEFORE, DATA_START, decodeCommitPayload, RECORD_HEADER, SLOT_SIZE } from './format.js'
 import type { Durability, Head } from './storage.js'
@@ -271,5 +272,48 @@ describe('damage followed by commits written without a sync (durability none)', 
     const err = expectCode(() => openStorage(killed), 'DBDB_CORRUPT')
     expect(err.message).toContain('transaction 20')
     expect(err.message).toContain('transactions 21 to 31')
+  })
+})
+
+describe('a writer committing while an open looks', () => {
+  it('a tail in flight that becomes whole, with commits after it, is not damage, however long the writer goes on', () => {
+    const { file, commits } = writeAndKill(40, 'fsync')
+    const full = fs.readFileSync(file)
+    // The file as a reader finds it in the middle of commit 4's write, over the zeros a
+    // writer reserves past its commits (so the file's size does not change)...
+    const first = commits[4]!
+    let written = first.txStart + Math.floor((first.end - first.txStart) / 2)
+    const image = Buffer.alloc(full.length + 16 * 1024)
+    full.copy(image, 0, 0, written)
+    fs.writeFileSync(file, image)
+    // ...and a writer that, between any two of the reader's reads, finishes the commit
+    // it is writing and writes half of the next one: there is always a tail in flight.
+    let next = 5
+    const io: FileIO = Object.assign(Object.create(nodeFileIO) as FileIO, {
+      readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
+        const n = nodeFileIO.readSync(fd, buffer, offset, length, position)
+        if (next <= 40 && written > DATA_START) {
+          const c = commits[next++]!
+          const upTo = next > 40 ? full.length : c.txStart + Math.floor((c.end - c.txStart) / 2)
+          const w = fs.openSync(file, 'r+')
+          fs.writeSync(w, full, written, upTo - written, written)
+          fs.closeSync(w)
+          written = upTo
+        }
+        return n
+      },
+    })
+    // Before the fix, four looks that each moved on ended in DBDB_CORRUPT naming the
+    // commit in flight, with the commits written since "after" it.
+    const s = openStorage(file, { io })
+    expect(s.knownHead.txid).toBeGreaterThanOrEqual(3)
+    s.close()
+    // The writer finishes: every commit is there, and none of it was taken for damage.
+    const w = fs.openSync(file, 'r+')
+    fs.writeSync(w, full, written, full.length - written, written)
+    fs.closeSync(w)
+    const after = openStorage(file)
+    expect(after.head().txid).toBe(40)
+    expect(after.verify().damage).toEqual([])
   })
 })

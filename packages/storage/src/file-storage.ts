@@ -904,8 +904,14 @@ export class FileStorage implements Storage {
       if (scanned.stop === 'end') return { scanned, later: [], damage: [] }
       const later = this.#reader.laterCommits(scanned.head, scanned.stoppedAt, this.#fileId, size)
       if (later.length === 0) return { scanned, later, damage: [] }
+      // Without the lock a writer may be committing meanwhile: the scan stopped in a
+      // transaction still being written, which was whole, with commits after it, by
+      // the time the rest of the file was read. Damage stays where it is: only a scan
+      // that stops at the same place again has found it. One that keeps moving is
+      // following a writer, and what it reached is the head.
       const again = this.#reader.scan(scanned.head, this.#fileId, size)
-      if (again.head.txid === scanned.head.txid || attempt === 3) return { scanned, later, damage: damageRegions(scanned, later) }
+      if (again.head.txid === scanned.head.txid) return { scanned, later, damage: damageRegions(scanned, later) }
+      if (attempt === 3) return { scanned: again, later: [], damage: [] }
       scanned = again
     }
   }
