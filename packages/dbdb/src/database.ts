@@ -185,9 +185,13 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#group.enqueue(() => {
-      this.#tx!.set(k, v)
-    }, k.length + v.length)
+    return this.#group.enqueue(
+      () => {
+        this.#tx!.set(k, v)
+      },
+      k.length + v.length,
+      true,
+    )
   }
 
   /** delete(), group-committed like setAsync(): resolves to whether the key existed, once durable. */
@@ -199,7 +203,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#group.enqueue(() => this.#tx!.delete(k), k.length)
+    return this.#group.enqueue(() => this.#tx!.delete(k), k.length, true)
   }
 
   /**

@@ -37,6 +37,8 @@ export interface GroupHost {
 
 interface Pending {
   readonly fn: () => unknown
+  /** One tree edit, which leaves the tree as it was if it throws: it needs no savepoint. */
+  readonly single: boolean
   readonly cost: number
   readonly resolve: (value: unknown) => void
   readonly reject: (err: unknown) => void
@@ -91,7 +93,7 @@ export class GroupCommit {
    * Queues `fn` to run in the next group; the promise resolves to its result once
    * that group is durable. Past maxQueuedBytes it rejects at once with DBDB_BUSY.
    */
-  enqueue<T>(fn: () => T, bytes: number): Promise<T> {
+  enqueue<T>(fn: () => T, bytes: number, single = false): Promise<T> {
     if (this.#closed) return Promise.reject(new DbdbError('DBDB_CLOSED', 'the database is closed'))
     const cost = bytes + PENDING_OVERHEAD
     if (this.#queuedBytes + cost > this.#maxQueuedBytes && this.#queuedBytes > 0) {
@@ -106,7 +108,7 @@ export class GroupCommit {
     this.#busy = undefined
     return new Promise<T>((resolve, reject) => {
       this.#queuedBytes += cost
-      this.#queue.push({ fn, cost, resolve: resolve as (value: unknown) => void, reject })
+      this.#queue.push({ fn, single, cost, resolve: resolve as (value: unknown) => void, reject })
       if (!this.#running) this.#start()
       else if (this.#tree !== undefined) this.#scheduleApply()
     })
@@ -172,13 +174,15 @@ export class GroupCommit {
     const batch = this.#queue
     this.#queue = []
     for (const p of batch) {
-      const savepoint = tree.savepoint()
+      // A savepoint freezes the tree's open nodes (the next edit copies them again), so
+      // it is taken only for transaction functions, which may change many keys.
+      const savepoint = p.single ? undefined : tree.savepoint()
       try {
         p.result = this.#host.apply(tree, p.fn)
         this.#applied.push(p)
       } catch (err) {
         // Only this transaction's changes are undone; the rest of the group commits.
-        tree.rollbackTo(savepoint)
+        if (savepoint !== undefined) tree.rollbackTo(savepoint)
         this.#queuedBytes -= p.cost
         p.reject(err)
       }

@@ -26,6 +26,7 @@ export interface LogicalTree {
    * The tree keeps `key` and `value` as given, unless it says `copiesOnSet`: callers
    * pass bytes they will not change.
    */
+  /** A set() or delete() that throws (a node that cannot be read) leaves the tree as it was. */
   set(key: Key, value: Uint8Array): void
   /** Optional: true when set() copies key and value, so callers may reuse their buffers at once. */
   readonly copiesOnSet?: boolean

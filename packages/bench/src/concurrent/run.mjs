@@ -43,8 +43,8 @@ function runChild(args, tmp, timeoutSec, prefix = []) {
   }
 }
 
-/** fsync + fdatasync calls of one run of N writes (and the 200 warm-up writes), per write. */
-function syncsPerWrite(store, c, n, tmp, timeoutSec) {
+/** fsync + fdatasync calls of a run of `n` writes (with the child's 200 warm-up writes, open and close). */
+function syncCalls(store, c, n, tmp, timeoutSec) {
   const out = join(mkdtempSync(join(tmp, 'dbdb-bench-strace-')), 'calls')
   try {
     const r = runChild([store.id, String(c), String(n)], tmp, timeoutSec, ['strace', '-f', '--seccomp-bpf', '-e', 'trace=fsync,fdatasync', '-c', '-o', out])
@@ -54,10 +54,17 @@ function syncsPerWrite(store, c, n, tmp, timeoutSec) {
       const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(?:\s+\d+)?\s+(fsync|fdatasync)\s*$/.exec(line)
       if (m) calls += Number(m[1])
     }
-    return calls / (n + 200)
+    return calls
   } finally {
     rmSync(dirname(out), { recursive: true, force: true })
   }
+}
+
+/** fsync calls per measured write: a run of `n` writes less a run of none (warm-up, open and close alone). */
+function syncsPerWrite(store, c, n, tmp, timeoutSec) {
+  const withWrites = syncCalls(store, c, n, tmp, timeoutSec)
+  const without = syncCalls(store, c, 0, tmp, timeoutSec)
+  return withWrites === undefined || without === undefined ? undefined : Math.max(0, withWrites - without) / n
 }
 
 export function runConcurrent({ writers = [1, 16, 64, 256], writes = 20_000, runs = 3, stores = STORES, tmp = tmpdir(), timeoutSec = 1800 } = {}) {
