@@ -2,6 +2,7 @@
 // past commits): keys and values are decoded here, trees only see bytes.
 
 import type { Codec } from '@dbdb/codec'
+import { DbdbError } from '@dbdb/storage'
 import type { LogicalTree, Range as TreeRange } from '@dbdb/logical'
 import type { KeyCodec } from './key-encoding.js'
 
@@ -33,7 +34,7 @@ export abstract class Reader<K, V> {
   /** The value stored under `key`, or undefined. The result is the caller's to keep or change. */
   get(key: K): V | undefined {
     const bytes = this.readTree().get(this.keyCodec.lookup(key))
-    return bytes === undefined ? undefined : (this.valueCodec.decode(bytes) as V)
+    return bytes === undefined ? undefined : decodeValue<V>(this.valueCodec, bytes)
   }
 
   has(key: K): boolean {
@@ -61,7 +62,7 @@ export abstract class Reader<K, V> {
   entries(range: Range<K> = {}): IterableIterator<[K, V]> {
     const source = this.readTree().entries(this.toTreeRange(range))
     const { keyCodec, valueCodec } = this
-    return mapIterator(source, ([k, v]) => [keyCodec.decode(k), valueCodec.decode(v) as V])
+    return mapIterator(source, ([k, v]) => [keyCodec.decode(k), decodeValue<V>(valueCodec, v)])
   }
 
   keys(range: Range<K> = {}): IterableIterator<K> {
@@ -73,7 +74,7 @@ export abstract class Reader<K, V> {
   values(range: Range<K> = {}): IterableIterator<V> {
     const source = this.readTree().entries(this.toTreeRange(range))
     const { valueCodec } = this
-    return mapIterator(source, ([, v]) => valueCodec.decode(v) as V)
+    return mapIterator(source, ([, v]) => decodeValue<V>(valueCodec, v))
   }
 
   [Symbol.iterator](): IterableIterator<[K, V]> {
@@ -103,6 +104,16 @@ export abstract class Reader<K, V> {
       out.limit = limit
     }
     return out
+  }
+}
+
+/** A stored value that its codec cannot decode is damage, reported as such: DBDB_CORRUPT, the codec's error as cause. */
+export function decodeValue<V>(codec: Codec, bytes: Uint8Array): V {
+  try {
+    return codec.decode(bytes) as V
+  } catch (err) {
+    if (err instanceof DbdbError) throw err
+    throw new DbdbError('DBDB_CORRUPT', `a stored value does not decode with the ${codec.id} codec: ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -143,3 +143,17 @@ describe.each(['msgpack', 'json'] as const)('%s values through open()', (codec) 
     again.close()
   })
 })
+
+describe('a stored value that does not decode', () => {
+  it('is DBDB_CORRUPT from get, entries and values, with the codec error as cause', () => {
+    const failing = { id: 'fails-to-decode', encode: (v: unknown) => new TextEncoder().encode(String(v)), decode: (): never => { throw new Error('bad bytes') } }
+    const db = open(tempFile(dir, 'undecodable.db'), { valueCodec: failing })
+    db.set('k', 'v')
+    db.commit()
+    for (const read of [() => db.get('k'), () => [...db.entries()], () => [...db.values()]]) {
+      expect(read).toThrow(expect.objectContaining({ code: 'DBDB_CORRUPT', cause: expect.objectContaining({ message: 'bad bytes' }) }))
+    }
+    expect([...db.keys()]).toEqual(['k'])
+    db.close()
+  })
+})
