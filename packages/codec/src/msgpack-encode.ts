@@ -350,28 +350,23 @@ function writeDate(d: Date): void {
 }
 
 function writeArrayHeader(n: number): void {
-  ensure(5)
-  if (n < 16) out[pos++] = 0x90 | n
-  else if (n < 0x10000) {
-    out[pos++] = 0xdc
-    view.setUint16(pos, n)
-    pos += 2
-  } else {
-    out[pos++] = 0xdd
-    view.setUint32(pos, n)
-    pos += 4
-  }
+  writeContainerHeader(n, 0x90, 0xdc)
 }
 
 function writeMapHeader(n: number): void {
+  writeContainerHeader(n, 0x80, 0xde)
+}
+
+/** fix (`fix | n`), 16-bit (`code16`) or 32-bit (`code16 + 1`) header of an array or map of `n` items. */
+function writeContainerHeader(n: number, fix: number, code16: number): void {
   ensure(5)
-  if (n < 16) out[pos++] = 0x80 | n
+  if (n < 16) out[pos++] = fix | n
   else if (n < 0x10000) {
-    out[pos++] = 0xde
+    out[pos++] = code16
     view.setUint16(pos, n)
     pos += 2
   } else {
-    out[pos++] = 0xdf
+    out[pos++] = code16 + 1
     view.setUint32(pos, n)
     pos += 4
   }
