@@ -9,7 +9,7 @@ import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head, t
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
 import { Freshness } from './freshness.js'
 import { Generation } from './generation.js'
-import { GroupCommit, type GroupHost } from './group-commit.js'
+import { GroupCommit, MAX_QUEUED_BYTES, type GroupHost } from './group-commit.js'
 import type { KeyCodec } from './key-encoding.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
@@ -75,7 +75,8 @@ export interface DatabaseParts<K> {
   valueCodec: Codec
   keys: KeyCodec<K>
   cacheBytes: number | undefined
-  maxQueuedBytes: number
+  /** Bound on queued async writes (default MAX_QUEUED_BYTES). */
+  maxQueuedBytes?: number | undefined
 }
 
 export class Database<K = string, V = any> extends Reader<K, V> {
@@ -115,7 +116,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     const head = parts.storage.knownHead
     this.#freshness.checked()
     this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
-    this.#group = new GroupCommit(this.#groupHost(), parts.maxQueuedBytes)
+    this.#group = new GroupCommit(this.#groupHost(), parts.maxQueuedBytes ?? MAX_QUEUED_BYTES)
   }
 
   get path(): string {

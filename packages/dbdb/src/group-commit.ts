@@ -45,6 +45,9 @@ interface Pending {
   result?: unknown
 }
 
+/** Default bound on the queued async writes of a handle (open()'s maxQueuedBytes). */
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024
+
 /** A queued write counts its key and value bytes plus this much for its closure and promise. */
 export const PENDING_OVERHEAD = 256
 

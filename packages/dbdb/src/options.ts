@@ -55,11 +55,8 @@ export interface Resolved {
   storage: { readOnly: boolean; durability: Durability; lockTimeoutMs: number; create: boolean }
   errorIfExists: boolean
   cacheBytes: number | undefined
-  maxQueuedBytes: number
+  maxQueuedBytes: number | undefined
 }
-
-/** Default bound on queued async writes. */
-const MAX_QUEUED_BYTES = 64 * 1024 * 1024
 
 export function resolveOptions(options: OpenOptions = {}): Resolved {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
@@ -98,7 +95,7 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
     },
     errorIfExists: options.errorIfExists === true,
     cacheBytes: options.cacheBytes,
-    maxQueuedBytes: options.maxQueuedBytes ?? MAX_QUEUED_BYTES,
+    maxQueuedBytes: options.maxQueuedBytes,
   }
 }
 
