@@ -14,8 +14,7 @@ export const STORES = [
     durable: true,
     api: "open(file, { keyEncoding: 'binary', valueCodec: 'raw' }); await db.setAsync(k, v): group commit, fdatasync off the main thread",
     async open(dir) {
-      const { open } = await import('@dbdb/dbdb')
-      const db = open(join(dir, 'store.db'), { keyEncoding: 'binary', valueCodec: 'raw' })
+      const db = await openDbdb(dir)
       return { write: (k, v) => db.setAsync(k, v), close: async () => db.close() }
     },
   },
@@ -26,8 +25,7 @@ export const STORES = [
     durable: true,
     api: 'db.set(k, v); db.commit() per write: synchronous, one fdatasync on the main thread each',
     async open(dir) {
-      const { open } = await import('@dbdb/dbdb')
-      const db = open(join(dir, 'store.db'), { keyEncoding: 'binary', valueCodec: 'raw' })
+      const db = await openDbdb(dir)
       return {
         write(k, v) {
           db.set(k, v)
@@ -45,8 +43,7 @@ export const STORES = [
     durable: false,
     api: "open({ encoding: 'binary', keyEncoding: 'binary' }) (its defaults); await db.put(k, v): resolves once committed, before the data is flushed to disk",
     async open(dir) {
-      const { open } = await import('lmdb')
-      const db = open({ path: join(dir, 'store.mdb'), encoding: 'binary', keyEncoding: 'binary' })
+      const db = await openLmdb(dir)
       return { write: (k, v) => db.put(k, v), close: () => db.close() }
     },
   },
@@ -57,8 +54,7 @@ export const STORES = [
     durable: true,
     api: "open({ encoding: 'binary', keyEncoding: 'binary' }); db.put(k, v) then await db.flushed: resolves once on disk",
     async open(dir) {
-      const { open } = await import('lmdb')
-      const db = open({ path: join(dir, 'store.mdb'), encoding: 'binary', keyEncoding: 'binary' })
+      const db = await openLmdb(dir)
       return {
         async write(k, v) {
           db.put(k, v)
@@ -75,9 +71,7 @@ export const STORES = [
     durable: true,
     api: "new ClassicLevel(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' }); await db.put(k, v, { sync: true })",
     async open(dir) {
-      const { ClassicLevel } = await import('classic-level')
-      const db = new ClassicLevel(join(dir, 'store.level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
-      await db.open()
+      const db = await openLevel(dir)
       return { write: (k, v) => db.put(k, v, { sync: true }), close: () => db.close() }
     },
   },
@@ -88,9 +82,7 @@ export const STORES = [
     durable: false,
     api: 'await db.put(k, v) (its default, sync: false): resolves once in the OS, before it is on disk',
     async open(dir) {
-      const { ClassicLevel } = await import('classic-level')
-      const db = new ClassicLevel(join(dir, 'store.level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
-      await db.open()
+      const db = await openLevel(dir)
       return { write: (k, v) => db.put(k, v), close: () => db.close() }
     },
   },
@@ -117,6 +109,23 @@ export const STORES = [
     },
   },
 ]
+
+async function openDbdb(dir) {
+  const { open } = await import('@dbdb/dbdb')
+  return open(join(dir, 'store.db'), { keyEncoding: 'binary', valueCodec: 'raw' })
+}
+
+async function openLmdb(dir) {
+  const { open } = await import('lmdb')
+  return open({ path: join(dir, 'store.mdb'), encoding: 'binary', keyEncoding: 'binary' })
+}
+
+async function openLevel(dir) {
+  const { ClassicLevel } = await import('classic-level')
+  const db = new ClassicLevel(join(dir, 'store.level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+  await db.open()
+  return db
+}
 
 export function storeById(id) {
   const s = STORES.find((x) => x.id === id)
