@@ -9,15 +9,12 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { msgpackCodec } from '@dbdb/codec'
-import { FileStorage, isDbdbError, type FileIO } from '@dbdb/storage'
-import { bplusTree } from '@dbdb/tree-bplus'
+import { isDbdbError, type FileIO } from '@dbdb/storage'
 import { describe, expect, it } from 'vitest'
 import { compactionPath } from './compaction.js'
 import { Database } from './database.js'
 import { open } from './index.js'
-import { utf8Keys } from './key-encoding.js'
-import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
+import { composeDatabase, code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
 const dist = fileURLToPath(new URL('../dist/bundle/index.js', import.meta.url))
@@ -82,16 +79,7 @@ function faultyIO(hooks: Hooks): FileIO {
 
 /** What open() composes, with the storage's file calls going through `io`. */
 function openWith(file: string, io: FileIO): Database<string> {
-  return new Database<string>({
-    storage: FileStorage.open(file, { io }),
-    reopen: () => FileStorage.open(file, { io }),
-    lockTimeoutMs: 1000,
-    tree: bplusTree,
-    codec: msgpackCodec,
-    valueCodec: msgpackCodec,
-    keys: utf8Keys,
-    cacheBytes: undefined,
-  })
+  return composeDatabase(file, { io }, { lockTimeoutMs: 1000 })
 }
 
 /** A database of `n` keys, each written three times (so compaction has something to drop). */

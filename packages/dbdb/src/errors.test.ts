@@ -4,14 +4,11 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, linkSync, symlinkSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { msgpackCodec } from '@dbdb/codec'
-import { FileStorage, nodeFileIO, type FileIO } from '@dbdb/storage'
-import { bplusTree } from '@dbdb/tree-bplus'
+import { nodeFileIO, type FileIO } from '@dbdb/storage'
 import { describe, expect, it } from 'vitest'
 import { Database } from './database.js'
 import { open, type OpenOptions } from './index.js'
-import { utf8Keys } from './key-encoding.js'
-import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
+import { composeDatabase, code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
 const hasMkfifo = spawnSync('mkfifo', ['--version']).status === 0
@@ -207,17 +204,7 @@ function flakyFiles(): { io: FileIO; fail: (reads?: number) => void } {
 
 /** What open() composes, with the storage reading through `io`, and a cold cache. */
 function openWith(file: string, io: FileIO): Database<string> {
-  const storage = FileStorage.open(file, { io })
-  return new Database<string>({
-    storage,
-    reopen: () => FileStorage.open(file, { io }),
-    lockTimeoutMs: 5000,
-    tree: bplusTree,
-    codec: msgpackCodec,
-    valueCodec: msgpackCodec,
-    keys: utf8Keys,
-    cacheBytes: 0,
-  })
+  return composeDatabase(file, { io }, { cacheBytes: 0 })
 }
 
 describe('an OS error on a read (EIO) is DBDB_IO on every path of the public API', () => {

@@ -4,15 +4,11 @@
 // is its task's look at the file.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { msgpackCodec } from '@dbdb/codec'
 import { FileStorage } from '@dbdb/storage'
 import { countingFileIO } from '@dbdb/storage/testing'
-import { bplusTree } from '@dbdb/tree-bplus'
 import { describe, expect, it, vi } from 'vitest'
-import { Database } from './database.js'
 import { open } from './index.js'
-import { utf8Keys } from './key-encoding.js'
-import { tempFile, useTempDir } from './test-helpers.fixture.js'
+import { composeDatabase, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
 const dist = fileURLToPath(new URL('../dist/bundle/index.js', import.meta.url))
@@ -44,16 +40,7 @@ describe('freshness: reads and other processes’ commits', () => {
     const storage = FileStorage.open(file, { io })
     lookLength = calls.reads.at(-1)!
     expect(looks()).toBe(1) // the storage's open
-    const db = new Database<string>({
-      storage,
-      reopen: () => FileStorage.open(file, { io }),
-      lockTimeoutMs: 5000,
-      tree: bplusTree,
-      codec: msgpackCodec,
-      valueCodec: msgpackCodec,
-      keys: utf8Keys,
-      cacheBytes: undefined,
-    })
+    const db = composeDatabase(file, { io }, {}, storage)
     expect(db.get('k')).toBe(1)
     expect(looks()).toBe(1)
     now.mockRestore()

@@ -1,32 +1,18 @@
 // The async write path: setAsync / deleteAsync / transactionAsync, group commit,
 // ordering, failures, back-pressure and how it meets synchronous transactions.
 import * as fs from 'node:fs'
-import { msgpackCodec } from '@dbdb/codec'
-import { FileStorage, type FileIO } from '@dbdb/storage'
+import { type FileIO } from '@dbdb/storage'
 import { countingFileIO, SimDisk } from '@dbdb/storage/testing'
-import { bplusTree } from '@dbdb/tree-bplus'
 import { describe, expect, it } from 'vitest'
 import { Database } from './database.js'
-import { utf8Keys } from './key-encoding.js'
 import { open } from './open.js'
-import { tempFile, useTempDir } from './test-helpers.fixture.js'
+import { composeDatabase, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
 
 /** A handle over `io` (fault injection, counting), composed as open() would. */
 function handle(path: string, io: FileIO, options: { maxQueuedBytes?: number; lockTimeoutMs?: number } = {}): Database<string, any> {
-  const storageOptions = { io, meta: { format: 'dbdb', tree: 'bplus', codec: 'msgpack', values: 'msgpack' } }
-  return new Database({
-    storage: FileStorage.open(path, storageOptions),
-    reopen: () => FileStorage.open(path, storageOptions),
-    lockTimeoutMs: options.lockTimeoutMs ?? 5000,
-    tree: bplusTree,
-    codec: msgpackCodec,
-    valueCodec: msgpackCodec,
-    keys: utf8Keys,
-    cacheBytes: undefined,
-    maxQueuedBytes: options.maxQueuedBytes ?? 64 * 1024 * 1024,
-  })
+  return composeDatabase(path, { io, meta: { format: 'dbdb', tree: 'bplus', codec: 'msgpack', values: 'msgpack' } }, options)
 }
 
 /** Node's fs, with each fdatasync held until the test lets it go. */

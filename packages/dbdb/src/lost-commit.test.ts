@@ -3,14 +3,11 @@
 // holds nodes of the lost commit at addresses that later transactions reuse.
 // Handles on one SimDisk play separate processes (each its own cache).
 
-import { msgpackCodec } from '@dbdb/codec'
 import { FileStorage, type Head } from '@dbdb/storage'
 import { SimDisk } from '@dbdb/storage/testing'
-import { bplusTree } from '@dbdb/tree-bplus'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Database } from './database.js'
-import { utf8Keys } from './key-encoding.js'
-import { code } from './test-helpers.fixture.js'
+import { composeDatabase, code } from './test-helpers.fixture.js'
 
 const DB = '/db/lost.db'
 const KEYS = 300
@@ -34,16 +31,7 @@ function storageOn(disk: SimDisk, readOnly = false): FileStorage {
 
 /** A database handle on `disk`, composed as open() would. */
 function handle(disk: SimDisk, readOnly = false): Database<string> {
-  const db = new Database<string>({
-    storage: FileStorage.open(DB, { io: disk, lockTimeoutMs: 0, readOnly }),
-    reopen: () => FileStorage.open(DB, { io: disk, lockTimeoutMs: 0, readOnly }),
-    lockTimeoutMs: 0,
-    tree: bplusTree,
-    codec: msgpackCodec,
-    valueCodec: msgpackCodec,
-    keys: utf8Keys,
-    cacheBytes: undefined,
-  })
+  const db = composeDatabase(DB, { io: disk, lockTimeoutMs: 0, readOnly })
   handles.push(db)
   return db
 }
