@@ -2,6 +2,7 @@
 // and that the READMEs in the repository show the results committed beside them.
 
 import { describe, expect, it } from 'vitest'
+import { regenerate } from '../src/readme.mjs'
 import { concurrentTable, fillBlocks, latestRows, latestTable } from '../src/report/readme.mjs'
 
 const figures = (ms, bytes) => ({
@@ -60,16 +61,18 @@ describe('results tables', () => {
     expect(latestTable(report, { mode: 'nosync' })).toMatch(/Nothing synced.*synchronous=OFF/)
   })
 
-  it('draws the concurrent writers, every C or the ones asked', () => {
+  it('draws the concurrent writers, a row per store, every C or the ones asked', () => {
     const all = concurrentTable(concurrent).split('\n')
     expect(all[0]).toMatch(/^`pnpm bench` of 7 December 2026: C writers.* 20,000 writes, medians of 3 runs/)
+    expect(all[2]).toBe('| store | durable when acked | writes/s, C = 1 | writes/s, C = 64 | writes/s, C = 256 | p50 / p99 ack ms, C = 64 | event loop p99 ms, C = 64 | fsync calls per write, C = 64 |')
     expect(all.slice(4)).toEqual([
-      '| DBDB await setAsync | yes | 1 | 4,191 | 0.21 | 0.73 | 1.80 | 1.000 |',
-      '| DBDB await setAsync | yes | 64 | 70,461 | 0.53 | 4.83 | 4.11 | 0.016 |',
-      '| DBDB await setAsync | yes | 256 | 118,544 | 1.44 | 8.43 | 4.73 | n/a |',
-      '| lmdb await put | no | all | unavailable (not installed) | | | | |',
+      '| DBDB await setAsync | yes | 4,191 | 70,461 | 118,544 | 0.53 / 4.83 | 4.11 | 0.016 |',
+      '| lmdb await put | no | unavailable (not installed) |  |  |  |  |  |',
     ])
-    expect(concurrentTable(concurrent, { writers: '1,64' }).split('\n').slice(4).map((l) => l.split(' | ')[2])).toEqual(['1', '64', 'all'])
+    expect(all[4].split('|').length).toBe(all[5].split('|').length)
+    const some = concurrentTable(concurrent, { writers: '1,16', at: '256' }).split('\n')
+    expect(some[4]).toBe('| DBDB await setAsync | yes | 4,191 | n/a | 1.44 / 8.43 | 4.73 | n/a |')
+    expect(concurrentTable(concurrent, { writers: '1' })).toContain('C = 1 |')
     expect(() => concurrentTable(concurrent, { writers: '1,x' })).toThrow(/list of counts/)
   })
 })
@@ -93,5 +96,16 @@ describe('marker blocks', () => {
     expect(() => fillBlocks('<!-- bench:latest:start -->\n<!-- bench:concurrent:start -->\n', render)).toThrow(/has no end before/)
     expect(() => fillBlocks('<!-- bench:latest:start rows -->\n<!-- bench:latest:end -->', render)).toThrow(/"rows" is not OPTION=VALUE/)
     expect(() => fillBlocks('<!-- bench:latest:start -->\n<!-- bench:latest:end x=1 -->', render)).toThrow(/takes no options/)
+  })
+})
+
+describe('the READMEs', () => {
+  it('show the committed results (after a bench run: pnpm --filter @dbdb/bench readme)', () => {
+    const files = regenerate()
+    expect(files.length).toBe(2)
+    for (const f of files) {
+      expect(f.before).toContain('<!-- bench:latest:start')
+      expect(f.after, `${f.path} is not what results/latest*.json give: run pnpm --filter @dbdb/bench readme`).toBe(f.before)
+    }
   })
 })
