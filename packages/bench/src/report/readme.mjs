@@ -8,8 +8,8 @@
 // NAME is `latest` (the main workload, from latest.json) or `concurrent` (the concurrent
 // writers workload, from latest-concurrent.json). Options of `latest`: `mode=durable`
 // (default) or `mode=nosync`, and `dbdb=default` (default: only DBDB's default variant
-// beside the peers) or `dbdb=all` (every DBDB variant). Option of `concurrent`:
-// `writers=1,64` (default every C that was run).
+// beside the peers) or `dbdb=all` (every DBDB variant). Options of `concurrent`:
+// `writers=1,64` (default every C that was run) and `at=64` (the C of the latency columns).
 
 import { formatBytes, formatMs, formatRatio } from '../format.mjs'
 
@@ -93,27 +93,47 @@ export function latestTable(report, options = {}) {
   return lines.join('\n')
 }
 
-/** The concurrent writers table, for the writer counts asked (default: all). */
-export function concurrentTable(result, { writers } = {}) {
-  const wanted = writers === undefined ? undefined : String(writers).split(',').map(Number)
-  if (wanted?.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`bench:concurrent: writers is a list of counts, not ${writers}`)
+/**
+ * The concurrent writers table, a row per store: writes/s at each C (default every C
+ * that was run), then latency, event loop delay and syncs per write at C = `at`
+ * (default 64, or the largest C).
+ */
+export function concurrentTable(result, { writers, at } = {}) {
+  const counts = (text, name) => {
+    const list = String(text).split(',').map(Number)
+    if (list.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`bench:concurrent: ${name} is a list of counts, not ${text}`)
+    return list
+  }
+  const measured = result.rows.filter((r) => r.unavailable === undefined)
+  const cs = writers === undefined ? [...new Set(measured.map((r) => r.c))].sort((a, b) => a - b) : counts(writers, 'writers')
+  const atC = at === undefined ? (cs.includes(64) ? 64 : Math.max(...cs)) : counts(at, 'at')[0]
   const fmt = (x, d = 2) => (typeof x !== 'number' || Number.isNaN(x) ? 'n/a' : x.toFixed(d))
-  const store = (id) => result.stores.find((s) => s.id === id) ?? { label: id, durable: false }
+  const head = ['store', 'durable when acked', ...cs.map((c) => `writes/s, C = ${c}`), `p50 / p99 ack ms, C = ${atC}`, `event loop p99 ms, C = ${atC}`, `fsync calls per write, C = ${atC}`]
   const lines = [
     `\`pnpm bench\` of ${dayOf(result.date)}: C writers, each awaiting one-key writes in turn (16-byte keys, 100-byte values), ` +
       `${result.writes.toLocaleString('en-US')} writes, medians of ${result.runs} run${result.runs === 1 ? '' : 's'}, each store in its own process, Node ${result.node}.`,
     '',
-    '| store | durable when acked | C | writes/s | p50 ack ms | p99 ack ms | event loop p99 ms | fsync calls per write |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${head.join(' | ')} |`,
+    `| --- | --- |${' ---: |'.repeat(head.length - 2)}`,
   ]
-  for (const r of result.rows) {
-    const s = store(r.store)
-    if (r.unavailable !== undefined) {
-      lines.push(`| ${s.label} | ${s.durable ? 'yes' : 'no'} | all | unavailable (not installed) | | | | |`)
+  for (const s of result.stores) {
+    const rows = result.rows.filter((r) => r.store === s.id)
+    if (rows.length === 0) continue
+    const first = [s.label, s.durable ? 'yes' : 'no']
+    if (rows.some((r) => r.unavailable !== undefined)) {
+      lines.push(`| ${[...first, 'unavailable (not installed)', ...Array(head.length - 3).fill('')].join(' | ')} |`)
       continue
     }
-    if (wanted !== undefined && !wanted.includes(r.c)) continue
-    lines.push(`| ${s.label} | ${s.durable ? 'yes' : 'no'} | ${r.c} | ${Math.round(r.writesPerSec).toLocaleString('en-US')} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.loopP99)} | ${fmt(r.syncsPerWrite, 3)} |`)
+    const row = (c) => rows.find((r) => r.c === c)
+    const a = row(atC)
+    const cells = [
+      ...first,
+      ...cs.map((c) => (row(c) ? Math.round(row(c).writesPerSec).toLocaleString('en-US') : 'n/a')),
+      a ? `${fmt(a.p50)} / ${fmt(a.p99)}` : 'n/a',
+      fmt(a?.loopP99),
+      fmt(a?.syncsPerWrite, 3),
+    ]
+    lines.push(`| ${cells.join(' | ')} |`)
   }
   return lines.join('\n')
 }
