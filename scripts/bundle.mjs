@@ -3,14 +3,13 @@
 // `tsc -b` from the package's folder (its `build` script).
 //
 // Why: Node 20's ESM loader pays for every module it resolves, reads and links, and
-// DBDB is ~50 small modules. Importing @dbdb/dbdb took ~47 ms here, and ~32 ms with
-// one module per package (better-sqlite3: ~13 ms). See packages/bench/README.md,
-// "Import time".
+// tsc writes dozens of small modules per package, so a cold `import('@dbdb/dbdb')`
+// would spend its time in the loader (the bench's `import` column measures it).
 //
 // Entries are read from package.json: every `exports` target and `bin` under
 // ./dist/bundle/ is built from tsc's output at the same path without `bundle/`
 // (./dist/bundle/index.js from ./dist/index.js). Every bare import (node:*, the
-// sibling @dbdb/* packages, msgpackr, fs-native-extensions) stays an import, so each package's
+// sibling @dbdb/* packages, fs-native-extensions, any other dependency) stays an import, so each package's
 // code, and any state a module keeps, exists once however packages are combined.
 // Source maps chain through tsc's, so stack traces and debuggers show src/*.ts.
 

@@ -3,7 +3,7 @@
 # npm alone: clones this repository's HEAD (committed work only) into a temporary
 # folder and runs the quick start and `pnpm test` there with a PATH on which no C/C++
 # compiler, make or python can be found, pnpm installed fresh by npm into a private
-# prefix, and a fresh pnpm store (so no package built earlier on this machine is
+# prefix, and a fresh pnpm store (so no package already built on the machine is
 # reused). Benchmark peers that must compile (better-sqlite3 without a prebuilt
 # binary) are optional: they are skipped, and their tests say so.
 #

@@ -117,9 +117,9 @@ if (store) {
   await step('close', () => store.close())
 
   // Reopen in a new process: open + first get, timed inside that process after its
-  // imports. A single new process is at the mercy of the machine (its time varied by
-  // a third from run to run here), so REOPENS processes each read one key, spread
-  // over the key space, and the figure is their median.
+  // imports. A single new process is at the mercy of the machine (a page fault, another
+  // process scheduled), so REOPENS processes each read one key, spread over the key
+  // space, and the figure is their median.
   await step('reopen', () => {
     const times = []
     const importTimes = []

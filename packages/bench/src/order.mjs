@@ -4,9 +4,8 @@
 // (pnpm --filter @dbdb/bench order [-- --runs R --orders 32,64,96 --durability none]).
 //
 // Each order runs in a process of its own, and the rounds alternate the orders: in one
-// process, the orders measured later found V8 already warmed up by the earlier ones
-// (the first version of this script ran them all in one process, which made larger
-// orders look faster at "cold" gets than they are). Figures are medians over rounds,
+// process, the orders measured later would find V8 already warmed up by the earlier
+// ones, and look faster at "cold" gets than they are. Figures are medians over rounds,
 // with the range.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'

@@ -1,7 +1,6 @@
 // DBDB through its public API only: open(path, { tree, codec, durability }) from @dbdb/dbdb.
 // Keys are passed as bytes (keyEncoding 'binary'): the same 16 bytes every peer gets, no
-// string conversion; in our measurements it was as fast as 'utf8' keys for sets and gets
-// and faster for scans. Values are 100-byte Buffers stored as is (valueCodec 'raw'), as
+// string conversion. Values are 100-byte Buffers stored as is (valueCodec 'raw'), as
 // the peers store raw bytes too; the node codec (msgpack/json) encodes the tree nodes.
 
 import { open as openDbdb } from '@dbdb/dbdb'
