@@ -12,7 +12,7 @@
 // address, ...] for the values kept in records of their own (their length is 0).
 //
 // A patch is a leaf written as the changes since its base, an earlier whole leaf
-// record (kind 2 or 0): the keys set since, with their values, and the indices
+// record (kind 2): the keys set since, with their values, and the indices
 // among them (`gone`, ascending) of the keys deleted since, whose values are empty.
 // The leaf is the base's entries with those keys replaced, added or removed. A small
 // commit changes a key or two of a leaf of ~64, so its patch is ~1/40 of the leaf's
@@ -20,20 +20,17 @@
 // in PATCH_SHARE of its own (see Editor), so a patch is always against a whole leaf
 // and is at most an eighth of one.
 // A branch patch is a branch written as the children changed since its base, an
-// earlier whole branch record (kind 3 or 1) with the same keys: for each index, the
+// earlier whole branch record (kind 3) with the same keys: for each index, the
 // child's address and subtree count now. A small commit changes one child of each
 // branch on its path, so it writes ~10 bytes instead of a 128-child branch's ~1.2 KB.
 // A branch is written whole when its keys change (a split, borrow or merge) or once
 // its patch would hold more than one child in PATCH_SHARE of its own.
-// Files written before the packed form hold the array form, which is still read:
-//   leaf [0, keys, values] (a value is its bytes or an address); branch [1, keys, children, counts].
+// These four kinds are all that is read; any other is refused as corrupt.
 // Everything read is validated, because a file is untrusted input.
 
 import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore, type NodeType } from '@dbdb/logical'
 import { Branch, BRANCH, LargeValue, Leaf, LEAF, NO_OWNER, type Node, Packed, PackedValues, type Slot, withinShare } from './node.js'
 
-const ARRAY_LEAF = 0
-const ARRAY_BRANCH = 1
 const PACKED_LEAF = 2
 const PACKED_BRANCH = 3
 const PATCH_LEAF = 4
@@ -188,10 +185,6 @@ function readNode(raw: unknown, address: number, store: NodeStore<Node>): Node {
       return patchedLeaf(raw, address, store)
     case PATCH_BRANCH:
       return patchedBranch(raw, address, store)
-    case ARRAY_LEAF:
-      return arrayLeaf(raw, address)
-    case ARRAY_BRANCH:
-      return arrayBranch(raw, address)
     default:
       throw new Error(`unknown node kind ${String(raw[0])}`)
   }
@@ -343,25 +336,6 @@ function packedBranch(raw: unknown[], address: number): Branch {
   return branch(readKeys(raw[1], raw[2]), raw[3], raw[4], address)
 }
 
-function arrayLeaf(raw: unknown[], address: number): Leaf {
-  if (raw.length !== 3) throw new Error(`a leaf has ${raw.length} fields, not 3`)
-  const keys = readKeyArray(raw[1])
-  const values: unknown = raw[2]
-  if (keys.length === 0) throw new Error('a leaf has no keys')
-  if (!Array.isArray(values) || values.length !== keys.length) throw new Error('a leaf needs one value per key')
-  for (const v of values) {
-    if (!(v instanceof Uint8Array)) checkChildAddress(v, address)
-  }
-  const leaf = new Leaf(Packed.of(keys), PackedValues.of(values as Slot[]), NO_OWNER)
-  leaf.base = address
-  return leaf
-}
-
-function arrayBranch(raw: unknown[], address: number): Branch {
-  if (raw.length !== 4) throw new Error(`a branch has ${raw.length} fields, not 4`)
-  return branch(Packed.of(readKeyArray(raw[1])), raw[2], raw[3], address)
-}
-
 function branch(keys: Packed, children: unknown, counts: unknown, address: number): Branch {
   if (!Array.isArray(children) || children.length < 2 || children.length !== keys.length + 1) {
     throw new Error('a branch needs at least two children and one separator between each two')
@@ -425,15 +399,4 @@ function readKeys(bytes: unknown, lengths: unknown): Packed {
     if (c >= 0) throw new Error(`keys ${i - 1} and ${i} are not in ascending order`)
   }
   return keys
-}
-
-/** Array-form keys must be bytes in strictly ascending order. */
-function readKeyArray(raw: unknown): Key[] {
-  if (!Array.isArray(raw)) throw new Error('node keys are not an array')
-  for (let i = 0; i < raw.length; i++) {
-    const k: unknown = raw[i]
-    if (!(k instanceof Uint8Array)) throw new Error(`key ${i} is not bytes`)
-    if (i > 0 && compareKeys(raw[i - 1] as Key, k) >= 0) throw new Error(`keys ${i - 1} and ${i} are not in ascending order`)
-  }
-  return raw as Key[]
 }
