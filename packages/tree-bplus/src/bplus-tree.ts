@@ -124,10 +124,7 @@ export class BPlusTree implements LogicalTree {
   }
 
   check(): void {
-    const { order, min, branchOrder } = this.#editor
-    // Branches were as wide as leaves before branchOrder: files written then hold
-    // branches half as full as today's minimum, and are sound.
-    const branchMin = Math.ceil(Math.min(order, branchOrder) / 2)
+    const { order, min, branchOrder, branchMin } = this.#editor
     const count = checkTree(this.#store, this.#root, { order, min, branchOrder, branchMin })
     if (this.#size >= 0 && this.#size !== count) throw new Error(`bplus: size is ${this.#size} but the tree holds ${count} keys`)
   }
