@@ -46,7 +46,7 @@ export class BPlusTree implements LogicalTree {
     this.#clean = root
   }
 
-  /** Keys and values are copied into the leaves' buffers (see node.ts). */
+  /** Keys and values are copied into the leaves' buffers (see packed.ts). */
   readonly copiesOnSet = true
 
   get(key: Key): Uint8Array | undefined {

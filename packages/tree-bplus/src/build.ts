@@ -5,7 +5,10 @@
 
 import { compareKeys, type Entry, type Key, NodeStore, type TreeContext } from '@dbdb/logical'
 import type { BPlusTreeSettings } from './bplus-tree.js'
-import { Branch, Leaf, NO_OWNER, type Node, Packed, PackedValues, separator, type Slot } from './node.js'
+import { Branch, Leaf, type Node, separator } from './node.js'
+import { NO_OWNER } from './owner.js'
+import { Packed } from './packed.js'
+import { PackedValues, type Slot } from './packed-values.js'
 import { bplusNodeType } from './node-type.js'
 
 /** A stored subtree waiting for its parent. */

@@ -20,7 +20,11 @@
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
 import type { BPlusTreeSettings } from './bplus-tree.js'
-import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, newSession, type Node, type Owner, Packed, PackedValues, separator, type Slot, upperBound, withinShare } from './node.js'
+import { Branch, BRANCH, countOf, entriesOf, Leaf, LEAF, type Node, separator, upperBound } from './node.js'
+import { newSession, type Owner } from './owner.js'
+import { Packed } from './packed.js'
+import { LargeValue, PackedValues, type Slot } from './packed-values.js'
+import { withinShare } from './patch-policy.js'
 
 /** The empty tree. */
 export const EMPTY = 0

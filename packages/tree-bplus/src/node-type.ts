@@ -29,7 +29,11 @@
 // Everything read is validated, because a file is untrusted input.
 
 import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore, type NodeType } from '@dbdb/logical'
-import { Branch, BRANCH, LargeValue, Leaf, LEAF, NO_OWNER, type Node, Packed, PackedValues, type Slot, withinShare } from './node.js'
+import { Branch, BRANCH, Leaf, LEAF, type Node } from './node.js'
+import { NO_OWNER } from './owner.js'
+import { Packed } from './packed.js'
+import { LargeValue, PackedValues, type Slot } from './packed-values.js'
+import { withinShare } from './patch-policy.js'
 
 const PACKED_LEAF = 2
 const PACKED_BRANCH = 3

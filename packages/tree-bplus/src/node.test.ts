@@ -5,7 +5,10 @@
 import { deepStrictEqual, equal } from 'node:assert/strict'
 import { prng, randomBytes, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
-import { LargeValue, Leaf, newSession, Packed, PackedValues, type Owner, type Slot } from './node.js'
+import { Leaf } from './node.js'
+import { newSession, type Owner } from './owner.js'
+import { Packed } from './packed.js'
+import { LargeValue, PackedValues, type Slot } from './packed-values.js'
 import { bplusNodeType } from './node-type.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')

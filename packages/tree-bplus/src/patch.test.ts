@@ -8,7 +8,7 @@ import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
 import { asHex, enc, Harness, hex, sortedModel, unhex } from './harness.fixture.js'
 import { createBPlusTree, DEFAULT_ORDER } from './index.js'
-import { PATCH_SHARE } from './node.js'
+import { PATCH_SHARE } from './patch-policy.js'
 
 const key = (i: number) => enc(`key${String(i).padStart(6, '0')}`)
 
