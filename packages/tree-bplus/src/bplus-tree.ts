@@ -8,12 +8,7 @@ import { scan } from './cursor.js'
 import { EMPTY, Editor } from './editor.js'
 import { BRANCH, countOf, type Leaf, type Node, readSlot, upperBound } from './node.js'
 import { bplusNodeType } from './node-type.js'
-
-export interface BPlusTreeSettings {
-  readonly order: number
-  readonly branchOrder: number
-  readonly inlineValueMax: number
-}
+import type { BPlusTreeSettings } from './settings.js'
 
 /** An opaque savepoint: the persistent root and what we knew of its size. */
 class Savepoint {

@@ -4,11 +4,11 @@
 // only the nodes still being filled, one or two per level.
 
 import { compareKeys, type Entry, type Key, NodeStore, type TreeContext } from '@dbdb/logical'
-import type { BPlusTreeSettings } from './bplus-tree.js'
 import { Branch, Leaf, type Node, separator } from './node.js'
 import { NO_OWNER } from './owner.js'
 import { Packed } from './packed.js'
 import { PackedValues, type Slot } from './packed-values.js'
+import type { BPlusTreeSettings } from './settings.js'
 import { bplusNodeType } from './node-type.js'
 
 /** A stored subtree waiting for its parent. */

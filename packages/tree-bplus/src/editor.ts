@@ -19,12 +19,12 @@
 // tree has no root at all (address 0).
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
-import type { BPlusTreeSettings } from './bplus-tree.js'
 import { Branch, BRANCH, countOf, entriesOf, Leaf, LEAF, type Node, separator, upperBound } from './node.js'
 import { newSession, type Owner } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues, type Slot } from './packed-values.js'
 import { withinShare } from './patch-policy.js'
+import type { BPlusTreeSettings } from './settings.js'
 
 /** The empty tree. */
 export const EMPTY = 0
