@@ -2,7 +2,7 @@
 
 /**
  * A leaf that was changed by a few keys since it was last written whole is written
- * as a patch of its base (see node-type.ts) instead of whole: at most one key in
+ * as a patch of its base (see node-format.ts) instead of whole: at most one key in
  * PATCH_SHARE of the leaf's. A 48-key leaf changed once per commit is then written
  * whole every ~7 commits, which keeps the bytes written per commit near their least
  * (a quarter writes about as many, and made large transactions keep track of twice

@@ -1,4 +1,4 @@
-// Leaf and branch patches (see node-type.ts): a small commit writes the nodes it
+// Leaf and branch patches (see node-format.ts): a small commit writes the nodes it
 // changes as the changes since the whole node written before, and a cold reader
 // applies them to it.
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
