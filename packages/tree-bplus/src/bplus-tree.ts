@@ -7,7 +7,7 @@ import { checkTree } from './check.js'
 import { scan } from './cursor.js'
 import { EMPTY, Editor } from './editor.js'
 import { BRANCH, countOf, type Leaf, type Node, readSlot, upperBound } from './node.js'
-import { bplusNodeType } from './node-type.js'
+import { BPlusNodeType } from './node-type.js'
 import type { BPlusTreeSettings } from './settings.js'
 
 /** An opaque savepoint: the persistent root and what we knew of its size. */
@@ -35,7 +35,7 @@ export class BPlusTree implements LogicalTree {
 
   constructor(context: TreeContext, root: number, settings: BPlusTreeSettings) {
     if (!Number.isSafeInteger(root) || root < 0) throw new RangeError(`a root address must be an integer >= 0, not ${String(root)}`)
-    this.#store = new NodeStore(context.storage, context.codec, context.cache, bplusNodeType)
+    this.#store = new NodeStore(context.storage, context.codec, context.cache, new BPlusNodeType())
     this.#editor = new Editor(this.#store, settings)
     this.#root = root
     this.#clean = root

@@ -9,7 +9,7 @@ import { NO_OWNER } from './owner.js'
 import { Packed } from './packed.js'
 import { PackedValues, type Slot } from './packed-values.js'
 import type { BPlusTreeSettings } from './settings.js'
-import { bplusNodeType } from './node-type.js'
+import { BPlusNodeType } from './node-type.js'
 
 /** A stored subtree waiting for its parent. */
 interface Child {
@@ -26,7 +26,7 @@ interface Level<T> {
 }
 
 export function buildTree(context: TreeContext, settings: BPlusTreeSettings, entries: Iterable<Entry>): number {
-  const store = new NodeStore<Node>(context.storage, context.codec, context.cache, bplusNodeType)
+  const store = new NodeStore<Node>(context.storage, context.codec, context.cache, new BPlusNodeType())
   const { order, branchOrder, inlineValueMax } = settings
   const leaves: Level<Entry> = { held: undefined, open: [] }
   const branches: Array<Level<Child>> = []

@@ -8,24 +8,56 @@ import { NO_OWNER } from './owner.js'
 import { Packed } from './packed.js'
 import { type LargeValue, PackedValues, type Slot } from './packed-values.js'
 
-/** True while a patch reads its base, and whether that base turned out a patch (see patchedLeaf). */
-let readingBase = false
-let baseIsPatch = false
+/**
+ * Reads the records of one NodeStore. A patch reads its base through that store, whose
+ * type reads with this same reader: so the reader can tell, while a patch reads its
+ * base, that it is reading a base, and refuse a patch there (see refuseAsBase).
+ */
+export class NodeReader {
+  /** True while a patch reads its base, and whether that base turned out a patch. */
+  #readingBase = false
+  #baseIsPatch = false
 
-/** A record read from the file (untrusted); `store` reads a patch's base. */
-export function readNode(raw: unknown, address: number, store: NodeStore<Node>): Node {
-  if (!Array.isArray(raw) || raw.length < 1) throw new Error('a node is not an array')
-  switch (raw[0]) {
-    case PACKED_LEAF:
-      return packedLeaf(raw, address)
-    case PACKED_BRANCH:
-      return packedBranch(raw, address)
-    case PATCH_LEAF:
-      return patchedLeaf(raw, address, store)
-    case PATCH_BRANCH:
-      return patchedBranch(raw, address, store)
-    default:
-      throw new Error(`unknown node kind ${String(raw[0])}`)
+  /** A record read from the file (untrusted); `store` reads a patch's base. */
+  read(raw: unknown, address: number, store: NodeStore<Node>): Node {
+    if (!Array.isArray(raw) || raw.length < 1) throw new Error('a node is not an array')
+    switch (raw[0]) {
+      case PACKED_LEAF:
+        return packedLeaf(raw, address)
+      case PACKED_BRANCH:
+        return packedBranch(raw, address)
+      case PATCH_LEAF:
+        return patchedLeaf(raw, address, store, this)
+      case PATCH_BRANCH:
+        return patchedBranch(raw, address, store, this)
+      default:
+        throw new Error(`unknown node kind ${String(raw[0])}`)
+    }
+  }
+
+  /**
+   * Called first by a patch's reader: a patch read as another patch's base is refused
+   * before it reads its own base, so a crafted chain of patches fails at once instead
+   * of recursing down the chain (and is reported by the patch that names it).
+   */
+  refuseAsBase(what: string): void {
+    if (!this.#readingBase) return
+    this.#baseIsPatch = true
+    throw new Error(`${what} read as the base of another`)
+  }
+
+  /** A patch's base, or undefined when that is a patch too (see refuseAsBase). */
+  loadBase(store: NodeStore<Node>, address: number): Node | undefined {
+    this.#readingBase = true
+    try {
+      return store.load(address)
+    } catch (err) {
+      if (!this.#baseIsPatch) throw err
+      return undefined
+    } finally {
+      this.#readingBase = false
+      this.#baseIsPatch = false
+    }
   }
 }
 
@@ -63,8 +95,8 @@ function readValues(bytes: unknown, lengths: unknown, large: unknown, count: num
  * written before it. A key deleted that the base lacks is allowed: it was set and
  * deleted again since the base.
  */
-function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): Leaf {
-  refuseAsBase('a leaf patch')
+function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>, reader: NodeReader): Leaf {
+  reader.refuseAsBase('a leaf patch')
   if (raw.length !== 8) throw new Error(`a leaf patch has ${raw.length} fields, not 8`)
   const baseAddress = checkChildAddress(raw[1], address)
   const keys = readKeys(raw[2], raw[3])
@@ -81,7 +113,7 @@ function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): L
     if (!(value instanceof Uint8Array) || value.length !== 0) throw new Error(`deleted key ${previous} has a value`)
     deleted[previous] = true
   }
-  const base = loadBase(store, baseAddress)
+  const base = reader.loadBase(store, baseAddress)
   if (base?.kind !== LEAF || base.base !== baseAddress) throw new Error(`a leaf patch’s base ${baseAddress} is not a whole leaf`)
   // Merge the base's entries and the patch's, both in key order.
   const outKeys: Key[] = []
@@ -113,8 +145,8 @@ function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>): L
  * A branch patch (see node-format.ts) applied to its base, which must be a
  * whole branch written before it.
  */
-function patchedBranch(raw: unknown[], address: number, store: NodeStore<Node>): Branch {
-  refuseAsBase('a branch patch')
+function patchedBranch(raw: unknown[], address: number, store: NodeStore<Node>, reader: NodeReader): Branch {
+  reader.refuseAsBase('a branch patch')
   if (raw.length !== 5) throw new Error(`a branch patch has ${raw.length} fields, not 5`)
   const baseAddress = checkChildAddress(raw[1], address)
   const [indexes, children, counts] = [raw[2], raw[3], raw[4]]
@@ -122,7 +154,7 @@ function patchedBranch(raw: unknown[], address: number, store: NodeStore<Node>):
   if (!Array.isArray(children) || !Array.isArray(counts) || children.length !== indexes.length || counts.length !== indexes.length) {
     throw new Error('a branch patch needs one child and one count per index')
   }
-  const base = loadBase(store, baseAddress)
+  const base = reader.loadBase(store, baseAddress)
   if (base?.kind !== BRANCH || base.base !== baseAddress) throw new Error(`a branch patch’s base ${baseAddress} is not a whole branch`)
   const out = base.children.slice()
   const outCounts = base.counts.slice()
@@ -143,31 +175,6 @@ function patchedBranch(raw: unknown[], address: number, store: NodeStore<Node>):
   branch.base = baseAddress
   branch.changed = indexes as number[]
   return branch
-}
-
-/**
- * Called first by a patch's reader: a patch read as another patch's base is refused
- * before it reads its own base, so a crafted chain of patches fails at once instead
- * of recursing down the chain (and is reported by the patch that names it).
- */
-function refuseAsBase(what: string): void {
-  if (!readingBase) return
-  baseIsPatch = true
-  throw new Error(`${what} read as the base of another`)
-}
-
-/** A patch's base, or undefined when that is a patch too (see refuseAsBase). */
-function loadBase(store: NodeStore<Node>, address: number): Node | undefined {
-  readingBase = true
-  try {
-    return store.load(address)
-  } catch (err) {
-    if (!baseIsPatch) throw err
-    return undefined
-  } finally {
-    readingBase = false
-    baseIsPatch = false
-  }
 }
 
 function packedBranch(raw: unknown[], address: number): Branch {

@@ -4,13 +4,16 @@
 import type { NodeStore, NodeType } from '@dbdb/logical'
 import { Branch, BRANCH, Leaf, LEAF, type Node } from './node.js'
 import { PACKED_BRANCH, PACKED_LEAF, PATCH_BRANCH, PATCH_LEAF } from './node-format.js'
-import { readNode } from './node-read.js'
+import { NodeReader } from './node-read.js'
 import { NO_OWNER } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues } from './packed-values.js'
 import { withinShare } from './patch-policy.js'
 
-export const bplusNodeType: NodeType<Node> = {
+/** The NodeType of one NodeStore: each store has its own, for its reader (see NodeReader). */
+export class BPlusNodeType implements NodeType<Node> {
+  readonly #reader = new NodeReader()
+
   storeChildren(node: Node, store: NodeStore<Node>): void {
     if (node.kind === LEAF) {
       const addresses = node.values.addresses
@@ -26,13 +29,13 @@ export const bplusNodeType: NodeType<Node> = {
         if (typeof c !== 'number') children[i] = store.store(c)
       }
     }
-  },
+  }
 
   toRaw(node: Node): unknown {
     if (node.kind === LEAF) return isPatch(node) ? patchOf(node) : wholeOf(node)
     for (const c of node.children) if (typeof c !== 'number') throw new Error('bplus: a child was not stored before its parent')
     return isBranchPatch(node) ? branchPatchOf(node) : [PACKED_BRANCH, node.keys.content(), node.keys.lengths(), node.children, node.counts]
-  },
+  }
 
   // The packed form of what was just written: a commit's nodes are cached as if read,
   // sharing the buffers the transaction edited (see Leaf).
@@ -58,7 +61,7 @@ export const bplusNodeType: NodeType<Node> = {
       read.spare += node.patch!.spare
     } else read.base = address
     return read
-  },
+  }
 
   weigh(node: Node, bytes: number): number {
     // Calibrated like logical's weightOf: a node is its bytes plus a few small
@@ -69,11 +72,11 @@ export const bplusNodeType: NodeType<Node> = {
     if (node.kind === LEAF && node.patch !== null) bytes = node.keys.used + node.values.inline.used + node.patch.used
     else if (node.kind === BRANCH && node.changed !== null) bytes = node.keys.used + 5 * node.children.length
     return bytes + node.spare + 24 * (node.kind === LEAF ? node.keys.length : node.children.length) + 512
-  },
+  }
 
   fromRaw(raw: unknown, address: number, store: NodeStore<Node>): Node {
-    return readNode(raw, address, store)
-  },
+    return this.#reader.read(raw, address, store)
+  }
 }
 
 /** A Packed over the same bytes that no session may change (`p` itself when none may). */
