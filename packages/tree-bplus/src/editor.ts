@@ -20,7 +20,7 @@
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
 import { Branch, BRANCH, countOf, entriesOf, Leaf, LEAF, type Node, separator, upperBound } from './node.js'
-import { newSession, type Owner } from './owner.js'
+import { NO_OWNER, type Owner } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues, type Slot } from './packed-values.js'
 import { withinShare } from './patch-policy.js'
@@ -36,8 +36,14 @@ export class Editor {
   readonly branchOrder: number
   readonly branchMin: number
   readonly inlineValueMax: number
+  /**
+   * The last session id handed out. Ids are counted per tree: a node its sessions own
+   * is reachable only from this tree's roots (stored nodes, in the shared cache, are
+   * owned by none), so no other tree's session can meet it.
+   */
+  #sessions: Owner = NO_OWNER
   /** The current edit session's token. */
-  owner: Owner = newSession()
+  owner: Owner = ++this.#sessions
   /** Whether the last insert added a key (false: it replaced a value). */
   added = false
   /** Whether the last remove found its key. */
@@ -68,7 +74,7 @@ export class Editor {
 
   /** Ends the session: every node that exists now is shared from here on. */
   freeze(): void {
-    this.owner = newSession()
+    this.owner = ++this.#sessions
   }
 
   /** Returns the new root (always a node of the current session). */

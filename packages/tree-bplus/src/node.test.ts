@@ -6,12 +6,16 @@ import { deepStrictEqual, equal } from 'node:assert/strict'
 import { prng, randomBytes, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
 import { Leaf } from './node.js'
-import { newSession, type Owner } from './owner.js'
+import { NO_OWNER, type Owner } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues, type Slot } from './packed-values.js'
 import { BPlusNodeType } from './node-type.js'
 
 const nodeType = new BPlusNodeType()
+
+/** Owners for the copies edited here, as an Editor's sessions would be. */
+let owners: Owner = NO_OWNER
+const newSession = (): Owner => ++owners
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const slotText = (s: Slot): string => (s instanceof Uint8Array ? hex(s) : typeof s === 'number' ? `@${s}` : `L${hex(s.bytes)}`)

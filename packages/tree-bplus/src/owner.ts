@@ -9,9 +9,3 @@
  */
 export type Owner = number
 export const NO_OWNER = 0
-
-let sessions = NO_OWNER
-/** A session id no other edit session in this process has had. */
-export function newSession(): Owner {
-  return ++sessions
-}
