@@ -23,7 +23,7 @@ import { Branch, BRANCH, countOf, entriesOf, Leaf, LEAF, type Node, separator, u
 import { NO_OWNER, type Owner } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues, type Slot } from './packed-values.js'
-import { withinShare } from './patch-policy.js'
+import { reshaped, reshapedBranch, withinShare } from './patch-policy.js'
 import type { BPlusTreeSettings } from './settings.js'
 
 /** The empty tree. */
@@ -408,16 +408,4 @@ export class Editor {
     if (node.keys.owner !== this.owner) node.keys = node.keys.copy(this.owner)
     return node.keys
   }
-}
-
-/** `branch` (owned) loses its base: it is written whole. */
-function reshapedBranch(branch: Branch): void {
-  branch.base = 0
-  branch.changed = null
-}
-
-/** `leaf` (owned) loses its base: split, merged or lent to, it is written whole. */
-function reshaped(leaf: Leaf): void {
-  leaf.base = 0
-  leaf.patch = null
 }

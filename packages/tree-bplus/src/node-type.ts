@@ -8,7 +8,7 @@ import { NodeReader } from './node-read.js'
 import { NO_OWNER } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues } from './packed-values.js'
-import { withinShare } from './patch-policy.js'
+import { isBranchPatch, isPatch } from './patch-policy.js'
 
 /** The NodeType of one NodeStore: each store has its own, for its reader (see NodeReader). */
 export class BPlusNodeType implements NodeType<Node> {
@@ -82,18 +82,6 @@ export class BPlusNodeType implements NodeType<Node> {
 /** A Packed over the same bytes that no session may change (`p` itself when none may). */
 function readForm(p: Packed): Packed {
   return p.owner === NO_OWNER ? p : new Packed(p.bytes, p.ends, p.width, p.length)
-}
-
-/** Whether `leaf` is to be written as a patch of its base. */
-function isPatch(leaf: Leaf): boolean {
-  const patch = leaf.patch
-  return leaf.base !== 0 && patch !== null && patch.length > 0 && withinShare(patch.length, leaf.keys.length)
-}
-
-/** Whether `branch` is to be written as a patch of its base. */
-function isBranchPatch(branch: Branch): boolean {
-  const changed = branch.changed
-  return branch.base !== 0 && changed !== null && changed.length > 0 && withinShare(changed.length, branch.children.length)
 }
 
 /** `branch` as a patch of its base: each changed child's index, address and count. */
