@@ -23,7 +23,7 @@ import { Branch, BRANCH, countOf, entriesOf, Leaf, LEAF, type Node, separator, u
 import { NO_OWNER, type Owner } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues, type Slot } from './packed-values.js'
-import { reshaped, reshapedBranch, withinShare } from './patch-policy.js'
+import { changedChild, reshaped, reshapedBranch, touch } from './patch-policy.js'
 import type { BPlusTreeSettings } from './settings.js'
 
 /** The empty tree. */
@@ -114,7 +114,7 @@ export class Editor {
     if (node.kind === LEAF) {
       const i = node.keys.search(key)
       const leaf = this.#ownLeaf(node, i < 0)
-      if (leaf.base !== 0) this.#touch(leaf, key)
+      if (leaf.base !== 0) touch(leaf, key, this.owner, this.order)
       if (i >= 0) {
         this.#valueGone(leaf, i)
         leaf.values.replace(i, slot)
@@ -139,7 +139,7 @@ export class Editor {
     const right = this.#splitRight
     if (right === undefined) {
       if (this.added) branch.counts[i]!++
-      if (branch.base !== 0) this.#changedChild(branch, i)
+      if (branch.base !== 0) changedChild(branch, i)
       return branch
     }
     this.#splitRight = undefined
@@ -175,7 +175,7 @@ export class Editor {
       const i = node.keys.search(key)
       if (i < 0) return undefined
       const leaf = this.#ownLeaf(node, true)
-      if (leaf.base !== 0) this.#touch(leaf, key)
+      if (leaf.base !== 0) touch(leaf, key, this.owner, this.order)
       this.#keys(leaf).remove(i)
       this.#valueGone(leaf, i)
       leaf.values.remove(i)
@@ -197,7 +197,7 @@ export class Editor {
     const branch = this.#ownBranch(node)
     branch.children[i] = child
     branch.counts[i]!--
-    if (branch.base !== 0) this.#changedChild(branch, i)
+    if (branch.base !== 0) changedChild(branch, i)
     if (entriesOf(child) < this.least(child.kind, childEdge)) this.#rebalance(branch, i, child, j, sibling!)
     return branch
   }
@@ -334,50 +334,6 @@ export class Editor {
     own.base = branch.base
     own.changed = branch.changed
     return own
-  }
-
-  /**
-   * Notes that child i of `branch` (owned, with a base) changed, for the patch the
-   * commit may write instead of the whole branch; past the share a patch may have,
-   * the branch is written whole and stops keeping track. The list is copied before
-   * it grows: the stored node it came from keeps its own.
-   */
-  #changedChild(branch: Branch, i: number): void {
-    const changed = branch.changed
-    const n = changed === null ? 0 : changed.length
-    let at = 0
-    while (at < n && changed![at]! < i) at++
-    if (at < n && changed![at] === i) return
-    if (!withinShare(n + 1, branch.children.length)) {
-      reshapedBranch(branch)
-      return
-    }
-    const grown = new Array<number>(n + 1)
-    for (let j = 0; j < at; j++) grown[j] = changed![j]!
-    grown[at] = i
-    for (let j = at; j < n; j++) grown[j + 1] = changed![j]!
-    branch.changed = grown
-  }
-
-  /**
-   * Notes that `key` is set or deleted in `leaf` (owned, with a base), for the patch
-   * the commit may write instead of the whole leaf; past the share a patch may have,
-   * the leaf is written whole and stops keeping track.
-   */
-  #touch(leaf: Leaf, key: Key): void {
-    let patch = leaf.patch
-    const i = patch === null ? -1 : patch.search(key)
-    if (i >= 0) return
-    if (!withinShare((patch === null ? 0 : patch.length) + 1, this.order)) {
-      reshaped(leaf)
-      return
-    }
-    // Room for this key and no more: a small commit's patch holds a short key or two,
-    // small enough for V8 to keep on its heap, where a new typed array costs a tenth
-    // of one with a buffer of its own (and a later key grows it like any Packed).
-    if (patch === null) patch = leaf.patch = new Packed(new Uint8Array(key.length), null, 0, 0, this.owner)
-    else if (patch.owner !== this.owner) patch = leaf.patch = patch.copy(this.owner, new Uint8Array(patch.used + key.length))
-    patch.insert(~i, key)
   }
 
   /**
