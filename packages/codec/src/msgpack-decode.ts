@@ -214,8 +214,8 @@ function readObject(n: number, obj: Record<string, unknown>): Record<string, unk
 }
 
 // Object keys repeat (arrays of records): a key read before comes back as the same
-// string, which V8 then finds as a property name without hashing it again: storing
-// freshly built key strings took most of the time of decoding arrays of records.
+// string, which V8 then finds as a property name without hashing it again, where a
+// freshly built string is hashed anew for every object it keys.
 interface CachedKey {
   readonly bytes: Uint8Array
   readonly key: string

@@ -12,8 +12,9 @@ export const BRANCH = 1
 
 /**
  * A node the commit just stored is cached in its read form, whose views share the
- * buffers the transaction edited (copying them exactly cost ~25 ms of a 200,000-key
- * load's commit): `spare` is their room past the strings, which the cache counts.
+ * buffers the transaction edited (copying them exactly would copy every byte a bulk
+ * load's commit writes once more): `spare` is their room past the strings, which the
+ * cache counts.
  */
 export class Leaf {
   readonly kind = LEAF

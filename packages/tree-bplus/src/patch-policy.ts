@@ -9,9 +9,10 @@ import { Packed } from './packed.js'
  * A leaf that was changed by a few keys since it was last written whole is written
  * as a patch of its base (see node-format.ts) instead of whole: at most one key in
  * PATCH_SHARE of the leaf's. A 48-key leaf changed once per commit is then written
- * whole every ~7 commits, which keeps the bytes written per commit near their least
- * (a quarter writes about as many, and made large transactions keep track of twice
- * as many keys per leaf before giving up: overwrites ~23% slower, not ~10%).
+ * whole every seventh commit, which keeps the bytes written per commit near their
+ * least. A larger share (a quarter) writes about as many bytes, but a large
+ * transaction then keeps track of twice as many keys per leaf before giving up, which
+ * its overwrites pay for.
  */
 export const PATCH_SHARE = 8
 
@@ -81,8 +82,8 @@ export function touch(leaf: Leaf, key: Key, owner: Owner, order: number): void {
     return
   }
   // Room for this key and no more: a small commit's patch holds a short key or two,
-  // small enough for V8 to keep on its heap, where a new typed array costs a tenth
-  // of one with a buffer of its own (and a later key grows it like any Packed).
+  // small enough for V8 to keep on its heap, where a new typed array is a bump of a
+  // pointer rather than a buffer of its own (and a later key grows it like any Packed).
   if (patch === null) patch = leaf.patch = new Packed(new Uint8Array(key.length), null, 0, 0, owner)
   else if (patch.owner !== owner) patch = leaf.patch = patch.copy(owner, new Uint8Array(patch.used + key.length))
   patch.insert(~i, key)
