@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     name: '@dbdb/tree-binary',
-    // Vitest's 5 s default is a flake on a shared 2-core machine: tests here that start
-    // child processes or try every bit flip took 2-3 s idle and 4-6 s under load.
+    // Vitest's default timeout makes a flake of a test that tries every bit flip or
+    // thousands of random operations on a busy machine: the time such a test takes
+    // grows with the load, and nothing here depends on how long it takes.
     testTimeout: 60_000,
   },
 })

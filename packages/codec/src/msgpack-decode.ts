@@ -203,24 +203,19 @@ function readArray(n: number): unknown[] {
 function readObject(n: number, obj: Record<string, unknown>): Record<string, unknown> {
   for (let i = 0; i < n; i++) {
     const t = src[pos]!
-    let key = t >= 0xa0 && t <= 0xaf ? readKey(t & 0x0f) : read()
-    // Objects are written with string keys. A Map was written as a plain map before
-    // this codec had a type for it, and read back as an object with its keys as
-    // strings: files holding one still read that way.
-    if (typeof key !== 'string') {
-      if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean' || key === null) key = String(key)
-      else malformed('an object key that is not a string')
-    }
+    const key = t >= 0xa0 && t <= 0xaf ? readKey(t & 0x0f) : read()
+    // Objects are written with string keys; a Map has an extension type of its own.
+    if (typeof key !== 'string') malformed('an object key that is not a string')
     const value = read()
     if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true })
-    else obj[key as string] = value
+    else obj[key] = value
   }
   return obj
 }
 
 // Object keys repeat (arrays of records): a key read before comes back as the same
-// string, which V8 then finds as a property name without hashing it again: storing
-// freshly built key strings took most of the time of decoding arrays of records.
+// string, which V8 then finds as a property name without hashing it again, where a
+// freshly built string is hashed anew for every object it keys.
 interface CachedKey {
   readonly bytes: Uint8Array
   readonly key: string

@@ -1,10 +1,10 @@
 // The msgpack codec's general encoder, for every value its fast path (msgpack-simple)
 // leaves to it. It writes only what it can read back exactly and throws a TypeError
 // for anything else, before a byte is kept: values are stored, not serialized on a
-// best-effort basis. JSON-like values, binary and Date are written as msgpackr wrote
+// best-effort basis. JSON-like values, binary and Date are written as msgpackr writes
 // them (float 64 past 32-bit integers, the standard timestamp), except that objects
-// get the shortest map header where msgpackr always used map 16; everything msgpackr
-// wrote reads back the same. What only this codec carries uses its own extension types.
+// get the shortest map header where msgpackr uses map 16; what msgpackr writes for
+// them reads back the same. What only this codec carries uses its own extension types.
 
 import {
   EXT_BIGINT,
@@ -202,7 +202,7 @@ function writeString(s: string): void {
 
 function writeBigInt(v: bigint): void {
   if (v >= INT64_MIN && v < UINT64_END) {
-    // As msgpackr wrote them, and read back as BigInt.
+    // int 64 or uint 64, as msgpackr writes them, and read back as BigInt.
     ensure(9)
     if (v < INT64_END) {
       out[pos++] = 0xd3

@@ -1,6 +1,6 @@
 // The msgpack fast path must be indistinguishable from the general path (and from
-// msgpackr, which wrote older files): the same bytes for every value it takes, the
-// same values back, and a CodecError for malformed input.
+// msgpackr, another writer of standard MessagePack): the same bytes for every value it
+// takes, the same values back, and a CodecError for malformed input.
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { CodecError } from './codec.js'

@@ -1,9 +1,10 @@
 // A fast path of the msgpack codec for values made only of arrays, numbers and byte
-// strings, which is all a tree node is. Profiles showed msgpackr's general encoder,
-// the structural check of its output, and the check before its decoder taking most of
-// the codec's time on nodes, and compiling msgpackr's large functions taking ~1.3 ms
-// of a new process's first read. Output is byte for byte what msgpackr writes for the
-// same value (useRecords off): the two paths are interchangeable in files.
+// strings, which is all a tree node is. Nodes are most of what the codec carries, and
+// a general coder spends its time on what they never hold: dispatching on every type,
+// the structural check before decoding, and, in a new process, compiling its large
+// functions before the first read. Output is byte for byte what the general encoder
+// (and msgpackr, useRecords off) writes for the same value: the two paths are
+// interchangeable in files.
 // Anything else (strings, maps, booleans, extensions) goes to the general encoder
 // and decoder (msgpack-encode, msgpack-decode).
 
@@ -19,7 +20,7 @@ export function encodeSimple(value: unknown): Uint8Array | undefined {
   const size = sizeOf(value, 0)
   if (size < 0) return undefined
   // Results are carved from a shared arena, never reused (as msgpackr does): a fresh
-  // ArrayBuffer per node cost more than the encoding itself.
+  // ArrayBuffer per node costs more than the encoding itself.
   if (size > arena.length - used) {
     arena = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, size))
     used = 0

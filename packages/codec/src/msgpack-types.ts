@@ -1,8 +1,8 @@
 // The MessagePack extension types the msgpack codec writes and reads. 0 (undefined)
-// and -1 (timestamp: Date) are the ones msgpackr wrote into files before; every other
-// type was refused at encode and at decode then, so the codec's own types below
-// cannot collide with anything already stored. They are decoded by this package's
-// own code (msgpack-decode), never by a general decoder that builds what the bytes name.
+// and -1 (timestamp: Date) are the ones msgpackr uses for those values; the others are
+// this codec's own, and any type not listed here is refused at decode. They are
+// decoded by this package's own code (msgpack-decode), never by a general decoder
+// that builds what the bytes name.
 
 export const EXT_UNDEFINED = 0
 /** Standard timestamp; a 1-byte payload (0xff) is msgpackr's invalid Date. */

@@ -3,8 +3,8 @@
 // the caller's buffer nor a cached node is ever shared with the other side
 // (encodeShared does not: for a caller that copies anyway).
 // Copies are Buffers (Uint8Array subclasses): Node carves small ones out of a shared
-// pool, about five times faster than a Uint8Array with its own ArrayBuffer, which
-// for a 100-byte value is most of what a cached get costs.
+// pool, where a Uint8Array gets an ArrayBuffer of its own, an allocation that for a
+// small value would be most of what a cached get costs.
 
 import type { Codec } from './codec.js'
 

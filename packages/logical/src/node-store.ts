@@ -49,10 +49,10 @@ export interface NodeType<N> {
 
 /**
  * Memory a decoded record is assumed to take when its tree does not say: calibrated
- * by measuring heap plus Buffer memory after a GC with every node cached, a B+ leaf in
- * the array form (about 6 KB, with a view object per key and value) takes 2.8 times
- * its bytes, a small binary-tree node about 360 bytes. This slightly over-estimates
- * both, so `cacheBytes` is an upper bound.
+ * by measuring heap plus Buffer memory after a GC with every node cached, a node with
+ * a view object per key and value takes under three times its bytes, a small
+ * binary-tree node about 360 bytes. This slightly over-estimates both, so
+ * `cacheBytes` is an upper bound.
  */
 export function weightOf(bytes: number): number {
   return 3 * bytes + 256

@@ -29,21 +29,6 @@ describe('BPlusTree', () => {
     equal(new TextDecoder().decode(h.open(h.commit(wide)).get(enc('k151'))), 'v151')
   })
 
-  it('checks a file written with branches as wide as leaves (the default before branchOrder) as sound', () => {
-    const before = createBPlusTree({ branchOrder: 64 })
-    const h = new Harness(before)
-    const t = h.open()
-    // Enough keys for branches of 32 to 64 children: sound then, under half of 128 now.
-    for (let i = 0; i < 200_000; i++) t.set(enc(`k${String((i * 7919) % 200_000).padStart(6, '0')}`), enc('v'))
-    const root = h.commit(t)
-    const now = bplusTree.open({ storage: h.storage, codec: h.codec, cache: new NodeCache() }, root)
-    now.check()
-    equal(now.height, 4)
-    for (let i = 0; i < 200_000; i += 3) now.delete(enc(`k${String(i).padStart(6, '0')}`))
-    now.check()
-    bplusTree.open({ storage: h.storage, codec: h.codec, cache: new NodeCache() }, h.commit(now)).check()
-  })
-
   it('refuses bad arguments with TypeError or RangeError', () => {
     const h = new Harness(bplusTree)
     const t = h.open()

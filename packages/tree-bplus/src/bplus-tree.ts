@@ -7,13 +7,8 @@ import { checkTree } from './check.js'
 import { scan } from './cursor.js'
 import { EMPTY, Editor } from './editor.js'
 import { BRANCH, countOf, type Leaf, type Node, readSlot, upperBound } from './node.js'
-import { bplusNodeType } from './node-type.js'
-
-export interface BPlusTreeSettings {
-  readonly order: number
-  readonly branchOrder: number
-  readonly inlineValueMax: number
-}
+import { BPlusNodeType } from './node-type.js'
+import type { BPlusTreeSettings } from './settings.js'
 
 /** An opaque savepoint: the persistent root and what we knew of its size. */
 class Savepoint {
@@ -40,13 +35,13 @@ export class BPlusTree implements LogicalTree {
 
   constructor(context: TreeContext, root: number, settings: BPlusTreeSettings) {
     if (!Number.isSafeInteger(root) || root < 0) throw new RangeError(`a root address must be an integer >= 0, not ${String(root)}`)
-    this.#store = new NodeStore(context.storage, context.codec, context.cache, bplusNodeType)
+    this.#store = new NodeStore(context.storage, context.codec, context.cache, new BPlusNodeType())
     this.#editor = new Editor(this.#store, settings)
     this.#root = root
     this.#clean = root
   }
 
-  /** Keys and values are copied into the leaves' buffers (see node.ts). */
+  /** Keys and values are copied into the leaves' buffers (see packed.ts). */
   readonly copiesOnSet = true
 
   get(key: Key): Uint8Array | undefined {
@@ -124,10 +119,7 @@ export class BPlusTree implements LogicalTree {
   }
 
   check(): void {
-    const { order, min, branchOrder } = this.#editor
-    // Branches were as wide as leaves before branchOrder: files written then hold
-    // branches half as full as today's minimum, and are sound.
-    const branchMin = Math.ceil(Math.min(order, branchOrder) / 2)
+    const { order, min, branchOrder, branchMin } = this.#editor
     const count = checkTree(this.#store, this.#root, { order, min, branchOrder, branchMin })
     if (this.#size >= 0 && this.#size !== count) throw new Error(`bplus: size is ${this.#size} but the tree holds ${count} keys`)
   }

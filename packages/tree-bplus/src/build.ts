@@ -4,9 +4,12 @@
 // only the nodes still being filled, one or two per level.
 
 import { compareKeys, type Entry, type Key, NodeStore, type TreeContext } from '@dbdb/logical'
-import type { BPlusTreeSettings } from './bplus-tree.js'
-import { Branch, Leaf, NO_OWNER, type Node, Packed, PackedValues, separator, type Slot } from './node.js'
-import { bplusNodeType } from './node-type.js'
+import { Branch, Leaf, type Node, separator } from './node.js'
+import { NO_OWNER } from './owner.js'
+import { Packed } from './packed.js'
+import { PackedValues, type Slot } from './packed-values.js'
+import type { BPlusTreeSettings } from './settings.js'
+import { BPlusNodeType } from './node-type.js'
 
 /** A stored subtree waiting for its parent. */
 interface Child {
@@ -23,7 +26,7 @@ interface Level<T> {
 }
 
 export function buildTree(context: TreeContext, settings: BPlusTreeSettings, entries: Iterable<Entry>): number {
-  const store = new NodeStore<Node>(context.storage, context.codec, context.cache, bplusNodeType)
+  const store = new NodeStore<Node>(context.storage, context.codec, context.cache, new BPlusNodeType())
   const { order, branchOrder, inlineValueMax } = settings
   const leaves: Level<Entry> = { held: undefined, open: [] }
   const branches: Array<Level<Child>> = []

@@ -9,14 +9,14 @@ import { describe, it } from 'vitest'
 import { asHex, enc, Harness, hex, sortedModel, unhex } from './harness.fixture.js'
 import { createBPlusTree } from './index.js'
 import { BRANCH, type Node } from './node.js'
-import { bplusNodeType } from './node-type.js'
+import { BPlusNodeType } from './node-type.js'
 
 /**
  * The records a reader of `root` reaches (its nodes and values kept apart), and the
  * bases of its patched leaves, which it reads only when the patch is not cached.
  */
 function reachable(h: Harness, root: number): { reached: Set<number>; bases: Set<number> } {
-  const store = new NodeStore<Node>(h.storage, h.codec, new NodeCache(0), bplusNodeType)
+  const store = new NodeStore<Node>(h.storage, h.codec, new NodeCache(0), new BPlusNodeType())
   const reached = new Set<number>()
   const bases = new Set<number>()
   const visit = (address: number): void => {

@@ -3,7 +3,8 @@
 // one broken by a node of the open transaction is a bug, reported as a plain Error.
 
 import { compareKeys, corrupt, type Key, type NodeRef, type NodeStore } from '@dbdb/logical'
-import { BRANCH, LargeValue, type Node, readSlot } from './node.js'
+import { BRANCH, type Node, readSlot } from './node.js'
+import { LargeValue } from './packed-values.js'
 
 export interface CheckLimits {
   /** Most keys a leaf may hold. */

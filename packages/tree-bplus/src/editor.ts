@@ -19,8 +19,12 @@
 // tree has no root at all (address 0).
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
-import type { BPlusTreeSettings } from './bplus-tree.js'
-import { Branch, BRANCH, countOf, entriesOf, LargeValue, Leaf, LEAF, newSession, type Node, type Owner, Packed, PackedValues, separator, type Slot, upperBound, withinShare } from './node.js'
+import { Branch, BRANCH, countOf, entriesOf, Leaf, LEAF, type Node, separator, upperBound } from './node.js'
+import { NO_OWNER, type Owner } from './owner.js'
+import { Packed } from './packed.js'
+import { LargeValue, PackedValues, type Slot } from './packed-values.js'
+import { changedChild, reshaped, reshapedBranch, touch } from './patch-policy.js'
+import type { BPlusTreeSettings } from './settings.js'
 
 /** The empty tree. */
 export const EMPTY = 0
@@ -32,8 +36,14 @@ export class Editor {
   readonly branchOrder: number
   readonly branchMin: number
   readonly inlineValueMax: number
+  /**
+   * The last session id handed out. Ids are counted per tree: a node its sessions own
+   * is reachable only from this tree's roots (stored nodes, in the shared cache, are
+   * owned by none), so no other tree's session can meet it.
+   */
+  #sessions: Owner = NO_OWNER
   /** The current edit session's token. */
-  owner: Owner = newSession()
+  owner: Owner = ++this.#sessions
   /** Whether the last insert added a key (false: it replaced a value). */
   added = false
   /** Whether the last remove found its key. */
@@ -64,7 +74,7 @@ export class Editor {
 
   /** Ends the session: every node that exists now is shared from here on. */
   freeze(): void {
-    this.owner = newSession()
+    this.owner = ++this.#sessions
   }
 
   /** Returns the new root (always a node of the current session). */
@@ -104,7 +114,7 @@ export class Editor {
     if (node.kind === LEAF) {
       const i = node.keys.search(key)
       const leaf = this.#ownLeaf(node, i < 0)
-      if (leaf.base !== 0) this.#touch(leaf, key)
+      if (leaf.base !== 0) touch(leaf, key, this.owner, this.order)
       if (i >= 0) {
         this.#valueGone(leaf, i)
         leaf.values.replace(i, slot)
@@ -129,7 +139,7 @@ export class Editor {
     const right = this.#splitRight
     if (right === undefined) {
       if (this.added) branch.counts[i]!++
-      if (branch.base !== 0) this.#changedChild(branch, i)
+      if (branch.base !== 0) changedChild(branch, i)
       return branch
     }
     this.#splitRight = undefined
@@ -165,7 +175,7 @@ export class Editor {
       const i = node.keys.search(key)
       if (i < 0) return undefined
       const leaf = this.#ownLeaf(node, true)
-      if (leaf.base !== 0) this.#touch(leaf, key)
+      if (leaf.base !== 0) touch(leaf, key, this.owner, this.order)
       this.#keys(leaf).remove(i)
       this.#valueGone(leaf, i)
       leaf.values.remove(i)
@@ -187,7 +197,7 @@ export class Editor {
     const branch = this.#ownBranch(node)
     branch.children[i] = child
     branch.counts[i]!--
-    if (branch.base !== 0) this.#changedChild(branch, i)
+    if (branch.base !== 0) changedChild(branch, i)
     if (entriesOf(child) < this.least(child.kind, childEdge)) this.#rebalance(branch, i, child, j, sibling!)
     return branch
   }
@@ -300,7 +310,8 @@ export class Editor {
   // the commit then writes the same key bytes without copying them. A leaf's values
   // change whenever the leaf does, so they are copied at once; and so are its keys
   // when the caller knows they change (an insert or a delete), in the same buffer:
-  // each typed array with a buffer of its own costs V8 a few µs to make and free.
+  // each typed array with a buffer of its own is one more allocation outside V8's
+  // heap to make and later free.
   #ownLeaf(leaf: Leaf, keysChange: boolean): Leaf {
     if (leaf.owner === this.owner) return leaf
     let keys = leaf.keys
@@ -324,50 +335,6 @@ export class Editor {
     own.base = branch.base
     own.changed = branch.changed
     return own
-  }
-
-  /**
-   * Notes that child i of `branch` (owned, with a base) changed, for the patch the
-   * commit may write instead of the whole branch; past the share a patch may have,
-   * the branch is written whole and stops keeping track. The list is copied before
-   * it grows: the stored node it came from keeps its own.
-   */
-  #changedChild(branch: Branch, i: number): void {
-    const changed = branch.changed
-    const n = changed === null ? 0 : changed.length
-    let at = 0
-    while (at < n && changed![at]! < i) at++
-    if (at < n && changed![at] === i) return
-    if (!withinShare(n + 1, branch.children.length)) {
-      reshapedBranch(branch)
-      return
-    }
-    const grown = new Array<number>(n + 1)
-    for (let j = 0; j < at; j++) grown[j] = changed![j]!
-    grown[at] = i
-    for (let j = at; j < n; j++) grown[j + 1] = changed![j]!
-    branch.changed = grown
-  }
-
-  /**
-   * Notes that `key` is set or deleted in `leaf` (owned, with a base), for the patch
-   * the commit may write instead of the whole leaf; past the share a patch may have,
-   * the leaf is written whole and stops keeping track.
-   */
-  #touch(leaf: Leaf, key: Key): void {
-    let patch = leaf.patch
-    const i = patch === null ? -1 : patch.search(key)
-    if (i >= 0) return
-    if (!withinShare((patch === null ? 0 : patch.length) + 1, this.order)) {
-      reshaped(leaf)
-      return
-    }
-    // Room for this key and no more: a small commit's patch holds a short key or two,
-    // small enough for V8 to keep on its heap, where a new typed array costs a tenth
-    // of one with a buffer of its own (and a later key grows it like any Packed).
-    if (patch === null) patch = leaf.patch = new Packed(new Uint8Array(key.length), null, 0, 0, this.owner)
-    else if (patch.owner !== this.owner) patch = leaf.patch = patch.copy(this.owner, new Uint8Array(patch.used + key.length))
-    patch.insert(~i, key)
   }
 
   /**
@@ -398,16 +365,4 @@ export class Editor {
     if (node.keys.owner !== this.owner) node.keys = node.keys.copy(this.owner)
     return node.keys
   }
-}
-
-/** `branch` (owned) loses its base: it is written whole. */
-function reshapedBranch(branch: Branch): void {
-  branch.base = 0
-  branch.changed = null
-}
-
-/** `leaf` (owned) loses its base: split, merged or lent to, it is written whole. */
-function reshaped(leaf: Leaf): void {
-  leaf.base = 0
-  leaf.patch = null
 }

@@ -48,7 +48,7 @@ const configs: Config[] = [
   { order: 4, keyLength: 5, alphabet: 4, preload: 0, ops: 6000, commitEvery: 80 },
   { order: 8, branchOrder: 3, keyLength: 5, alphabet: 5, preload: 0, ops: 8000, commitEvery: 150 },
   { order: DEFAULT_ORDER, keyLength: 5, alphabet: 8, preload: 5000, ops: 8000, commitEvery: 500 },
-  // Commits of a few changes: leaves are written as patches (see node-type.ts).
+  // Commits of a few changes: leaves are written as patches (see node-format.ts).
   { order: 32, keyLength: 5, alphabet: 8, preload: 1000, ops: 1200, commitEvery: 3 },
 ]
 

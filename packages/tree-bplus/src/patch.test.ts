@@ -1,4 +1,4 @@
-// Leaf and branch patches (see node-type.ts): a small commit writes the nodes it
+// Leaf and branch patches (see node-format.ts): a small commit writes the nodes it
 // changes as the changes since the whole node written before, and a cold reader
 // applies them to it.
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
@@ -8,7 +8,7 @@ import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
 import { asHex, enc, Harness, hex, sortedModel, unhex } from './harness.fixture.js'
 import { createBPlusTree, DEFAULT_ORDER } from './index.js'
-import { PATCH_SHARE } from './node.js'
+import { PATCH_SHARE } from './patch-policy.js'
 
 const key = (i: number) => enc(`key${String(i).padStart(6, '0')}`)
 

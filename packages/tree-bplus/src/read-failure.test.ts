@@ -110,7 +110,7 @@ describe('bplus edits when a read fails', () => {
     const seen: number[] = []
     h.storage.read = (address: number) => (seen.push(address), read(address))
     h.open(root).check()
-    // Patches (kinds 4 and 5, see node-type.ts) are among the records, so their bases are read inside their decoding.
+    // Patches (kinds 4 and 5, see node-format.ts) are among the records, so their bases are read inside their decoding.
     const patches = [...new Set(seen)].filter((a) => [4, 5].includes((msgpackCodec.decode(read(a)) as unknown[])[0] as number))
     ok(patches.length > 5, `${patches.length} patches`)
     for (const bad of new Set(seen)) {

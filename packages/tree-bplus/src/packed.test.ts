@@ -1,12 +1,21 @@
 // Packed and PackedValues edited in place, against plain arrays: every operation the
 // Editor uses, with strings of mixed and equal lengths (empty ones too), and what a
-// commit would write from them (bplusNodeType.toRaw) read back.
+// commit would write from them (BPlusNodeType.toRaw) read back.
 
 import { deepStrictEqual, equal } from 'node:assert/strict'
 import { prng, randomBytes, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
-import { LargeValue, Leaf, newSession, Packed, PackedValues, type Owner, type Slot } from './node.js'
-import { bplusNodeType } from './node-type.js'
+import { Leaf } from './node.js'
+import { NO_OWNER, type Owner } from './owner.js'
+import { Packed } from './packed.js'
+import { LargeValue, PackedValues, type Slot } from './packed-values.js'
+import { BPlusNodeType } from './node-type.js'
+
+const nodeType = new BPlusNodeType()
+
+/** Owners for the copies edited here, as an Editor's sessions would be. */
+let owners: Owner = NO_OWNER
+const newSession = (): Owner => ++owners
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const slotText = (s: Slot): string => (s instanceof Uint8Array ? hex(s) : typeof s === 'number' ? `@${s}` : `L${hex(s.bytes)}`)
@@ -132,7 +141,7 @@ describe('Packed edited in place', () => {
     keys.replace(1, Buffer.from('b2'))
     // Equal again after an edit: written as one width, as if packed from an array.
     const leaf = new Leaf(keys, PackedValues.of([Buffer.from('x'), Buffer.from('')]), owner)
-    const raw = bplusNodeType.toRaw(leaf) as unknown[]
+    const raw = nodeType.toRaw(leaf) as unknown[]
     deepStrictEqual(raw.slice(0, 5).map((f) => (f instanceof Uint8Array ? Buffer.from(f).toString() : f)), [2, 'a1b2', 2, 'x', [1, 0]])
   })
 })
@@ -145,11 +154,11 @@ describe('a node the commit stores', () => {
     const spare = keys.bytes.length - 2 + values.inline.bytes.length - 200
     equal(spare > 64, true)
     const edited = new Leaf(keys, values, owner)
-    const raw = bplusNodeType.toRaw(edited)
-    const stored = bplusNodeType.stored!(edited, raw, 100)
+    const raw = nodeType.toRaw(edited)
+    const stored = nodeType.stored(edited, raw, 100)
     equal(stored.spare, spare)
     equal(stored.keys.bytes.buffer, keys.bytes.buffer)
-    equal(bplusNodeType.weigh!(stored, 250) - bplusNodeType.weigh!(bplusNodeType.fromRaw(raw, 100, undefined as never), 250), spare)
+    equal(nodeType.weigh(stored, 250) - nodeType.weigh(nodeType.fromRaw(raw, 100, undefined as never), 250), spare)
   })
 })
 
