@@ -13,7 +13,9 @@ import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyCommit, BIG_KEYS, bigKey, expectedEntries } from '../workers/workload.mjs'
 import { codeOf, makeTempDir, removeDir, report, sleep, spawnWorker, tally, timeoutFor, trialNumbers, trialSeed, type Worker } from './harness.js'
-import { attempt, byKey, describeDiff, entriesOf, historyOf, linesStarting, sameEntries, track, TRIALS, type Entry } from './compaction.fixture.js'
+import { attempt, byKey, describeDiff, entriesOf, historyOf, linesStarting, sameEntries, TRIALS, useCleanup, type Entry } from './compaction.fixture.js'
+
+const track = useCleanup()
 
 
 /** The base database: commits 1..BASE_TXID of workload.mjs's small mode, each also rewriting BIG keys. */

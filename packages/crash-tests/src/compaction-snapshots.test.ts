@@ -11,7 +11,9 @@ import { open, type Database } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
 import { codeOf, makeTempDir, removeDir, report, sleep, spawnWorker, timeoutFor, trialNumbers, trialSeed, type Worker } from './harness.js'
-import { attempt, byKey, describeDiff, entriesOf, errText, historyOf, linesStarting, sameEntries, SNAPSHOT_ROUNDS, track, until, type Entry } from './compaction.fixture.js'
+import { attempt, byKey, describeDiff, entriesOf, errText, historyOf, linesStarting, sameEntries, SNAPSHOT_ROUNDS, until, useCleanup, type Entry } from './compaction.fixture.js'
+
+const track = useCleanup()
 
 const MODEL_KEYS = 30
 const BULK_KEYS = 5000

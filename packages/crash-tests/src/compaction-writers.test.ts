@@ -13,7 +13,9 @@ import { open, type Database } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
 import { codeOf, makeTempDir, removeDir, report, sleep, spawnWorker, STRESS, timeoutFor, trialNumbers, trialSeed } from './harness.js'
-import { attempt, describeDiff, entriesOf, historyOf, linesStarting, sameEntries, track, until, WRITER_ROUNDS, type Entry } from './compaction.fixture.js'
+import { attempt, describeDiff, entriesOf, historyOf, linesStarting, sameEntries, until, WRITER_ROUNDS, useCleanup, type Entry } from './compaction.fixture.js'
+
+const track = useCleanup()
 
 const WRITERS = 3
 const READERS = 2

@@ -84,19 +84,24 @@ export function historyOf(db: Database, problems: string[], where: string): numb
   return txids
 }
 
-const openHandles: Array<{ close(): void }> = []
-afterEach(async () => {
-  for (const h of openHandles.splice(0)) {
-    try {
-      h.close()
-    } catch {
-      // already closed or broken: the test has reported it
+/**
+ * After each test of the calling file, closes the handles given to the returned
+ * `track` and kills every worker still running. Call it at the top of a test file.
+ */
+export function useCleanup(): <T extends { close(): void }>(h: T) => T {
+  const openHandles: Array<{ close(): void }> = []
+  afterEach(async () => {
+    for (const h of openHandles.splice(0)) {
+      try {
+        h.close()
+      } catch {
+        // already closed or broken: the test has reported it
+      }
     }
+    await killAll()
+  })
+  return (h) => {
+    openHandles.push(h)
+    return h
   }
-  await killAll()
-})
-
-export function track<T extends { close(): void }>(h: T): T {
-  openHandles.push(h)
-  return h
 }
