@@ -4,13 +4,13 @@
 
 import type { Codec } from '@dbdb/codec'
 import { NodeCache, type LogicalTree, type TreeFactory } from '@dbdb/logical'
-import { statSync } from 'node:fs'
-import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head, type Storage, type StorageReport } from '@dbdb/storage'
+import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head } from '@dbdb/storage'
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
 import { Freshness } from './freshness.js'
 import { Generation } from './generation.js'
 import { GroupCommit, MAX_QUEUED_BYTES, type GroupHost } from './group-commit.js'
 import type { KeyCodec } from './key-encoding.js'
+import { CHECK_CACHE_BYTES, copiedBytes, countingStorage, type CheckReport, type DatabaseStats } from './maintenance.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
 
@@ -23,34 +23,6 @@ export interface CommitInfo {
   readonly size: number
 }
 
-export interface CheckReport {
-  /** True when nothing is damaged. */
-  readonly ok: boolean
-  /** The newest commit, as checked. */
-  readonly txid: number
-  /** Keys in that commit's tree (every one of them was read). */
-  readonly keys: number
-  readonly height: number
-  /** The file: slots, every record's checksum, the commit chain. */
-  readonly storage: StorageReport
-  /** Damage found in the file or the tree; empty when ok. */
-  readonly problems: readonly string[]
-}
-
-export interface DatabaseStats {
-  readonly keys: number
-  /** Size of the file. */
-  readonly fileBytes: number
-  /** Bytes of the records the newest commit's tree reaches (what a compacted file would hold, roughly). */
-  readonly liveBytes: number
-  readonly height: number
-  readonly txid: number
-  readonly tree: string
-  readonly codec: string
-  readonly valueCodec: string
-  readonly keyEncoding: string
-}
-
 interface View {
   readonly head: Head
   readonly tree: LogicalTree
@@ -61,9 +33,6 @@ interface View {
 
 /** Compactions a single write will follow before giving up (each one is progress). */
 const MAX_MOVES = 100
-
-/** Cache for an integrity check: small, and its own, so every node is read from the file. */
-const CHECK_CACHE_BYTES = 4 * 1024 * 1024
 
 export interface DatabaseParts<K> {
   storage: FileStorage
@@ -665,43 +634,4 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
 function isThenable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-}
-
-/** The size of the backup just written; it is complete and synced, so a failing stat says only that it cannot be looked at now. */
-function copiedBytes(file: string): number {
-  try {
-    return statSync(file).size
-  } catch (err) {
-    throw new DbdbError('DBDB_IO', `the backup ${file} is complete, but looking at its size failed: ${(err as Error).message}`, { cause: err })
-  }
-}
-
-/** A storage whose reads are tallied: every distinct record, with its 9-byte header. */
-function countingStorage(storage: Storage): { storage: Storage; bytes: () => number } {
-  const seen = new Map<number, number>()
-  const counting: Storage = {
-    get meta() {
-      return storage.meta
-    },
-    get readOnly() {
-      return storage.readOnly
-    },
-    get locked() {
-      return storage.locked
-    },
-    head: () => storage.head(),
-    lock: (timeoutMs) => storage.lock(timeoutMs),
-    unlock: () => storage.unlock(),
-    append: (bytes) => storage.append(bytes),
-    read(address) {
-      const bytes = storage.read(address)
-      seen.set(address, bytes.length + 9)
-      return bytes
-    },
-    commit: (root) => storage.commit(root),
-    abort: () => storage.abort(),
-    history: () => storage.history(),
-    close: () => storage.close(),
-  }
-  return { storage: counting, bytes: () => [...seen.values()].reduce((a, b) => a + b, 0) }
 }
