@@ -3,14 +3,14 @@
 // when the tree is reloaded, and what a commit, rollback or close means.
 
 import type { Codec } from '@dbdb/codec'
-import { NodeCache, type LogicalTree, type TreeFactory } from '@dbdb/logical'
+import type { LogicalTree, TreeFactory } from '@dbdb/logical'
 import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head } from '@dbdb/storage'
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
 import { Freshness } from './freshness.js'
 import { Generation } from './generation.js'
 import { GroupCommit, MAX_QUEUED_BYTES, type GroupHost } from './group-commit.js'
 import type { KeyCodec } from './key-encoding.js'
-import { CHECK_CACHE_BYTES, copiedBytes, countingStorage, type CheckReport, type DatabaseStats } from './maintenance.js'
+import { checkFile, copiedBytes, measureTree, type CheckReport, type DatabaseStats } from './maintenance.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
 
@@ -357,20 +357,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   /** Size and shape: keys, file bytes, bytes of the records the newest tree uses, height, txid. */
   stats(): DatabaseStats {
     const { head } = this.#latest()
-    const { storage, context } = this.#gen
-    const counting = countingStorage(storage)
-    const tree = this.#factory.open({ ...context, storage: counting.storage, cache: new NodeCache(CHECK_CACHE_BYTES) }, head.root)
-    let keys = 0
-    for (const _ of tree.entries()) keys++
-    tree.check()
-    return {
-      keys,
-      fileBytes: storage.fileBytes(),
-      liveBytes: counting.bytes(),
-      height: tree.height,
-      txid: head.txid,
-      ...this.composition,
-    }
+    return { ...measureTree(this.#gen, this.#factory, head), ...this.composition }
   }
 
   /**
@@ -383,24 +370,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   check(): CheckReport {
     this.#checkOpen()
     this.#latest()
-    const storage = this.#gen.storage.verify()
-    const problems = [...storage.problems]
-    const tree = this.#factory.open({ ...this.#gen.context, cache: new NodeCache(CHECK_CACHE_BYTES) }, storage.head.root)
-    let keys = 0
-    let height = 0
-    try {
-      tree.check()
-      height = tree.height
-      for (const [, value] of tree.entries()) {
-        this.valueCodec.decode(value)
-        keys++
-      }
-    } catch (err) {
-      // The OS failing a read says nothing about the file's bytes: an error, not damage.
-      if (isDbdbError(err, 'DBDB_IO')) throw err
-      problems.push((err as Error).message)
-    }
-    return { ok: problems.length === 0, txid: storage.head.txid, keys, height, storage, problems }
+    return checkFile(this.#gen, this.#factory, this.valueCodec)
   }
 
   /** Rolls back anything uncommitted, closes every snapshot, and closes the file. */

@@ -2,8 +2,11 @@
 // walk of the newest tree read from the file, a tally of the bytes it reads, and the
 // size of a backup.
 
+import type { Codec } from '@dbdb/codec'
+import { NodeCache, type TreeFactory } from '@dbdb/logical'
 import { statSync } from 'node:fs'
-import { DbdbError, type Storage, type StorageReport } from '@dbdb/storage'
+import { DbdbError, isDbdbError, type Head, type Storage, type StorageReport } from '@dbdb/storage'
+import type { Generation } from './generation.js'
 
 export interface CheckReport {
   /** True when nothing is damaged. */
@@ -34,7 +37,46 @@ export interface DatabaseStats {
 }
 
 /** Cache for an integrity check: small, and its own, so every node is read from the file. */
-export const CHECK_CACHE_BYTES = 4 * 1024 * 1024
+const CHECK_CACHE_BYTES = 4 * 1024 * 1024
+
+/** check() (see Database.check): the file, then the newest tree read through a cache of its own, so from the file. */
+export function checkFile(gen: Generation, factory: TreeFactory, valueCodec: Codec): CheckReport {
+  const storage = gen.storage.verify()
+  const problems = [...storage.problems]
+  const tree = factory.open({ ...gen.context, cache: new NodeCache(CHECK_CACHE_BYTES) }, storage.head.root)
+  let keys = 0
+  let height = 0
+  try {
+    tree.check()
+    height = tree.height
+    for (const [, value] of tree.entries()) {
+      valueCodec.decode(value)
+      keys++
+    }
+  } catch (err) {
+    // The OS failing a read says nothing about the file's bytes: an error, not damage.
+    if (isDbdbError(err, 'DBDB_IO')) throw err
+    problems.push((err as Error).message)
+  }
+  return { ok: problems.length === 0, txid: storage.head.txid, keys, height, storage, problems }
+}
+
+/** stats() but the composition: the tree at `head` walked from the file, counting its keys and the bytes of its records. */
+export function measureTree(gen: Generation, factory: TreeFactory, head: Head): Omit<DatabaseStats, 'tree' | 'codec' | 'valueCodec' | 'keyEncoding'> {
+  const { storage, context } = gen
+  const counting = countingStorage(storage)
+  const tree = factory.open({ ...context, storage: counting.storage, cache: new NodeCache(CHECK_CACHE_BYTES) }, head.root)
+  let keys = 0
+  for (const _ of tree.entries()) keys++
+  tree.check()
+  return {
+    keys,
+    fileBytes: storage.fileBytes(),
+    liveBytes: counting.bytes(),
+    height: tree.height,
+    txid: head.txid,
+  }
+}
 
 /** The size of the backup just written; it is complete and synced, so a failing stat says only that it cannot be looked at now. */
 export function copiedBytes(file: string): number {
@@ -46,7 +88,7 @@ export function copiedBytes(file: string): number {
 }
 
 /** A storage whose reads are tallied: every distinct record, with its 9-byte header. */
-export function countingStorage(storage: Storage): { storage: Storage; bytes: () => number } {
+function countingStorage(storage: Storage): { storage: Storage; bytes: () => number } {
   const seen = new Map<number, number>()
   const counting: Storage = {
     get meta() {
