@@ -6,10 +6,10 @@ import type { Codec } from '@dbdb/codec'
 import type { LogicalTree, TreeFactory } from '@dbdb/logical'
 import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head } from '@dbdb/storage'
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
-import { Freshness } from './freshness.js'
-import { Generation } from './generation.js'
+import type { Generation } from './generation.js'
 import { GroupCommit, MAX_QUEUED_BYTES, type GroupHost } from './group-commit.js'
 import type { KeyCodec } from './key-encoding.js'
+import { LatestView } from './latest-view.js'
 import { checkFile, copiedBytes, measureTree, type CheckReport, type DatabaseStats } from './maintenance.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
@@ -21,14 +21,6 @@ export interface CommitInfo {
   readonly time: number
   /** Number of keys after the commit. */
   readonly size: number
-}
-
-interface View {
-  readonly head: Head
-  readonly tree: LogicalTree
-  readonly gen: Generation
-  /** The generation's lostCommits when the tree was opened. */
-  readonly lostCommits: number
 }
 
 /** Compactions a single write will follow before giving up (each one is progress). */
@@ -49,16 +41,11 @@ export interface DatabaseParts<K> {
 }
 
 export class Database<K = string, V = any> extends Reader<K, V> {
-  /** The file as this handle has it open; replaced when compaction swaps the file. */
-  #gen: Generation
-  readonly #reopen: () => FileStorage
-  readonly #freshness: Freshness
+  /** The newest commit as this handle sees it, and the file it reads (see latest-view.ts). */
+  readonly #latestView: LatestView
   readonly #lockTimeoutMs: number
-  readonly #cacheBytes: number | undefined
   readonly #factory: TreeFactory
   readonly #nodeCodec: Codec
-  /** The newest commit as this handle last saw it, and its tree (reused while nothing changes). */
-  #view: View
   /** The open write transaction's tree, holding this handle's uncommitted changes. */
   #tx: LogicalTree | undefined
   /** How many transaction(fn) calls are running (nested ones are savepoints). */
@@ -75,16 +62,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     super(parts.keys, parts.valueCodec)
     this.#factory = parts.tree
     this.#nodeCodec = parts.codec
-    this.#reopen = parts.reopen
     this.#lockTimeoutMs = parts.lockTimeoutMs
-    this.#cacheBytes = parts.cacheBytes
-    this.#gen = new Generation(parts.storage, parts.codec, parts.cacheBytes)
-    this.#freshness = new Freshness(parts.storage.identity)
-    // The storage's open has just looked at the file, in this task: neither this nor
-    // the first read looks again (a system call, and in a new process its compilation).
-    const head = parts.storage.knownHead
-    this.#freshness.checked()
-    this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
+    this.#latestView = new LatestView(parts.storage, parts.reopen, parts.tree, parts.codec, parts.cacheBytes)
     this.#group = new GroupCommit(this.#groupHost(), parts.maxQueuedBytes ?? MAX_QUEUED_BYTES)
   }
 
@@ -323,11 +302,11 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         // that one. Or this one failed after its swap (the directory sync): the
         // compacted file is the database now, and this handle moves on to it like any other.
         if (!this.#gen.storage.moved) throw err
-        this.#movedByCompaction()
+        this.#latestView.movedByCompaction()
         if (isDbdbError(err, 'DBDB_MOVED') && moves < MAX_MOVES) continue
         throw err
       }
-      this.#movedByCompaction()
+      this.#latestView.movedByCompaction()
       return info
     }
   }
@@ -403,41 +382,14 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#checkOpen()
     // While the async path holds the lock, the file's head may be a group written but
     // not yet synced: reads see the last group that is durable (published).
-    if (!this.#freshness.stale() || (this.#group.active && this.#tx === undefined && this.#gen.storage.locked)) return this.#view
-    let head = this.#gen.storage.head()
-    this.#freshness.checked()
-    if (this.#gen.storage.moved) head = this.#moveOn().head()
-    const view = this.#view
-    // A head that moved back (a lost commit) may come back with the same txid and root
-    // as the lost one: the generation's count of lost commits tells them apart.
-    if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen || view.lostCommits !== this.#gen.lostCommits) {
-      this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
-    }
-    return this.#view
+    const latest = this.#latestView
+    if (!latest.stale || (this.#group.active && this.#tx === undefined && this.#gen.storage.locked)) return latest.view
+    return latest.refresh()
   }
 
-  /**
-   * After a compaction this handle took part in: the other handles of this process on
-   * the replaced file look at it (and find it replaced), and those already on the new
-   * one look at that.
-   */
-  #movedByCompaction(): void {
-    this.#freshness.committed()
-    this.#moveOn()
-    this.#freshness.committed()
-  }
-
-  #viewAt(head: Head, tree: LogicalTree): View {
-    return { head, tree, gen: this.#gen, lostCommits: this.#gen.lostCommits }
-  }
-
-  /** Compaction replaced the file: open the one now at the path; snapshots keep the old one. */
-  #moveOn(): FileStorage {
-    const old = this.#gen
-    this.#gen = new Generation(this.#reopen(), this.#nodeCodec, this.#cacheBytes)
-    this.#freshness.moveTo(this.#gen.storage.identity)
-    old.release()
-    return this.#gen.storage
+  /** The file as this handle has it open; replaced when compaction swaps the file. */
+  get #gen(): Generation {
+    return this.#latestView.gen
   }
 
   /**
@@ -462,7 +414,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         head = this.#gen.storage.lock()
       } catch (err) {
         if (!isDbdbError(err, 'DBDB_MOVED') || moves === MAX_MOVES) throw err
-        this.#moveOn()
+        this.#latestView.moveOn()
       }
     }
     this.#tx = this.#factory.open(this.#gen.context, head.root)
@@ -484,8 +436,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         context.cache.clear()
         throw err
       }
-      this.#view = this.#viewAt(head, tx)
-      this.#freshness.committed()
+      this.#latestView.committed(head, tx)
       return { txid: head.txid, time: head.time, size: tx.size }
     } finally {
       // Committed or failed, the transaction is over; a failed commit is rolled back.
@@ -520,7 +471,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
             return this.#factory.open(this.#gen.context, head.root)
           } catch (err) {
             if (!isDbdbError(err, 'DBDB_MOVED') || moves === MAX_MOVES) throw err
-            this.#moveOn()
+            this.#latestView.moveOn()
           }
         }
       },
@@ -548,8 +499,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
       },
       sync: () => (this.durability === 'fsync' ? this.#gen.storage.syncAsync() : Promise.resolve()),
       publish: (head, tree) => {
-        this.#view = this.#viewAt(head, tree)
-        this.#freshness.committed()
+        this.#latestView.committed(head, tree)
       },
       end: () => this.#gen.storage.unlock(),
       abandon: () => {
