@@ -235,17 +235,17 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
     }
   }
 
-  _iterator(options: PrivateIteratorOptions): DbdbIterator {
+  _iterator(options: PrivateIteratorOptions): DbdbIterator<this> {
     const [view, owned] = this.#iterationView(options)
     return new DbdbIterator(this, options, view, owned)
   }
 
-  _keys(options: PrivateIteratorOptions): DbdbKeyIterator {
+  _keys(options: PrivateIteratorOptions): DbdbKeyIterator<this> {
     const [view, owned] = this.#iterationView(options)
     return new DbdbKeyIterator(this, options, view, owned)
   }
 
-  _values(options: PrivateIteratorOptions): DbdbValueIterator {
+  _values(options: PrivateIteratorOptions): DbdbValueIterator<this> {
     const [view, owned] = this.#iterationView(options)
     return new DbdbValueIterator(this, options, view, owned)
   }
