@@ -224,8 +224,8 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
       // DURABILITY: the rename would destroy whatever is at the path. Under the lock no
       // compaction or writer of this database can replace it, but `rm` + a new
       // database, or `mv backup.db NAME`, can: look before marking the old file, and
-      // again right before the rename. A replacement in the microseconds between that
-      // look and the rename is not caught (Node has no renameat2 with
+      // again right before the rename. A replacement between that last look and the
+      // rename is not caught (Node has no renameat2 with
       // RENAME_NOREPLACE or RENAME_EXCHANGE); see ARCHITECTURE.md.
       if (!storage.atPath()) throw notAtPath(file)
       storage.markMoved()

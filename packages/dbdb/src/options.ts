@@ -74,8 +74,8 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
   }
   const keyEncoding = options.keyEncoding ?? 'utf8'
   if (keyEncoding !== 'utf8' && keyEncoding !== 'binary') throw new TypeError(`keyEncoding must be 'utf8' or 'binary'`)
-  // A string such as '200' (read from an environment variable) passed a `>= 0` test and
-  // then made the lock's deadline a string: the wait never ended.
+  // A string such as '200' (read from an environment variable) would pass a `>= 0` test
+  // and make the lock's deadline a string: a wait without end.
   checkAmount('lockTimeoutMs', options.lockTimeoutMs)
   // A bound, not a count: a fraction (a tenth of the machine's memory) is fine.
   checkAmount('cacheBytes', options.cacheBytes)
