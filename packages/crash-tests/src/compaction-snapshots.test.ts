@@ -5,44 +5,18 @@
 //    background writer process (workers/bg-writer.mjs) and a handle in another process
 //    (workers/session.mjs) that opened the database before the compactions.
 
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type Database } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
-import { codeOf, makeTempDir, removeDir, report, sleep, spawnWorker, timeoutFor, trialNumbers, trialSeed, type Worker } from './harness.js'
+import { codeOf, makeTempDir, removeDir, report, Session, sleep, spawnWorker, timeoutFor, trialNumbers, trialSeed, type Worker } from './harness.js'
 import { attempt, byKey, describeDiff, entriesOf, errText, historyOf, linesStarting, sameEntries, SNAPSHOT_ROUNDS, until, useCleanup, type Entry } from './compaction.fixture.js'
 
 const track = useCleanup()
 
 const MODEL_KEYS = 30
 const BULK_KEYS = 5000
-
-/** A session.mjs process: a database handle in another process, one command at a time. */
-class Session {
-  readonly worker: Worker
-  readonly #dir: string
-  #n = 0
-
-  constructor(file: string, dir: string) {
-    this.#dir = dir
-    mkdirSync(dir)
-    this.worker = spawnWorker('session.mjs', [file, dir])
-  }
-
-  async call(op: string, args: Record<string, unknown> = {}): Promise<any> {
-    const n = this.#n++
-    const tmp = join(this.#dir, `cmd-${n}.tmp`)
-    writeFileSync(tmp, JSON.stringify({ op, ...args }))
-    renameSync(tmp, join(this.#dir, `cmd-${n}.json`))
-    const l = await this.worker.waitForLine((x) => x.startsWith(`result ${n} `))
-    if (l === undefined) {
-      const exit = await this.worker.exited
-      throw new Error(`the session process died during ${op}: ${exit.code ?? exit.signal} ${exit.stderr}`)
-    }
-    return JSON.parse(l.slice(`result ${n} `.length))
-  }
-}
 
 async function snapshotsRound(seed: number, t: number): Promise<{ stats: Record<string, number>; problems: string[] }> {
   const rand = prng(trialSeed(seed, t))
