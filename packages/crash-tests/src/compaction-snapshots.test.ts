@@ -10,15 +10,15 @@ import { join } from 'node:path'
 import { open, type Database } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
-import { codeOf, makeTempDir, removeDir, report, Session, sleep, spawnWorker, timeoutFor, trialNumbers, trialSeed, type Worker } from './harness.js'
-import { attempt, byKey, describeDiff, entriesOf, errText, historyOf, linesStarting, sameEntries, SNAPSHOT_ROUNDS, until, useCleanup, type Entry } from './compaction.fixture.js'
+import { codeOf, makeTempDir, removeDir, Session, sleep, spawnWorker, timeoutFor, trialSeed, type Worker } from './harness.js'
+import { attempt, byKey, describeDiff, entriesOf, errText, historyOf, linesStarting, runRounds, sameEntries, SNAPSHOT_ROUNDS, until, useCleanup, type Entry, type Round } from './compaction.fixture.js'
 
 const track = useCleanup()
 
 const MODEL_KEYS = 30
 const BULK_KEYS = 5000
 
-async function snapshotsRound(seed: number, t: number): Promise<{ stats: Record<string, number>; problems: string[] }> {
+async function snapshotsRound(seed: number, t: number): Promise<Round> {
   const rand = prng(trialSeed(seed, t))
   const dir = makeTempDir('compaction-snapshots')
   const file = join(dir, 'snap.db')
@@ -280,19 +280,7 @@ describe('snapshots and at() across compactions', () => {
   it(
     `keep their data, kept commits read the same, dropped ones are DBDB_NO_SUCH_COMMIT, and a handle in another process follows (${SNAPSHOT_ROUNDS} round(s))`,
     async () => {
-      const seed = testSeed('compaction snapshots')
-      const outcomes: Record<string, number> = {}
-      const problems: string[] = []
-      let failed = 0
-      const rounds = trialNumbers(SNAPSHOT_ROUNDS)
-      for (const t of rounds) {
-        const r = await snapshotsRound(seed, t)
-        for (const [k, v] of Object.entries(r.stats)) outcomes[k] = (outcomes[k] ?? 0) + v
-        if (r.problems.length > 0) failed++
-        for (const x of r.problems) console.error(x)
-        problems.push(...r.problems)
-      }
-      report({ test: 'compaction-snapshots', seed, trials: rounds.length, failed, outcomes })
+      const problems = await runRounds('compaction-snapshots', testSeed('compaction snapshots'), SNAPSHOT_ROUNDS, snapshotsRound)
       expect(problems.slice(0, 10), `${problems.length} problems`).toEqual([])
     },
     timeoutFor(SNAPSHOT_ROUNDS, 60_000),

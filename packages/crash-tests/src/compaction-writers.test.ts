@@ -12,8 +12,8 @@ import { join } from 'node:path'
 import { open, type Database } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
-import { codeOf, makeTempDir, removeDir, report, sleep, spawnWorker, STRESS, timeoutFor, trialNumbers, trialSeed } from './harness.js'
-import { attempt, describeDiff, entriesOf, historyOf, linesStarting, sameEntries, until, WRITER_ROUNDS, useCleanup, type Entry } from './compaction.fixture.js'
+import { codeOf, makeTempDir, removeDir, sleep, spawnWorker, STRESS, timeoutFor, trialSeed } from './harness.js'
+import { attempt, describeDiff, entriesOf, historyOf, linesStarting, runRounds, sameEntries, until, useCleanup, WRITER_ROUNDS, type Entry, type Round } from './compaction.fixture.js'
 
 const track = useCleanup()
 
@@ -61,7 +61,7 @@ function packedBytes(entries: Entry[]): number {
   }
 }
 
-async function writersRound(seed: number, t: number): Promise<{ stats: Record<string, number>; failures: string[] }> {
+async function writersRound(seed: number, t: number): Promise<Round> {
   const rand = prng(trialSeed(seed, t))
   const dir = makeTempDir('compaction-writers')
   const file = join(dir, 'shared.db')
@@ -247,7 +247,7 @@ async function writersRound(seed: number, t: number): Promise<{ stats: Record<st
     if (!report.ok) fail(`check() not ok: ${report.problems.join('; ')}`)
     check.close()
     Object.assign(stats, { commits: counter, acked: acks.length })
-    return { stats, failures: failures.map((f) => `writers round ${t} (replay: DBDB_SEED=${seed} DBDB_ONLY_TRIAL=${t}): ${f} ${JSON.stringify(facts)}`) }
+    return { stats, problems: failures.map((f) => `writers round ${t} (replay: DBDB_SEED=${seed} DBDB_ONLY_TRIAL=${t}): ${f} ${JSON.stringify(facts)}`) }
   } finally {
     db?.close()
     for (const w of all) w.kill()
@@ -260,20 +260,8 @@ describe('compaction while writer and reader processes work', () => {
   it(
     `loses no update, keeps every acked write and txid order, and readers see only whole commits (${WRITER_ROUNDS} round(s): ${WRITERS} writers x ${INCREMENTS} increments, ${READERS} readers, ${COMPACTIONS} compactions + 1)`,
     async () => {
-      const seed = testSeed('compaction writers')
-      const outcomes: Record<string, number> = {}
-      const failures: string[] = []
-      const rounds = trialNumbers(WRITER_ROUNDS)
-      let failed = 0
-      for (const t of rounds) {
-        const r = await writersRound(seed, t)
-        for (const [k, v] of Object.entries(r.stats)) outcomes[k] = (outcomes[k] ?? 0) + v
-        if (r.failures.length > 0) failed++
-        for (const f of r.failures) console.error(f)
-        failures.push(...r.failures)
-      }
-      report({ test: 'compaction-writers', seed, trials: rounds.length, failed, outcomes })
-      expect(failures.slice(0, 10), `${failures.length} problems`).toEqual([])
+      const problems = await runRounds('compaction-writers', testSeed('compaction writers'), WRITER_ROUNDS, writersRound)
+      expect(problems.slice(0, 10), `${problems.length} problems`).toEqual([])
     },
     timeoutFor(WRITER_ROUNDS, 60_000),
   )

@@ -9,7 +9,7 @@
 
 import type { Database } from '@dbdb/dbdb'
 import { afterEach } from 'vitest'
-import { killAll, sleep, trialCount, type Worker } from './harness.js'
+import { killAll, report, sleep, trialCount, trialNumbers, type Worker } from './harness.js'
 
 export const TRIALS = trialCount('compaction', 10, 200)
 
@@ -104,4 +104,27 @@ export function useCleanup(): <T extends { close(): void }>(h: T) => T {
     openHandles.push(h)
     return h
   }
+}
+
+/** What one round of a rounds test found: outcome counts to sum, and its problems (each says how to replay it). */
+export interface Round {
+  stats: Record<string, number>
+  problems: string[]
+}
+
+/** Runs the rounds (or DBDB_ONLY_TRIAL's), prints their problems, reports the summed stats as `test`; returns every problem. */
+export async function runRounds(test: string, seed: number, count: number, round: (seed: number, t: number) => Promise<Round>): Promise<string[]> {
+  const outcomes: Record<string, number> = {}
+  const problems: string[] = []
+  const rounds = trialNumbers(count)
+  let failed = 0
+  for (const t of rounds) {
+    const r = await round(seed, t)
+    for (const [k, v] of Object.entries(r.stats)) outcomes[k] = (outcomes[k] ?? 0) + v
+    if (r.problems.length > 0) failed++
+    for (const x of r.problems) console.error(x)
+    problems.push(...r.problems)
+  }
+  report({ test, seed, trials: rounds.length, failed, outcomes })
+  return problems
 }
