@@ -1,6 +1,8 @@
 // The database handle: a Map-like API over one file. It composes storage, codecs
 // and a tree, and owns only the transaction rules: when the writer lock is taken,
-// when the tree is reloaded, and what a commit, rollback or close means.
+// when the tree is reloaded, and what a commit, rollback or close means. What it
+// last saw of the newest commit is kept by latest-view.ts; check() and stats() walk
+// the file in maintenance.ts.
 
 import type { Codec } from '@dbdb/codec'
 import type { LogicalTree, TreeFactory } from '@dbdb/logical'
