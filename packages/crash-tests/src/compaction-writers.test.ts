@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { open, type Database } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
-import { codeOf, makeTempDir, removeDir, sleep, spawnWorker, STRESS, timeoutFor, trialSeed } from './harness.js'
+import { codeOf, lastJson, makeTempDir, removeDir, sleep, spawnWorker, STRESS, timeoutFor, trialSeed } from './harness.js'
 import { attempt, describeDiff, entriesOf, historyOf, linesStarting, runRounds, sameEntries, until, useCleanup, WRITER_ROUNDS, type Entry, type Round } from './compaction.fixture.js'
 
 const track = useCleanup()
@@ -204,13 +204,7 @@ async function writersRound(seed: number, t: number): Promise<Round> {
     writeFileSync(stop, '')
     const rexits = await Promise.all(readers.map((r) => r.exited))
     rexits.forEach((exit, i) => {
-      const lastLine = readers[i]!.lines.at(-1)
-      let rep: ReaderReport | undefined
-      try {
-        rep = lastLine === undefined ? undefined : (JSON.parse(lastLine) as ReaderReport)
-      } catch {
-        rep = undefined
-      }
+      const rep = lastJson<ReaderReport>(readers[i]!)
       if (exit.code !== 0 || rep === undefined) {
         fail(`reader ${i} exited with ${exit.code ?? exit.signal}: ${JSON.stringify(rep?.bad ?? []).slice(0, 3000)} ${exit.stderr.trim().slice(0, 2000)}`)
         return

@@ -134,6 +134,16 @@ export function spawnWorker(script: string, args: readonly string[], env?: NodeJ
   return new Worker(script, args, env, under)
 }
 
+/** The worker's last stdout line as JSON (its final report); undefined when it printed none, or not JSON. */
+export function lastJson<T>(w: Worker): T | undefined {
+  const last = w.lines.at(-1)
+  try {
+    return last === undefined ? undefined : (JSON.parse(last) as T)
+  } catch {
+    return undefined
+  }
+}
+
 /** Kills every worker still running and waits for them to be gone (for afterEach). */
 export async function killAll(): Promise<void> {
   const workers = [...live]
