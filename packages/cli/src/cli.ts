@@ -9,7 +9,8 @@ import { dump } from './verbs/dump.js'
 import { backup, check, compact, history, salvage, stats } from './verbs/maintain.js'
 import { get, scan } from './verbs/read.js'
 import { del, load, set } from './verbs/write.js'
-import { CliError, EXIT, oneLine, openDatabase, type Context, type Output, type Verb } from './verb.js'
+import { oneLine } from './format.js'
+import { CliError, EXIT, openDatabase, type Context, type Output, type Verb } from './verb.js'
 
 export { EXIT, type Output } from './verb.js'
 

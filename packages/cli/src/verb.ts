@@ -1,8 +1,7 @@
-// What every verb is made of, the exit codes, and the helpers verbs share.
+// What every verb is made of, the exit codes, the error verbs fail with, and how they open the database.
 
 import { open, type Database, type OpenOptions } from '@dbdb/dbdb'
 import type { OptionSpec, Options } from './args.js'
-import { jsonKey, showKey } from './keys.js'
 import type { ProgressStream } from './progress.js'
 
 export const EXIT = { OK: 0, BAD_ARGS: 1, BAD_VERB: 2, NOT_FOUND: 3, DB_ERROR: 4, DAMAGED: 5 } as const
@@ -80,48 +79,4 @@ export function openDatabase(file: string, mode: OpenMode): Database<Uint8Array>
     if (cause === 'EACCES' || cause === 'EPERM') throw new CliError(EXIT.DB_ERROR, `${file}: permission denied`)
     throw err
   }
-}
-
-/** A value as `get` and `scan` print it: strings raw (unless asked for JSON), the rest as JSON. */
-export function formatValue(value: unknown, json: boolean): string {
-  if (typeof value === 'string' && !json) return value
-  return toJson(value)
-}
-
-/**
- * One JSON line of `dump` and `scan --json`: {"key":...,"value":...}, with
- * "keyHex" for a key that is not UTF-8 and "base64" for a byte-array value, which
- * JSON cannot carry.
- */
-export function jsonLine(key: Uint8Array, value: unknown): string {
-  if (value instanceof Uint8Array) {
-    return `{${jsonKey(key)},"base64":${JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'))}}\n`
-  }
-  let json: string
-  try {
-    json = toJson(value)
-  } catch (err) {
-    throw new CliError(EXIT.DB_ERROR, `the value of ${JSON.stringify(showKey(key))} cannot be written as JSON: ${(err as Error).message}`)
-  }
-  return `{${jsonKey(key)},"value":${json}}\n`
-}
-
-function toJson(value: unknown): string {
-  const json = JSON.stringify(value)
-  // JSON.stringify gives undefined (not a string) for functions and symbols; a stored value is neither.
-  return json ?? 'null'
-}
-
-/** Percent with no decimals, never "0%" for a nonzero part nor "100%" for less than all. */
-export function percent(part: number, whole: number): number {
-  if (whole <= 0) return 0
-  const p = Math.round((part / whole) * 100)
-  if (p === 0 && part > 0) return 1
-  if (p === 100 && part < whole) return 99
-  return p
-}
-
-/** An error message as one line. */
-export function oneLine(message: string): string {
-  return message.trim().replace(/\s*\n\s*/g, '; ')
 }

@@ -7,11 +7,10 @@
 // of R's commits are there and W's is not.
 
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open } from '@dbdb/dbdb'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { killAll, makeTempDir, removeDir, spawnWorker, type Worker } from './harness.js'
+import { killAll, makeTempDir, removeDir, Session, spawnWorker, type Worker } from './harness.js'
 
 /** strace, able to trace and inject here (a container may forbid ptrace). */
 function straceProblem(): string | undefined {
@@ -37,34 +36,6 @@ afterEach(async () => {
   removeDir(dir)
 })
 
-/** A session.mjs process: a database handle in another process, one command at a time. */
-class Session {
-  readonly worker: Worker
-  readonly #dir: string
-  #n = 0
-
-  constructor(file: string, dir: string, options: Record<string, unknown> = {}) {
-    this.#dir = dir
-    mkdirSync(dir)
-    this.worker = spawnWorker('session.mjs', [file, dir, JSON.stringify(options)])
-  }
-
-  async call(op: string, args: Record<string, unknown> = {}): Promise<any> {
-    const n = this.#n++
-    const tmp = join(this.#dir, `cmd-${n}.tmp`)
-    writeFileSync(tmp, JSON.stringify({ op, ...args }))
-    renameSync(tmp, join(this.#dir, `cmd-${n}.json`))
-    const l = await this.worker.waitForLine((x) => x.startsWith(`result ${n} `))
-    if (l === undefined) {
-      const exit = await this.worker.exited
-      throw new Error(`the session process died during ${op}: ${exit.code ?? exit.signal} ${exit.stderr}`)
-    }
-    const result = JSON.parse(l.slice(`result ${n} `.length))
-    if (result.error !== undefined) throw new Error(`${op} failed in the session: ${result.error} ${result.message}`)
-    return result
-  }
-}
-
 const BASE = { a: 1, b: 2, c: 3 }
 
 /** One attempt; false when a watcher missed the window (nothing was checked then). */
@@ -81,14 +52,14 @@ async function attempt(t: number): Promise<boolean> {
   const r2 = new Session(file, join(dir, `r2-${t}`), { readOnly: true })
   for (const s of [r, r2]) expect(await s.worker.waitForLine((l) => l.startsWith('opened '))).toBe('opened 3')
   // Both poll (a read per task) from before W starts, so they read W's commit in its window.
-  const watching = [r, r2].map((s) => s.call('waitFor', { key: 'w', timeoutMs: 30_000 }))
+  const watching = [r, r2].map((s) => s.run('waitFor', { key: 'w', timeoutMs: 30_000 }))
   const w = failingWriter(file, { w: 'failed' })
   const exit = await w.exited
   expect(exit.stdout, exit.stderr).toMatch(/^error DBDB_IO$/m)
   const seen = await Promise.all(watching)
   if (seen.some((x) => x.timedOut)) {
     console.log(`[failed-sync] attempt ${t}: a watcher did not read W's commit in its window (${JSON.stringify(seen)}); trying again`)
-    for (const s of [r, r2]) await s.call('close')
+    for (const s of [r, r2]) await s.run('close')
     return false
   }
   expect(seen).toEqual([
@@ -98,20 +69,20 @@ async function attempt(t: number): Promise<boolean> {
 
   // Both move back (their next reads are in new tasks).
   for (const s of [r, r2]) {
-    expect(await s.call('get', { key: 'w' })).toEqual({ value: null, has: false })
-    expect(await s.call('txid')).toEqual({ txid: 3 })
+    expect(await s.run('get', { key: 'w' })).toEqual({ value: null, has: false })
+    expect(await s.run('txid')).toEqual({ txid: 3 })
   }
   // R's three commits, each acknowledged after its sync.
   const acked: number[] = []
-  for (let i = 0; i < 3; i++) acked.push((await r.call('write', { set: { [`r${i}`]: i } })).txid)
+  for (let i = 0; i < 3; i++) acked.push((await r.run('write', { set: { [`r${i}`]: i } })).txid)
   expect(acked).toEqual([4, 5, 6])
   const expected = { ...BASE, r0: 0, r1: 1, r2: 2 }
-  const got = await r2.call('entries')
+  const got = await r2.run('entries')
   expect(got.txid).toBe(6)
   expect(Object.fromEntries(got.entries)).toEqual(expected)
   const backup = join(dir, `backup-${t}.db`)
-  expect(await r2.call('backup', { dest: backup })).toEqual({ txid: 6 })
-  for (const s of [r, r2]) await s.call('close')
+  expect(await r2.run('backup', { dest: backup })).toEqual({ txid: 6 })
+  for (const s of [r, r2]) await s.run('close')
 
   for (const path of [file, backup]) {
     const db = open(path, { readOnly: true })

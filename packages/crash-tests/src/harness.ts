@@ -2,7 +2,7 @@
 // that kills whatever is still running, temp dirs, trial counts and summaries.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -95,8 +95,53 @@ export class Worker {
 
 const live = new Set<Worker>()
 
+/** A session.mjs process: a database handle in another process, one command at a time. */
+export class Session {
+  readonly worker: Worker
+  readonly #dir: string
+  #n = 0
+
+  /** `dir`: made here, for the command files; `options`: open()'s, for the session's handle. */
+  constructor(file: string, dir: string, options: Record<string, unknown> = {}) {
+    this.#dir = dir
+    mkdirSync(dir)
+    this.worker = spawnWorker('session.mjs', [file, dir, JSON.stringify(options)])
+  }
+
+  /** The command's result as the session gives it: `{ error, message }` when the command failed. */
+  async call(op: string, args: Record<string, unknown> = {}): Promise<any> {
+    const n = this.#n++
+    const tmp = join(this.#dir, `cmd-${n}.tmp`)
+    writeFileSync(tmp, JSON.stringify({ op, ...args }))
+    renameSync(tmp, join(this.#dir, `cmd-${n}.json`))
+    const l = await this.worker.waitForLine((x) => x.startsWith(`result ${n} `))
+    if (l === undefined) {
+      const exit = await this.worker.exited
+      throw new Error(`the session process died during ${op}: ${exit.code ?? exit.signal} ${exit.stderr}`)
+    }
+    return JSON.parse(l.slice(`result ${n} `.length))
+  }
+
+  /** call(), but a failed command throws. */
+  async run(op: string, args: Record<string, unknown> = {}): Promise<any> {
+    const result = await this.call(op, args)
+    if (result.error !== undefined) throw new Error(`${op} failed in the session: ${result.error} ${result.message}`)
+    return result
+  }
+}
+
 export function spawnWorker(script: string, args: readonly string[], env?: NodeJS.ProcessEnv, under?: readonly string[]): Worker {
   return new Worker(script, args, env, under)
+}
+
+/** The worker's last stdout line as JSON (its final report); undefined when it printed none, or not JSON. */
+export function lastJson<T>(w: Worker): T | undefined {
+  const last = w.lines.at(-1)
+  try {
+    return last === undefined ? undefined : (JSON.parse(last) as T)
+  } catch {
+    return undefined
+  }
 }
 
 /** Kills every worker still running and waits for them to be gone (for afterEach). */

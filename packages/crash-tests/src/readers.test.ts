@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open } from '@dbdb/dbdb'
 import { afterEach, describe, expect, it } from 'vitest'
-import { killAll, makeTempDir, removeDir, report, spawnWorker, timeoutFor, trialCount } from './harness.js'
+import { killAll, lastJson, makeTempDir, removeDir, report, spawnWorker, timeoutFor, trialCount } from './harness.js'
 
 const READERS = 3
 const ROUNDS = trialCount('readers', 2, 20)
@@ -66,13 +66,7 @@ async function attempt(reads: number): Promise<Attempt> {
     const commits = Number(/^commits (\d+)$/m.exec(wexit.stdout)?.[1] ?? NaN)
     const reports: ReaderReport[] = []
     exits.forEach((exit, i) => {
-      const last = readers[i]!.lines.at(-1)
-      let rep: ReaderReport | undefined
-      try {
-        rep = last === undefined ? undefined : (JSON.parse(last) as ReaderReport)
-      } catch {
-        rep = undefined
-      }
+      const rep = lastJson<ReaderReport>(readers[i]!)
       if (exit.code !== 0) {
         problems.push(`reader ${i} exited with ${exit.code ?? exit.signal}: ${JSON.stringify(rep?.bad ?? [])} ${exit.stderr.trim().slice(0, 2000)}`)
       }

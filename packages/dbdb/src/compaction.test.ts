@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { compactionPath } from './compaction.js'
+import { compactionPath } from './leftover.js'
 import { open } from './index.js'
 import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 

@@ -1,16 +1,18 @@
 // The database handle: a Map-like API over one file. It composes storage, codecs
 // and a tree, and owns only the transaction rules: when the writer lock is taken,
-// when the tree is reloaded, and what a commit, rollback or close means.
+// when the tree is reloaded, and what a commit, rollback or close means. What it
+// last saw of the newest commit is kept by latest-view.ts; check() and stats() walk
+// the file in maintenance.ts.
 
 import type { Codec } from '@dbdb/codec'
-import { NodeCache, type LogicalTree, type TreeFactory } from '@dbdb/logical'
-import { statSync } from 'node:fs'
-import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head, type Storage, type StorageReport } from '@dbdb/storage'
+import type { LogicalTree, TreeFactory } from '@dbdb/logical'
+import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head } from '@dbdb/storage'
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
-import { Freshness } from './freshness.js'
-import { Generation } from './generation.js'
+import type { Generation } from './generation.js'
 import { GroupCommit, MAX_QUEUED_BYTES, type GroupHost } from './group-commit.js'
 import type { KeyCodec } from './key-encoding.js'
+import { LatestView } from './latest-view.js'
+import { checkFile, copiedBytes, measureTree, type CheckReport, type DatabaseStats } from './maintenance.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
 
@@ -23,47 +25,8 @@ export interface CommitInfo {
   readonly size: number
 }
 
-export interface CheckReport {
-  /** True when nothing is damaged. */
-  readonly ok: boolean
-  /** The newest commit, as checked. */
-  readonly txid: number
-  /** Keys in that commit's tree (every one of them was read). */
-  readonly keys: number
-  readonly height: number
-  /** The file: slots, every record's checksum, the commit chain. */
-  readonly storage: StorageReport
-  /** Damage found in the file or the tree; empty when ok. */
-  readonly problems: readonly string[]
-}
-
-export interface DatabaseStats {
-  readonly keys: number
-  /** Size of the file. */
-  readonly fileBytes: number
-  /** Bytes of the records the newest commit's tree reaches (what a compacted file would hold, roughly). */
-  readonly liveBytes: number
-  readonly height: number
-  readonly txid: number
-  readonly tree: string
-  readonly codec: string
-  readonly valueCodec: string
-  readonly keyEncoding: string
-}
-
-interface View {
-  readonly head: Head
-  readonly tree: LogicalTree
-  readonly gen: Generation
-  /** The generation's lostCommits when the tree was opened. */
-  readonly lostCommits: number
-}
-
 /** Compactions a single write will follow before giving up (each one is progress). */
 const MAX_MOVES = 100
-
-/** Cache for an integrity check: small, and its own, so every node is read from the file. */
-const CHECK_CACHE_BYTES = 4 * 1024 * 1024
 
 export interface DatabaseParts<K> {
   storage: FileStorage
@@ -80,16 +43,11 @@ export interface DatabaseParts<K> {
 }
 
 export class Database<K = string, V = any> extends Reader<K, V> {
-  /** The file as this handle has it open; replaced when compaction swaps the file. */
-  #gen: Generation
-  readonly #reopen: () => FileStorage
-  readonly #freshness: Freshness
+  /** The newest commit as this handle sees it, and the file it reads (see latest-view.ts). */
+  readonly #latestView: LatestView
   readonly #lockTimeoutMs: number
-  readonly #cacheBytes: number | undefined
   readonly #factory: TreeFactory
   readonly #nodeCodec: Codec
-  /** The newest commit as this handle last saw it, and its tree (reused while nothing changes). */
-  #view: View
   /** The open write transaction's tree, holding this handle's uncommitted changes. */
   #tx: LogicalTree | undefined
   /** How many transaction(fn) calls are running (nested ones are savepoints). */
@@ -106,16 +64,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     super(parts.keys, parts.valueCodec)
     this.#factory = parts.tree
     this.#nodeCodec = parts.codec
-    this.#reopen = parts.reopen
     this.#lockTimeoutMs = parts.lockTimeoutMs
-    this.#cacheBytes = parts.cacheBytes
-    this.#gen = new Generation(parts.storage, parts.codec, parts.cacheBytes)
-    this.#freshness = new Freshness(parts.storage.identity)
-    // The storage's open has just looked at the file, in this task: neither this nor
-    // the first read looks again (a system call, and in a new process its compilation).
-    const head = parts.storage.knownHead
-    this.#freshness.checked()
-    this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
+    this.#latestView = new LatestView(parts.storage, parts.reopen, parts.tree, parts.codec, parts.cacheBytes)
     this.#group = new GroupCommit(this.#groupHost(), parts.maxQueuedBytes ?? MAX_QUEUED_BYTES)
   }
 
@@ -354,11 +304,11 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         // that one. Or this one failed after its swap (the directory sync): the
         // compacted file is the database now, and this handle moves on to it like any other.
         if (!this.#gen.storage.moved) throw err
-        this.#movedByCompaction()
+        this.#latestView.movedByCompaction()
         if (isDbdbError(err, 'DBDB_MOVED') && moves < MAX_MOVES) continue
         throw err
       }
-      this.#movedByCompaction()
+      this.#latestView.movedByCompaction()
       return info
     }
   }
@@ -388,20 +338,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   /** Size and shape: keys, file bytes, bytes of the records the newest tree uses, height, txid. */
   stats(): DatabaseStats {
     const { head } = this.#latest()
-    const { storage, context } = this.#gen
-    const counting = countingStorage(storage)
-    const tree = this.#factory.open({ ...context, storage: counting.storage, cache: new NodeCache(CHECK_CACHE_BYTES) }, head.root)
-    let keys = 0
-    for (const _ of tree.entries()) keys++
-    tree.check()
-    return {
-      keys,
-      fileBytes: storage.fileBytes(),
-      liveBytes: counting.bytes(),
-      height: tree.height,
-      txid: head.txid,
-      ...this.composition,
-    }
+    return { ...measureTree(this.#gen, this.#factory, head), ...this.composition }
   }
 
   /**
@@ -414,24 +351,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   check(): CheckReport {
     this.#checkOpen()
     this.#latest()
-    const storage = this.#gen.storage.verify()
-    const problems = [...storage.problems]
-    const tree = this.#factory.open({ ...this.#gen.context, cache: new NodeCache(CHECK_CACHE_BYTES) }, storage.head.root)
-    let keys = 0
-    let height = 0
-    try {
-      tree.check()
-      height = tree.height
-      for (const [, value] of tree.entries()) {
-        this.valueCodec.decode(value)
-        keys++
-      }
-    } catch (err) {
-      // The OS failing a read says nothing about the file's bytes: an error, not damage.
-      if (isDbdbError(err, 'DBDB_IO')) throw err
-      problems.push((err as Error).message)
-    }
-    return { ok: problems.length === 0, txid: storage.head.txid, keys, height, storage, problems }
+    return checkFile(this.#gen, this.#factory, this.valueCodec)
   }
 
   /** Rolls back anything uncommitted, closes every snapshot, and closes the file. */
@@ -464,41 +384,14 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#checkOpen()
     // While the async path holds the lock, the file's head may be a group written but
     // not yet synced: reads see the last group that is durable (published).
-    if (!this.#freshness.stale() || (this.#group.active && this.#tx === undefined && this.#gen.storage.locked)) return this.#view
-    let head = this.#gen.storage.head()
-    this.#freshness.checked()
-    if (this.#gen.storage.moved) head = this.#moveOn().head()
-    const view = this.#view
-    // A head that moved back (a lost commit) may come back with the same txid and root
-    // as the lost one: the generation's count of lost commits tells them apart.
-    if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen || view.lostCommits !== this.#gen.lostCommits) {
-      this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
-    }
-    return this.#view
+    const latest = this.#latestView
+    if (!latest.stale || (this.#group.active && this.#tx === undefined && this.#gen.storage.locked)) return latest.view
+    return latest.refresh()
   }
 
-  /**
-   * After a compaction this handle took part in: the other handles of this process on
-   * the replaced file look at it (and find it replaced), and those already on the new
-   * one look at that.
-   */
-  #movedByCompaction(): void {
-    this.#freshness.committed()
-    this.#moveOn()
-    this.#freshness.committed()
-  }
-
-  #viewAt(head: Head, tree: LogicalTree): View {
-    return { head, tree, gen: this.#gen, lostCommits: this.#gen.lostCommits }
-  }
-
-  /** Compaction replaced the file: open the one now at the path; snapshots keep the old one. */
-  #moveOn(): FileStorage {
-    const old = this.#gen
-    this.#gen = new Generation(this.#reopen(), this.#nodeCodec, this.#cacheBytes)
-    this.#freshness.moveTo(this.#gen.storage.identity)
-    old.release()
-    return this.#gen.storage
+  /** The file as this handle has it open; replaced when compaction swaps the file. */
+  get #gen(): Generation {
+    return this.#latestView.gen
   }
 
   /**
@@ -523,7 +416,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         head = this.#gen.storage.lock()
       } catch (err) {
         if (!isDbdbError(err, 'DBDB_MOVED') || moves === MAX_MOVES) throw err
-        this.#moveOn()
+        this.#latestView.moveOn()
       }
     }
     this.#tx = this.#factory.open(this.#gen.context, head.root)
@@ -545,8 +438,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
         context.cache.clear()
         throw err
       }
-      this.#view = this.#viewAt(head, tx)
-      this.#freshness.committed()
+      this.#latestView.committed(head, tx)
       return { txid: head.txid, time: head.time, size: tx.size }
     } finally {
       // Committed or failed, the transaction is over; a failed commit is rolled back.
@@ -581,7 +473,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
             return this.#factory.open(this.#gen.context, head.root)
           } catch (err) {
             if (!isDbdbError(err, 'DBDB_MOVED') || moves === MAX_MOVES) throw err
-            this.#moveOn()
+            this.#latestView.moveOn()
           }
         }
       },
@@ -609,8 +501,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
       },
       sync: () => (this.durability === 'fsync' ? this.#gen.storage.syncAsync() : Promise.resolve()),
       publish: (head, tree) => {
-        this.#view = this.#viewAt(head, tree)
-        this.#freshness.committed()
+        this.#latestView.committed(head, tree)
       },
       end: () => this.#gen.storage.unlock(),
       abandon: () => {
@@ -665,43 +556,4 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
 function isThenable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-}
-
-/** The size of the backup just written; it is complete and synced, so a failing stat says only that it cannot be looked at now. */
-function copiedBytes(file: string): number {
-  try {
-    return statSync(file).size
-  } catch (err) {
-    throw new DbdbError('DBDB_IO', `the backup ${file} is complete, but looking at its size failed: ${(err as Error).message}`, { cause: err })
-  }
-}
-
-/** A storage whose reads are tallied: every distinct record, with its 9-byte header. */
-function countingStorage(storage: Storage): { storage: Storage; bytes: () => number } {
-  const seen = new Map<number, number>()
-  const counting: Storage = {
-    get meta() {
-      return storage.meta
-    },
-    get readOnly() {
-      return storage.readOnly
-    },
-    get locked() {
-      return storage.locked
-    },
-    head: () => storage.head(),
-    lock: (timeoutMs) => storage.lock(timeoutMs),
-    unlock: () => storage.unlock(),
-    append: (bytes) => storage.append(bytes),
-    read(address) {
-      const bytes = storage.read(address)
-      seen.set(address, bytes.length + 9)
-      return bytes
-    },
-    commit: (root) => storage.commit(root),
-    abort: () => storage.abort(),
-    history: () => storage.history(),
-    close: () => storage.close(),
-  }
-  return { storage: counting, bytes: () => [...seen.values()].reduce((a, b) => a + b, 0) }
 }

@@ -6,8 +6,8 @@
 //   - at the first read of every task (event-loop turn): a message announcing another
 //     process's commit arrives in a new task, which then sees that commit;
 //   - and at least every millisecond inside a long synchronous run (the clock is read
-//     at every read: a synchronous program may sleep between two reads, and counting
-//     reads instead let a read after a pause miss a commit, which a crash test caught).
+//     at every read: a synchronous program may sleep between two reads, so a count of
+//     reads would let a read after a pause miss a commit).
 // This is lmdb-js's read-transaction renewal, bounded. Write transactions always take
 // the lock and reload, so read-modify-write never depends on it.
 //

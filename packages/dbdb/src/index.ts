@@ -1,5 +1,6 @@
 export { open } from './open.js'
-export { Database, type CommitInfo, type CheckReport, type DatabaseStats } from './database.js'
+export { Database, type CommitInfo } from './database.js'
+export type { CheckReport, DatabaseStats } from './maintenance.js'
 export type { CompactInfo, CompactOptions } from './compaction.js'
 export { Snapshot } from './snapshot.js'
 export { salvage, type LostRange, type SalvageOptions, type SalvageReport } from './salvage.js'

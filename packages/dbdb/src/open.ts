@@ -2,7 +2,7 @@
 // with what the file records, and hands back the database handle.
 
 import { FileStorage } from '@dbdb/storage'
-import { removeLeftover } from './compaction.js'
+import { removeLeftover } from './leftover.js'
 import { Database } from './database.js'
 import { metaFor, reconcile, resolveOptions, type OpenOptions } from './options.js'
 

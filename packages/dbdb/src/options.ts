@@ -1,20 +1,33 @@
 // open()'s options: validated once, resolved to concrete tree/codec objects, and
 // reconciled with what an existing file records (a file remembers its tree and codecs).
 
-import { builtinCodecs, type Codec } from '@dbdb/codec'
+import type { Codec } from '@dbdb/codec'
 import type { TreeFactory } from '@dbdb/logical'
 import { DbdbError, type Durability, type StorageMeta } from '@dbdb/storage'
-import { binaryTree } from '@dbdb/tree-binary'
-import { bplusTree } from '@dbdb/tree-bplus'
 import { binaryKeys, utf8Keys, type KeyCodec, type KeyEncoding } from './key-encoding.js'
+import {
+  choices,
+  CODECS,
+  codecNames,
+  codecsByName,
+  DEFAULT_CODEC,
+  DEFAULT_TREE,
+  TREES,
+  treeNames,
+  treesByName,
+  valueCodecNames,
+  type CodecName,
+  type TreeName,
+  type ValueCodecName,
+} from './registry.js'
 
 export interface OpenOptions {
-  /** 'bplus' (default for new files), 'binary', or a tree factory. Existing files use what they record. */
-  tree?: 'bplus' | 'binary' | TreeFactory
-  /** Codec for tree nodes and (unless valueCodec is given) for values: 'msgpack' (default), 'json', or a Codec. */
-  codec?: 'msgpack' | 'json' | Codec
-  /** Codec for user values, when it should differ from `codec`: 'msgpack', 'json', 'raw' (Uint8Array as is), or a Codec. */
-  valueCodec?: 'msgpack' | 'json' | 'raw' | Codec
+  /** A built-in tree by name ('bplus' for new files by default) or a tree factory. Existing files use what they record. */
+  tree?: TreeName | TreeFactory
+  /** Codec for tree nodes and (unless valueCodec is given) for values: a built-in one by name ('msgpack' by default) or a Codec. */
+  codec?: CodecName | Codec
+  /** Codec for user values, when it should differ from `codec`: a built-in one by name ('raw' stores Uint8Array as is) or a Codec. */
+  valueCodec?: ValueCodecName | Codec
   /** 'utf8' (default): keys are strings. 'binary': keys are Uint8Array. Not recorded in the file. */
   keyEncoding?: KeyEncoding
   /** 'fsync' (default): commit() returns once the commit is on disk. 'none': faster, a power cut may lose recent commits. */
@@ -42,10 +55,6 @@ export interface OpenOptions {
 }
 
 const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing', 'errorIfExists', 'maxQueuedBytes'])
-const TREES = new Map<string, TreeFactory>([
-  [bplusTree.id, bplusTree],
-  [binaryTree.id, binaryTree],
-])
 
 export interface Resolved {
   tree: TreeFactory | undefined
@@ -65,8 +74,8 @@ export function resolveOptions(options: OpenOptions = {}): Resolved {
   }
   const keyEncoding = options.keyEncoding ?? 'utf8'
   if (keyEncoding !== 'utf8' && keyEncoding !== 'binary') throw new TypeError(`keyEncoding must be 'utf8' or 'binary'`)
-  // A string such as '200' (read from an environment variable) passed a `>= 0` test and
-  // then made the lock's deadline a string: the wait never ended.
+  // A string such as '200' (read from an environment variable) would pass a `>= 0` test
+  // and make the lock's deadline a string: a wait without end.
   checkAmount('lockTimeoutMs', options.lockTimeoutMs)
   // A bound, not a count: a fraction (a tenth of the machine's memory) is fine.
   checkAmount('cacheBytes', options.cacheBytes)
@@ -112,21 +121,22 @@ function describeValue(value: unknown): string {
 
 function toTree(tree: unknown): TreeFactory {
   if (typeof tree === 'string') {
-    const factory = TREES.get(tree)
-    if (factory === undefined) throw new TypeError(`unknown tree ${JSON.stringify(tree)}; use 'bplus', 'binary' or a tree factory`)
+    const factory = treesByName.get(tree)
+    if (factory === undefined) throw new TypeError(`unknown tree ${JSON.stringify(tree)}; use ${choices(treeNames, 'a tree factory')}`)
     return factory
   }
   if (typeof tree === 'object' && tree !== null && typeof (tree as TreeFactory).open === 'function' && typeof (tree as TreeFactory).id === 'string') {
     return tree as TreeFactory
   }
-  throw new TypeError(`tree must be 'bplus', 'binary' or a tree factory`)
+  throw new TypeError(`tree must be ${choices(treeNames, 'a tree factory')}`)
 }
 
 function toCodec(codec: unknown, what: string): Codec {
   if (typeof codec === 'string') {
-    const found = builtinCodecs.get(codec)
-    if (found === undefined || (what === 'codec' && codec === 'raw')) {
-      throw new TypeError(`unknown ${what} ${JSON.stringify(codec)}; use ${what === 'codec' ? "'msgpack', 'json'" : "'msgpack', 'json', 'raw'"} or a Codec`)
+    const names: readonly string[] = what === 'codec' ? codecNames : valueCodecNames
+    const found = codecsByName.get(codec)
+    if (found === undefined || !names.includes(codec)) {
+      throw new TypeError(`unknown ${what} ${JSON.stringify(codec)}; use ${choices(names, 'a Codec')}`)
     }
     return found
   }
@@ -139,10 +149,10 @@ function toCodec(codec: unknown, what: string): Codec {
 
 /** What a new file records. */
 export function metaFor(r: Resolved): StorageMeta {
-  const codec = r.codec ?? builtinCodecs.get('msgpack')!
+  const codec = r.codec ?? CODECS[DEFAULT_CODEC].codec
   return {
     format: 'dbdb',
-    tree: (r.tree ?? TREES.get('bplus')!).id,
+    tree: (r.tree ?? TREES[DEFAULT_TREE]).id,
     codec: codec.id,
     values: (r.valueCodec ?? codec).id,
   }
@@ -172,11 +182,11 @@ export function reconcile(path: string, meta: StorageMeta, r: Resolved): Composi
     }
     return found
   }
-  const codec = pick('codec', meta.codec, r.codec, builtinCodecs)
+  const codec = pick('codec', meta.codec, r.codec, codecsByName)
   return {
-    tree: pick('tree', meta.tree, r.tree, TREES),
+    tree: pick('tree', meta.tree, r.tree, treesByName),
     codec,
     // A custom codec given as `codec` also serves the values when the file says so.
-    valueCodec: pick('valueCodec', meta.values, r.valueCodec ?? (r.codec?.id === meta.values ? r.codec : undefined), builtinCodecs),
+    valueCodec: pick('valueCodec', meta.values, r.valueCodec ?? (r.codec?.id === meta.values ? r.codec : undefined), codecsByName),
   }
 }

@@ -97,7 +97,7 @@ export abstract class Reader<K, V> {
     if (range.limit !== undefined) {
       const limit: unknown = range.limit
       if (typeof limit !== 'number') throw new TypeError(`range.limit must be a number, not ${typeof limit}`)
-      // 1.5 or -1 used to mean "no limit" to the trees and 1.5 to count(): refused instead.
+      // Refused rather than passed on: the trees would read 1.5 or -1 as "no limit", and count() 1.5 as 1.5.
       if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) {
         throw new RangeError(`range.limit must be a whole number >= 0 or Infinity, not ${limit}`)
       }

@@ -11,6 +11,7 @@ import type { Database } from './database.js'
 import { MAX_KEY_BYTES } from './key-encoding.js'
 import { open } from './open.js'
 import type { OpenOptions } from './options.js'
+import type { CodecName, TreeName, ValueCodecName } from './registry.js'
 
 export interface SalvageOptions {
   /** The source's tree, codec and value codec, when they are not built-in ones (then they are read from the file). */
@@ -60,9 +61,10 @@ export function salvage(src: string, dest: string, options: SalvageOptions = {})
     const damage = source.check().storage.damage
     const { tree, codec, valueCodec } = source.composition
     const target = open(dest, {
-      tree: options.tree ?? (tree as 'bplus'),
-      codec: options.codec ?? (codec as 'msgpack'),
-      valueCodec: options.valueCodec ?? (valueCodec as 'msgpack'),
+      // Names the source opened with: built in, or given in `options`.
+      tree: options.tree ?? (tree as TreeName),
+      codec: options.codec ?? (codec as CodecName),
+      valueCodec: options.valueCodec ?? (valueCodec as ValueCodecName),
       keyEncoding: 'binary',
       errorIfExists: true,
     })

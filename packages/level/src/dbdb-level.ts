@@ -15,9 +15,9 @@ import { DbdbSnapshot } from './snapshot.js'
 
 /** The options of open() that reach DBDB unchanged. */
 export interface DbdbOptions {
-  /** DBDB's tree for a new file: 'bplus' (default), 'binary' or a tree factory. An existing file uses what it records. */
+  /** DBDB's tree for a new file, as DBDB's open() takes it: a built-in tree's name or a tree factory. An existing file uses what it records. */
   tree?: DbdbOpenOptions['tree']
-  /** Codec for DBDB's tree nodes: 'msgpack' (default), 'json' or a Codec. Values are always stored as raw bytes. */
+  /** Codec for DBDB's tree nodes, as DBDB's open() takes it: a built-in codec's name or a Codec. Values are always stored as raw bytes. */
   codec?: DbdbOpenOptions['codec']
   /** 'fsync' (default): every write is on disk when its promise resolves. 'none': faster; a power cut may lose recent writes. */
   durability?: DbdbOpenOptions['durability']
@@ -235,17 +235,17 @@ export class DbdbLevel<KDefault = string, VDefault = string> extends AbstractLev
     }
   }
 
-  _iterator(options: PrivateIteratorOptions): DbdbIterator {
+  _iterator(options: PrivateIteratorOptions): DbdbIterator<this> {
     const [view, owned] = this.#iterationView(options)
     return new DbdbIterator(this, options, view, owned)
   }
 
-  _keys(options: PrivateIteratorOptions): DbdbKeyIterator {
+  _keys(options: PrivateIteratorOptions): DbdbKeyIterator<this> {
     const [view, owned] = this.#iterationView(options)
     return new DbdbKeyIterator(this, options, view, owned)
   }
 
-  _values(options: PrivateIteratorOptions): DbdbValueIterator {
+  _values(options: PrivateIteratorOptions): DbdbValueIterator<this> {
     const [view, owned] = this.#iterationView(options)
     return new DbdbValueIterator(this, options, view, owned)
   }

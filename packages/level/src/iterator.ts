@@ -1,10 +1,10 @@
 // The three iterator kinds abstract-level asks for (entries, keys, values), each a
 // thin shell over a Cursor that converts DBDB's bytes to the format Level asked for.
+// `Db` is the database that made the iterator (its `db`), whatever its class.
 
 import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator, type AbstractSnapshot } from 'abstract-level'
 import { Cursor, type EncodedRange, type RawEntry, type View } from './cursor.js'
 import { fromBytes, type Encoded, type Format } from './formats.js'
-import type { DbdbLevel } from './dbdb-level.js'
 
 /** The options abstract-level passes to _iterator(), _keys() and _values(). */
 export interface PrivateIteratorOptions extends EncodedRange {
@@ -16,9 +16,7 @@ export interface PrivateIteratorOptions extends EncodedRange {
   snapshot?: AbstractSnapshot
 }
 
-type Db = DbdbLevel<any, any>
-
-export class DbdbIterator extends AbstractIterator<Db, Encoded, Encoded> {
+export class DbdbIterator<Db> extends AbstractIterator<Db, Encoded, Encoded> {
   readonly #cursor: Cursor
   readonly #project: (entry: RawEntry) => [Encoded | undefined, Encoded | undefined]
 
@@ -56,7 +54,7 @@ export class DbdbIterator extends AbstractIterator<Db, Encoded, Encoded> {
   }
 }
 
-export class DbdbKeyIterator extends AbstractKeyIterator<Db, Encoded> {
+export class DbdbKeyIterator<Db> extends AbstractKeyIterator<Db, Encoded> {
   readonly #cursor: Cursor
   readonly #project: (entry: RawEntry) => Encoded
 
@@ -89,7 +87,7 @@ export class DbdbKeyIterator extends AbstractKeyIterator<Db, Encoded> {
   }
 }
 
-export class DbdbValueIterator extends AbstractValueIterator<Db, Encoded, Encoded> {
+export class DbdbValueIterator<Db> extends AbstractValueIterator<Db, Encoded, Encoded> {
   readonly #cursor: Cursor
   readonly #project: (entry: RawEntry) => Encoded
 

@@ -2,7 +2,8 @@
 
 import { progress } from '../progress.js'
 import { rangeFromOptions, RANGE_OPTIONS } from '../range.js'
-import { EXIT, jsonLine, type Verb } from '../verb.js'
+import { jsonLine } from '../format.js'
+import { EXIT, type Verb } from '../verb.js'
 
 export const dump: Verb = {
   name: 'dump',

@@ -5,7 +5,8 @@ import { basename, dirname, join } from 'node:path'
 import { isDbdbError, salvage as salvageDatabase, type DamageReport } from '@dbdb/dbdb'
 import { showKey } from '../keys.js'
 import { during } from '../progress.js'
-import { CliError, EXIT, oneLine, percent, type Verb } from '../verb.js'
+import { oneLine, percent } from '../format.js'
+import { CliError, EXIT, type Verb } from '../verb.js'
 
 export const check: Verb = {
   name: 'check',

@@ -2,7 +2,8 @@
 
 import { HEX_OPTION, jsonKey, keyArg, showKey } from '../keys.js'
 import { rangeFromOptions, RANGE_OPTIONS } from '../range.js'
-import { EXIT, formatValue, jsonLine, type Verb } from '../verb.js'
+import { formatValue, jsonLine } from '../format.js'
+import { EXIT, type Verb } from '../verb.js'
 
 export const get: Verb = {
   name: 'get',
