@@ -6,7 +6,10 @@ export class Checks {
 
   #entry(name) {
     let e = this.#byName.get(name)
-    if (e === undefined) this.#byName.set(name, (e = { name, passed: 0, failed: 0, examples: [] }))
+    if (e === undefined) {
+      e = { name, passed: 0, failed: 0, examples: [] }
+      this.#byName.set(name, e)
+    }
     return e
   }
 
@@ -26,7 +29,7 @@ export class Checks {
   error(name, err) {
     const e = this.#entry(name)
     e.failed++
-    e.examples.push(`threw: ${err?.code ? err.code + ': ' : ''}${err?.message ?? err}`)
+    e.examples.push(`threw: ${err?.code ? `${err.code}: ` : ''}${err?.message ?? err}`)
   }
 
   get failed() {

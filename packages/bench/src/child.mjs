@@ -57,7 +57,7 @@ const { adapter, unavailable } = await loadAvailable(family)
 if (unavailable !== undefined) {
   // Not a failure: this machine installed without the peer. The runner reports it as unavailable.
   log(`unavailable: ${unavailable}`)
-  process.stdout.write(JSON.stringify({ target: variant, family, durable: target.durable, unavailable, ok: true, figures: {}, notes: [], checks: [] }) + '\n')
+  process.stdout.write(`${JSON.stringify({ target: variant, family, durable: target.durable, unavailable, ok: true, figures: {}, notes: [], checks: [] })}\n`)
   process.exit(0)
 }
 const dir = join(tmp, 'store')
@@ -160,4 +160,4 @@ const result = {
   notes,
   checks: checks.toJSON(),
 }
-process.stdout.write(JSON.stringify(result) + '\n')
+process.stdout.write(`${JSON.stringify(result)}\n`)

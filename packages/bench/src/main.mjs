@@ -17,7 +17,7 @@ import { runAll } from './runner.mjs'
 import { parseConcurrentArgs, runConcurrent, writeConcurrent } from './concurrent/run.mjs'
 import { selectTargets, TARGETS } from './targets.mjs'
 
-const log = (msg) => process.stderr.write(msg + '\n')
+const log = (msg) => process.stderr.write(`${msg}\n`)
 
 let o
 try {
@@ -46,7 +46,7 @@ try {
 function concurrent() {
   log('\nconcurrent writers workload')
   const result = runConcurrent({ ...parseConcurrentArgs(o.concurrentArgs), runs: o.runs, tmp: o.tmp, timeoutSec: o.timeout })
-  process.stdout.write('\n' + writeConcurrent(result, o.out, o.latest))
+  process.stdout.write(`\n${writeConcurrent(result, o.out, o.latest)}`)
 }
 if (o.concurrentOnly) {
   mkdirSync(o.tmp, { recursive: true })

@@ -32,7 +32,7 @@ for (let i = 0; i < args.length; i += 2) {
   }
   o[key] = key === 'tmp' || key === 'out' ? resolve(args[i + 1]) : key === 'order' ? args[i + 1] : Number(args[i + 1])
 }
-const log = (m) => process.stderr.write(m + '\n')
+const log = (m) => process.stderr.write(`${m}\n`)
 const gc = () => globalThis.gc?.()
 if (!globalThis.gc) log('(run with node --expose-gc for the after-GC figures)')
 
@@ -91,7 +91,7 @@ try {
     writeValueWords(expectedWords, 0, o.seed, i, 0)
     if (!(v instanceof Uint8Array) || Buffer.compare(v, expected) !== 0) {
       failures++
-      firstFailure ??= `key ${key.toString()} -> ${v instanceof Uint8Array ? Buffer.from(v).toString('hex').slice(0, 24) + '…' : String(v)}`
+      firstFailure ??= `key ${key.toString()} -> ${v instanceof Uint8Array ? `${Buffer.from(v).toString('hex').slice(0, 24)}…` : String(v)}`
     }
     if (j % 10_000 === 9_999) sample(`after ${formatCount(j + 1)} reads`)
   }
@@ -133,7 +133,7 @@ try {
   ]
   process.stdout.write(lines.join('\n'))
   mkdirSync(o.out, { recursive: true })
-  writeFileSync(join(o.out, 'memory-latest.json'), JSON.stringify({ options: o, vmhwm, target: TARGET, met: vmhwm < TARGET, failures, firstFailure, writeMs, readMs, file, baseline, peak, afterWritesGc, afterReadsGc, samples }, null, 2) + '\n')
+  writeFileSync(join(o.out, 'memory-latest.json'), `${JSON.stringify({ options: o, vmhwm, target: TARGET, met: vmhwm < TARGET, failures, firstFailure, writeMs, readMs, file, baseline, peak, afterWritesGc, afterReadsGc, samples }, null, 2)}\n`)
   process.exitCode = failures ? 2 : 0
 } finally {
   rmSync(dir, { recursive: true, force: true })

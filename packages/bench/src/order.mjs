@@ -53,7 +53,7 @@ function child(order, durability) {
 }
 
 if (process.argv[2] === '--child') {
-  process.stdout.write(JSON.stringify(child(Number(process.argv[3]), process.argv[4])) + '\n')
+  process.stdout.write(`${JSON.stringify(child(Number(process.argv[3]), process.argv[4]))}\n`)
 } else {
   const runs = Number(option('runs', '5'))
   const orders = option('orders', '16,32,64,96,128,256').split(',').map(Number)

@@ -20,7 +20,7 @@ try {
   const ms = performance.now() - t0
   const got = v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v)
   await store.close()
-  process.stdout.write(JSON.stringify({ ms, importMs, ok: got === expectedHex, got }) + '\n')
+  process.stdout.write(`${JSON.stringify({ ms, importMs, ok: got === expectedHex, got })}\n`)
 } catch (err) {
-  process.stdout.write(JSON.stringify({ error: `${err?.code ? err.code + ': ' : ''}${err?.message ?? err}` }) + '\n')
+  process.stdout.write(`${JSON.stringify({ error: `${err?.code ? `${err.code}: ` : ''}${err?.message ?? err}` })}\n`)
 }

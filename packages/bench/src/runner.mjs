@@ -64,7 +64,7 @@ export async function runAll(targets, options, log) {
       result.round = round
       result.wallMs = performance.now() - t0
       runs.get(target.id).push(result)
-      const outcome = result.unavailable ? 'unavailable: ' + result.unavailable : result.error ? 'ERROR ' + result.error : result.ok ? 'checks passed' : 'CHECKS FAILED'
+      const outcome = result.unavailable ? `unavailable: ${result.unavailable}` : result.error ? `ERROR ${result.error}` : result.ok ? 'checks passed' : 'CHECKS FAILED'
       log(`    ${target.id}: ${outcome} (${formatMs(result.wallMs)})`)
     }
   }

@@ -48,7 +48,7 @@ export function selectTargets(only) {
   const wanted = only.split(',').map((s) => s.trim()).filter(Boolean)
   const picked = new Set()
   for (const w of wanted) {
-    const matches = TARGETS.filter((t) => t.id === w || t.id.startsWith(w + '-'))
+    const matches = TARGETS.filter((t) => t.id === w || t.id.startsWith(`${w}-`))
     if (matches.length === 0) throw new Error(`--only ${w}: no such target; known: ${TARGETS.map((t) => t.id).join(', ')}`)
     for (const m of matches) picked.add(m.id)
   }

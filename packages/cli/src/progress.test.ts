@@ -47,7 +47,8 @@ describe('progress', () => {
       expect(text.endsWith('\x1b[K')).toBe(true)
       expect(text).not.toContain('\n')
     }
-    expect(stream.written.at(-1)).toMatch(/^\rloading db \[=+>? *\]  99%  999\/1,000 keys  2s\x1b\[K$/)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequence is what is tested
+    expect(stream.written.at(-1)).toMatch(/^\rloading db \[=+>? *\] {2}99% {2}999\/1,000 keys {2}2s\x1b\[K$/)
     bar.finish()
     expect(stream.written.at(-1)).toBe('\r\x1b[K')
     const count = stream.written.length
@@ -83,6 +84,7 @@ describe('progress', () => {
     const stream = fakeStream(true)
     expect(during(stream, 'compacting db', () => 42)).toBe(42)
     expect(stream.written).toHaveLength(2)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequence is what is tested
     expect(stream.written[0]).toMatch(/^\rcompacting db {2}\.\.\. {2}0s\x1b\[K$/)
     expect(stream.written[1]).toBe('\r\x1b[K')
     const quiet = fakeStream(false)

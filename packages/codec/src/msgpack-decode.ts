@@ -168,7 +168,8 @@ function read(): unknown {
 
 function readString(n: number): string {
   const start = pos
-  const end = (pos += n)
+  const end = pos + n
+  pos = end
   if (end > src.length) malformed('string runs past the end', start)
   if (n < 16) {
     // Short ASCII strings (most object keys) without a call into C++.
@@ -296,7 +297,7 @@ function readExt(len: number): unknown {
     case EXT_BIGINT: {
       const sign = src[start]
       if (len < 1 || (sign !== 0 && sign !== 1)) malformed('a BigInt without its sign byte', start)
-      const magnitude = len === 1 ? 0n : BigInt('0x' + src.toString('hex', start + 1, end))
+      const magnitude = len === 1 ? 0n : BigInt(`0x${src.toString('hex', start + 1, end)}`)
       if (sign === 1 && magnitude === 0n) malformed('a BigInt of -0', start)
       pos = end
       return sign === 1 ? -magnitude : magnitude

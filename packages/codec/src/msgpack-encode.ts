@@ -216,7 +216,7 @@ function writeBigInt(v: bigint): void {
   }
   const negative = v < 0n
   let hex = (negative ? -v : v).toString(16)
-  if (hex.length % 2 === 1) hex = '0' + hex
+  if (hex.length % 2 === 1) hex = `0${hex}`
   const len = 1 + hex.length / 2
   writeExtHeader(EXT_BIGINT, len)
   ensure(len)

@@ -109,6 +109,7 @@ export class Session {
   }
 
   /** The command's result as the session gives it: `{ error, message }` when the command failed. */
+  // biome-ignore lint/suspicious/noExplicitAny: a worker's JSON reply, whose shape the op decides
   async call(op: string, args: Record<string, unknown> = {}): Promise<any> {
     const n = this.#n++
     const tmp = join(this.#dir, `cmd-${n}.tmp`)
@@ -123,6 +124,7 @@ export class Session {
   }
 
   /** call(), but a failed command throws. */
+  // biome-ignore lint/suspicious/noExplicitAny: a worker's JSON reply, whose shape the op decides
   async run(op: string, args: Record<string, unknown> = {}): Promise<any> {
     const result = await this.call(op, args)
     if (result.error !== undefined) throw new Error(`${op} failed in the session: ${result.error} ${result.message}`)
@@ -214,7 +216,7 @@ export function report(summary: Summary): void {
     .join(' ')
   console.log(`[trials] ${summary.test}: ${summary.trials} trials, ${summary.failed} failed${summary.seed === undefined ? '' : ` (DBDB_SEED=${summary.seed})`} ${outcomes}`)
   const file = process.env.DBDB_CRASH_SUMMARY
-  if (file) appendFileSync(file, JSON.stringify(summary) + '\n')
+  if (file) appendFileSync(file, `${JSON.stringify(summary)}\n`)
 }
 
 export function tally(outcomes: Record<string, number>, key: string): void {

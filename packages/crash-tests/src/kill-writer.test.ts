@@ -17,7 +17,7 @@
 
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { open } from '@dbdb/dbdb'
+import { type Database, open } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { applyCommit, expectedEntries, type Mode } from '../workers/workload.mjs'
@@ -92,7 +92,7 @@ async function trial(seed: number, t: number): Promise<TrialResult> {
       facts.sizes = { reported: reportedSize, atKill: size }
       // Read-only first: recovery must not need to write to find the last commit.
       const check = (what: string, readOnly: boolean): string | undefined => {
-        let db
+        let db: Database<string, unknown>
         try {
           db = open(file, { readOnly })
         } catch (err) {

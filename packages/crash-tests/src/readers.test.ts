@@ -17,7 +17,7 @@ const ROUNDS = trialCount('readers', 2, 20)
 /** Reads per method per reader in the first attempt; a round retries with 4x more when some reader saw < 2 commits. */
 const FIRST_READS = 300
 const ATTEMPTS = 4
-const KEYS = Array.from({ length: 100 }, (_, i) => 'r' + String(i).padStart(3, '0'))
+const KEYS = Array.from({ length: 100 }, (_, i) => `r${String(i).padStart(3, '0')}`)
 
 let dir: string | undefined
 afterEach(async () => {

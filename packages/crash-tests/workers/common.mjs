@@ -5,7 +5,7 @@ import { existsSync, writeSync } from 'node:fs'
 
 /** Writes one line to stdout, synchronously. */
 export function line(text) {
-  const buf = Buffer.from(text + '\n')
+  const buf = Buffer.from(`${text}\n`)
   let done = 0
   while (done < buf.length) done += writeSync(1, buf, done)
 }

@@ -21,7 +21,7 @@ run(() => {
       base = db.txid
       const n = db.get('counter') ?? 0
       db.set('counter', n + 1)
-      db.set('inc:' + id + ':' + j, n + 1)
+      db.set(`inc:${id}:${j}`, n + 1)
       value = n + 1
     })
     line(`acked ${base + 1} ${j} ${value}`)

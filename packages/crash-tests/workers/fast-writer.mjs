@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { open } from '@dbdb/dbdb'
 import { line, parentGone, run, waitForFile } from './common.mjs'
 
-const KEYS = Array.from({ length: 100 }, (_, i) => 'r' + String(i).padStart(3, '0'))
+const KEYS = Array.from({ length: 100 }, (_, i) => `r${String(i).padStart(3, '0')}`)
 
 const [file, go, stop, first, max = '1000000'] = process.argv.slice(2)
 run(() => {

@@ -11,7 +11,7 @@
 import { open } from '@dbdb/dbdb'
 import { line, run, waitForFile } from './common.mjs'
 
-const KEYS = Array.from({ length: 100 }, (_, i) => 'r' + String(i).padStart(3, '0'))
+const KEYS = Array.from({ length: 100 }, (_, i) => `r${String(i).padStart(3, '0')}`)
 const [file, go, reads] = process.argv.slice(2)
 
 run(() => {

@@ -10,7 +10,7 @@ export const BIG_KEYS = 20_000
 const PAD = 'x'.repeat(1000)
 
 export function bigKey(n) {
-  return 'big' + String(n).padStart(5, '0')
+  return `big${String(n).padStart(5, '0')}`
 }
 
 export function bigValue(i) {

@@ -18,7 +18,10 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true })
   dir = undefined
 })
-const temp = (name: string): string => join((dir ??= mkdtempSync(join(tmpdir(), 'dbdb-level-test-'))), name)
+const temp = (name: string): string => {
+  dir ??= mkdtempSync(join(tmpdir(), 'dbdb-level-test-'))
+  return join(dir, name)
+}
 
 const codeOf = async (promise: Promise<unknown>): Promise<{ code?: string; cause?: { code?: string } }> => {
   try {
@@ -30,7 +33,7 @@ const codeOf = async (promise: Promise<unknown>): Promise<{ code?: string; cause
 }
 
 /** What a Level program is written against: a constructor of abstract-level databases. */
-type LevelClass = new (location: string, options?: { valueEncoding?: string }) => AbstractLevel<string | Buffer | Uint8Array, string, any>
+type LevelClass = new (location: string, options?: { valueEncoding?: string }) => AbstractLevel<string | Buffer | Uint8Array, string, { breed: string; age: number }>
 
 /** The README's drop-in program: written for classic-level, it only ever names the class. */
 async function dogShelter(Level: LevelClass, location: string): Promise<string[]> {

@@ -5,8 +5,8 @@ import { deepStrictEqual, ok } from 'node:assert/strict'
 import { NodeCache, NodeStore } from '@dbdb/logical'
 import { prng, randomInt, savepointsAtRandom, testSeed } from '@dbdb/logical/testing'
 import { it } from 'vitest'
-import { BinaryNode, binaryNodeType } from './binary-node.js'
-import { BinaryTree, binaryTree } from './binary-tree.js'
+import { type BinaryNode, binaryNodeType } from './binary-node.js'
+import { type BinaryTree, binaryTree } from './binary-tree.js'
 import { dec, enc, Harness } from './test-harness.fixture.js'
 
 /** Every record a reader of `root` reaches: its nodes and their values. */

@@ -5,7 +5,7 @@ import { msgpackCodec } from '@dbdb/codec'
 import { DbdbError } from '@dbdb/logical'
 import { prng, randomInt } from '@dbdb/logical/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { BinaryTree } from './binary-tree.js'
+import type { BinaryTree } from './binary-tree.js'
 import { dec, enc, Harness } from './test-harness.fixture.js'
 
 describe('BinaryTree (the original DBDB tests)', () => {
@@ -37,7 +37,7 @@ describe('BinaryTree (the original DBDB tests)', () => {
       tree.set(enc(k), enc(values[i]!))
       expect(tree.size).toBe(i + 1)
     })
-    keys.forEach((k, i) => expect(dec(tree.get(enc(k)))).toBe(values[i]))
+    for (const [i, k] of keys.entries()) expect(dec(tree.get(enc(k)))).toBe(values[i])
     keys.forEach((k, i) => {
       expect(tree.delete(enc(k))).toBe(true)
       expect(tree.size).toBe(keys.length - i - 1)

@@ -4,7 +4,7 @@
 import { NodeCache, type NodeCodec } from '@dbdb/logical'
 import { msgpackCodec } from '@dbdb/codec'
 import { MemoryStorage } from '@dbdb/storage'
-import { BinaryTree, binaryTree } from './binary-tree.js'
+import { type BinaryTree, binaryTree } from './binary-tree.js'
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 export const dec = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b))

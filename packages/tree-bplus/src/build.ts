@@ -40,7 +40,11 @@ export function buildTree(context: TreeContext, settings: BPlusTreeSettings, ent
     }
   }
   const pushChild = (depth: number, child: Child): void => {
-    const level = (branches[depth] ??= { held: undefined, open: [] })
+    let level = branches[depth]
+    if (level === undefined) {
+      level = { held: undefined, open: [] }
+      branches[depth] = level
+    }
     push(level, child, branchOrder, (group) => emitBranch(depth, group))
   }
   const emitLeaf = (group: Entry[]): void => {

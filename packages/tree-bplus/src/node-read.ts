@@ -238,7 +238,7 @@ function readKeys(bytes: unknown, lengths: unknown): Packed {
     const s1 = keys.start(i)
     const n0 = s1 - s0
     const n1 = keys.end(i) - s1
-    const n = n0 < n1 ? n0 : n1
+    const n = Math.min(n0 , n1)
     let c = 0
     for (let j = 0; j < n && c === 0; j++) c = b[s0 + j]! - b[s1 + j]!
     if (c === 0) c = n0 - n1

@@ -104,6 +104,7 @@ export class PackedValues {
 
   /** The addresses, made when the first value kept elsewhere arrives. */
   #addresses(): Array<number | LargeValue | undefined> {
-    return (this.addresses ??= new Array<number | LargeValue | undefined>(this.inline.length).fill(undefined))
+    this.addresses ??= new Array<number | LargeValue | undefined>(this.inline.length).fill(undefined)
+    return this.addresses
   }
 }

@@ -119,6 +119,7 @@ describe('Packed edited in place', () => {
           const s = item()
           edited.insert(i, s)
           model.splice(i, 0, s)
+        // biome-ignore lint/suspicious/noDuplicateElseIf: each rand() draws a new number
         } else if (rand() < 0.5) {
           const i = randomInt(rand, model.length)
           edited.remove(i)

@@ -108,7 +108,10 @@ describe('bplus edits when a read fails', () => {
     }
     const read = h.storage.read.bind(h.storage)
     const seen: number[] = []
-    h.storage.read = (address: number) => (seen.push(address), read(address))
+    h.storage.read = (address: number) => {
+      seen.push(address)
+      return read(address)
+    }
     h.open(root).check()
     // Patches (kinds 4 and 5, see node-format.ts) are among the records, so their bases are read inside their decoding.
     const patches = [...new Set(seen)].filter((a) => [4, 5].includes((msgpackCodec.decode(read(a)) as unknown[])[0] as number))

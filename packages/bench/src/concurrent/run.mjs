@@ -15,7 +15,7 @@ import { STORES } from './stores.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const CHILD = join(here, 'child.mjs')
-const log = (msg) => process.stderr.write(msg + '\n')
+const log = (msg) => process.stderr.write(`${msg}\n`)
 
 export const CONCURRENT_USAGE = `  --writers LIST     concurrent writers of the concurrent workload (default 1,16,64,256)
   --writes N         writes per run of the concurrent workload (default 20000)
@@ -142,14 +142,14 @@ export function concurrentMarkdown(result, meta) {
   }
   lines.push('', 'How each store is driven:', '')
   for (const s of result.stores) lines.push(`- **${s.label}**: ${s.api}.`)
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }
 
 export function writeConcurrent(result, outDir, latest = true) {
   const date = new Date().toISOString()
   const meta = `${date.slice(0, 16).replace('T', ' ')} UTC, Node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'CPU'}.`
   const md = concurrentMarkdown(result, meta)
-  const json = JSON.stringify({ date, node: process.versions.node, ...result, goals: goals(result) }, null, 2) + '\n'
+  const json = `${JSON.stringify({ date, node: process.versions.node, ...result, goals: goals(result) }, null, 2)}\n`
   mkdirSync(outDir, { recursive: true })
   const stamp = date.replace(/[:.]/g, '-').replace(/Z$/, '')
   writeFileSync(join(outDir, `concurrent-${stamp}.md`), md)

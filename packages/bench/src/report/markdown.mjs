@@ -72,7 +72,7 @@ export function toMarkdown(report) {
     out.push('')
     for (const t of failed) {
       for (const e of t.errors) out.push(`- **${t.id}**: ${e}`)
-      for (const c of t.checks.filter((c) => c.failed)) out.push(`- **${t.id}**: ${c.name}: ${c.failed} failed, e.g. ${c.examples.map((e) => '`' + e.replaceAll('`', "'").slice(0, 300) + '`').join('; ')}`)
+      for (const c of t.checks.filter((c) => c.failed)) out.push(`- **${t.id}**: ${c.name}: ${c.failed} failed, e.g. ${c.examples.map((e) => `\`${e.replaceAll('`', "'").slice(0, 300)}\``).join('; ')}`)
     }
   }
   out.push('')

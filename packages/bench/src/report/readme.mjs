@@ -170,7 +170,7 @@ export function fillBlocks(text, render, where = 'the file') {
     }
     if (open === null || open.name !== name) throw new Error(`${where}: ${marker} without its start`)
     if (options.trim()) throw new Error(`${where}: ${marker} takes no options`)
-    out += text.slice(at, open.contentStart) + '\n' + render[name](open.options).trimEnd() + '\n'
+    out += `${text.slice(at, open.contentStart)}\n${render[name](open.options).trimEnd()}\n`
     at = m.index
     open = null
   }

@@ -176,12 +176,12 @@ export function toSvg(report) {
     s.push(`<rect x='0' y='0' width='${PW}' height='${panelH}' fill='#ffffff' stroke='#e2e8f0' rx='4'/>`)
     s.push(`<text x='10' y='18' font-size='14' font-weight='bold' fill='#1a202c'>Correctness and notes</text>`)
     lines.slice(0, Math.floor((panelH - 30) / 15)).forEach(([text, color], j) => {
-      s.push(`<text x='10' y='${38 + j * 15}' font-size='11' fill='${color}'>${esc(text.length > 105 ? text.slice(0, 104) + '…' : text)}</text>`)
+      s.push(`<text x='10' y='${38 + j * 15}' font-size='11' fill='${color}'>${esc(text.length > 105 ? `${text.slice(0, 104)}…` : text)}</text>`)
     })
     s.push(`</g>`)
   }
   s.push(`</svg>`)
-  return s.join('\n') + '\n'
+  return `${s.join('\n')}\n`
 }
 
 function notesOf(report) {
@@ -202,7 +202,7 @@ function notesOf(report) {
   out.push(['Durable rows sync every commit (fsync / synchronous=FULL / lmdb sync / level sync: true);', '#4a5568'])
   out.push(['no-sync rows never sync. lmdb: size after compaction is its compacting copy (backup).', '#4a5568'])
   const harness = harnessRss(report)
-  out.push([`Peak RSS includes ${harness ? formatBytes(harness) + ' held by every child before it opens its store' : "the harness's own data"} (Node + data);`, '#4a5568'])
+  out.push([`Peak RSS includes ${harness ? `${formatBytes(harness)} held by every child before it opens its store` : "the harness's own data"} (Node + data);`, '#4a5568'])
   out.push(["lmdb's also counts the resident pages of its memory-mapped file.", '#4a5568'])
   out.push([`Full figures, spreads and every run: the JSON file of ${report.meta.date}.`, '#4a5568'])
   return out
