@@ -71,8 +71,8 @@ export function nativeLock(): LockSync {
 
 /**
  * Loads the lock calls. 'fast' loads this platform's prebuilt binary from its known
- * place in the package: the package's own loader (require-addon) takes ~12 ms per
- * process to find it, the binary ~1 ms. Anything unusual (another layout, musl, a
+ * place in the package: the package's own loader (require-addon) takes far longer per
+ * process to find it than loading the binary does. Anything unusual (another layout, musl, a
  * platform without a binary there) goes through the package's loader, as 'package' does.
  */
 export function loadLock(how: 'fast' | 'package'): LockSync {

@@ -60,7 +60,7 @@ const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
 /**
  * With durability 'fsync', the superblock is checkpointed this often (and at close):
  * a slot written after every commit was another page for every commit's sync to
- * write (~25 us of ~130), and a slot that lags costs only a scan of at most this
+ * write, and a slot that lags costs only a scan of at most this
  * much at the next open after a crash.
  */
 const SYNCED_CHECKPOINT_BYTES = 1024 * 1024
@@ -70,8 +70,8 @@ const COPY_CHUNK = 1024 * 1024
  * With durability 'fsync', a small commit (at most RESERVE_TX_MAX bytes) that grows the
  * file also writes zeros past its end, a sixteenth of the file (at least 16 KiB, at
  * most 16 MiB), in the same sync: an fdatasync that must also record a new file size
- * and new blocks costs about twice one that only overwrites (measured on this
- * project's machine: ~200 µs vs ~100 µs). Large transactions (bulk loads, compaction)
+ * and new blocks costs more than one that only overwrites (the file system's
+ * metadata must be written too). Large transactions (bulk loads, compaction)
  * do not reserve, so their files stay tight.
  */
 const RESERVE_TX_MAX = 1024 * 1024
@@ -370,7 +370,7 @@ export class FileStorage implements Storage {
       // into its place, writing here would be lost. Compaction appends a MOVED record
       // at the committed end, holding this lock, before it renames; so once we hold
       // the lock, the refresh finds that record if a rename may have happened, and
-      // only then compares inodes (a stat per commit costs ~30 µs next to an fdatasync).
+      // only then compares inodes (a stat per commit would add a system call to every commit).
       this.#refresh()
       if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
       if (!this.#tailClean) {
