@@ -33,25 +33,11 @@ import {
   type Slot,
 } from './format.js'
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
+import { damaged, damageRegions, describeDamage, newestOf, type DamageReport } from './damage.js'
+import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
+import type { SlotReport, StorageReport } from './file-verify.js'
 
-export interface FileStorageOptions {
-  /** Open without ever taking the writer lock; writes throw DBDB_READ_ONLY. */
-  readOnly?: boolean
-  /** 'fsync' (default): a commit is on disk when commit() returns. 'none': the OS decides. */
-  durability?: Durability
-  /** How long lock() waits for another writer, in ms (default 5000). */
-  lockTimeoutMs?: number
-  /** Recorded in the superblock if this call creates the file. */
-  meta?: StorageMeta
-  /** Create the file if it does not exist (default true). */
-  create?: boolean
-  /** Create the file, failing with DBDB_EXISTS if anything is at its path, atomically (default false). */
-  exclusive?: boolean
-  /** For a file this call creates: the txid its first commit follows (compaction continues txids). */
-  base?: number
-  /** The file-system calls to use (tests inject faults here). Default: node:fs. */
-  io?: FileIO
-}
+export type { CommitOptions, DamageReport, FileStorageOptions, SlotReport, StorageReport }
 
 /** Records are buffered in memory and reach the OS in writes of about this size. */
 const WRITE_CHUNK = 4 * 1024 * 1024
@@ -97,71 +83,6 @@ const LOOK_CLEAN = 1
 const LOOK_MORE = 2
 /** A refresh that finds the head it just scanned to gone at once (commits failing meanwhile) scans again, this often at most. */
 const REFRESH_ATTEMPTS = 8
-
-export interface SlotReport {
-  readonly ok: boolean
-  /** The transaction the slot points at, when it could be read. */
-  readonly txid?: number
-  /** Why the slot is not usable. */
-  readonly note?: string
-}
-
-export interface StorageReport {
-  /** Size of the file in bytes. */
-  readonly fileBytes: number
-  /** The newest intact commit. */
-  readonly head: Head
-  /** Each superblock slot. One slot torn by a crash is harmless: the next commit rewrites it. */
-  readonly slots: readonly SlotReport[]
-  /** Transactions found intact, in order, scanning the file from its first record. */
-  readonly commits: number
-  /** Bytes after the newest commit: an interrupted transaction, cut off by the next writer. */
-  readonly tailBytes: number
-  /** Zero bytes at the end of the file: space reserved for the next commits (see ARCHITECTURE.md). */
-  readonly reservedBytes: number
-  /**
-   * Places where the file holds something that is not a valid transaction and intact
-   * commits follow (see DamageReport). Those with `torn` false are also in `problems`.
-   */
-  readonly damage: readonly DamageReport[]
-  /** Damage. Empty when the file is sound. */
-  readonly problems: readonly string[]
-}
-
-/**
- * Bytes that are not a valid transaction (a damaged record, a bad txCrc, a broken
- * chain, a hole of zeros) with intact commits after them.
- */
-export interface DamageReport {
-  /** First byte of the damaged range: where the transaction `txid` starts. */
-  readonly start: number
-  /** First byte after it: where the first intact commit after it starts its transaction. */
-  readonly end: number
-  /** The transaction the damage starts in (one after the last intact commit before it). */
-  readonly txid: number
-  /** txids of the intact commits that follow it, up to the next damage or the end. */
-  readonly commitsAfter: readonly number[]
-  /**
-   * True when every commit after it says its writer did not sync what came before it
-   * (durability 'none'): then a crash may have torn it, and it counts as a torn tail
-   * (the next writer cuts it off, with the commits after it). False: those commits
-   * were written after it was on disk, so it is corruption, never cut off.
-   */
-  readonly torn: boolean
-}
-
-export interface CommitOptions {
-  /** Transaction id to record; must exceed the head's (default: head + 1). Compaction uses it to keep txids. */
-  txid?: number
-  /** Commit time to record, ms since the epoch (default: now). */
-  time?: number
-  /**
-   * false: write the commit without syncing it, even with durability 'fsync'; a later
-   * syncAsync() makes it (and every commit written before it) durable. Group commit
-   * writes each group so and shares one sync. Default true.
-   */
-  sync?: boolean
-}
 
 export class FileStorage implements Storage {
   readonly path: string
@@ -1395,81 +1316,7 @@ export class FileStorage implements Storage {
   }
 }
 
-/** Options are type-checked before anything is opened: a string where a number belongs would otherwise wait forever for a lock. */
-function checkOptions(options: FileStorageOptions): void {
-  for (const name of ['readOnly', 'create', 'exclusive'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${typeof options[name]}`)
-  }
-  if (options.lockTimeoutMs !== undefined) checkTimeout('lockTimeoutMs', options.lockTimeoutMs)
-  if (options.base !== undefined && (!Number.isSafeInteger(options.base) || options.base < 0)) {
-    throw new RangeError(`base must be a non-negative integer, not ${String(options.base)}`)
-  }
-}
-
-/** A wait in ms: a number >= 0, Infinity waiting without end (a string would never end one either). */
-function checkTimeout(name: string, timeout: unknown): void {
-  if (typeof timeout !== 'number') throw new TypeError(`${name} must be a number, not ${typeof timeout}`)
-  if (!(timeout >= 0)) throw new RangeError(`${name} must be >= 0 (Infinity waits without end), not ${timeout}`)
-}
-
 function publicHead(h: Head): Head {
   return { txid: h.txid, root: h.root, time: h.time, address: h.address }
-}
-
-function newestOf(commits: readonly LaterCommit[]): FileHead {
-  const c = commits.reduce((a, b) => (b.txid > a.txid ? b : a))
-  return Object.freeze({ txid: c.txid, root: c.root, time: c.time, address: c.address, end: c.end })
-}
-
-/**
- * The damaged ranges that `later` (intact commits past where `scanned` stopped, in
- * file order) reveal: one before the first of them, and one before each commit that
- * does not continue the run before it.
- */
-function damageRegions(scanned: ScanResult, later: readonly LaterCommit[]): DamageReport[] {
-  const regions: Array<{ start: number; txid: number; commits: LaterCommit[] }> = []
-  let previous: LaterCommit | undefined
-  for (const c of later) {
-    if (previous === undefined || c.txStart !== previous.end || c.txid <= previous.txid) {
-      regions.push({ start: previous?.end ?? scanned.stoppedAt, txid: (previous?.txid ?? scanned.head.txid) + 1, commits: [] })
-    }
-    regions.at(-1)!.commits.push(c)
-    previous = c
-  }
-  return regions.map((r, i) => {
-    const first = r.commits[0]!
-    // Every commit from this region on: any written after a sync proves the damage was on disk.
-    const after = regions.slice(i).flatMap((x) => x.commits)
-    return Object.freeze({
-      start: r.start,
-      end: first.txStart > r.start ? first.txStart : first.end,
-      txid: r.txid,
-      commitsAfter: Object.freeze(r.commits.map((c) => c.txid)),
-      torn: after.every((c) => (c.flags & COMMIT_UNSYNCED_BEFORE) !== 0),
-    })
-  })
-}
-
-/** "35 to 40", or "35, 37" when they do not run on. */
-function txidList(txids: readonly number[]): string {
-  const runsOn = txids.every((t, i) => i === 0 || t === txids[i - 1]! + 1)
-  return txids.length > 2 && runsOn ? `${txids[0]} to ${txids.at(-1)}` : txids.join(', ')
-}
-
-function describeDamage(d: DamageReport): string {
-  return (
-    `transaction ${d.txid} (from address ${d.start}) is damaged: bytes ${d.start} to ${d.end} are not a valid transaction, ` +
-    `and intact commits follow them (transaction${d.commitsAfter.length === 1 ? '' : 's'} ${txidList(d.commitsAfter)}), ` +
-    'written after they were on disk: corruption, not a torn write'
-  )
-}
-
-function damaged(filePath: string, d: DamageReport): DbdbError {
-  return new DbdbError(
-    'DBDB_CORRUPT',
-    `${filePath}: ${describeDamage(d)}. Nothing was cut off; open it read-only to read the newest commit, ` +
-      'or copy what is readable into a new file with salvage (dbdb salvage)',
-    { address: d.start },
-  )
 }
 
