@@ -13,9 +13,7 @@ import {
   COMMIT_RECORD,
   COMMIT_UNSYNCED_BEFORE,
   DATA_START,
-  decodeCommitPayload,
   decodeSlot,
-  checkRecord,
   encodeCommitPayload,
   encodeSlot,
   hasMagic,
@@ -27,13 +25,14 @@ import {
   RECORD_MOVED,
   sameBytes,
   SLOT_SIZE,
-  SLOT_USED,
   writeRecordHeader,
   type CommitRecord,
   type Slot,
 } from './format.js'
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
 import { damaged, damageRegions, describeDamage, newestOf, type DamageReport } from './damage.js'
+import { HeadRecord, LOOK_CLEAN, LOOK_GONE, LOOK_MORE } from './head-record.js'
+import { Superblock } from './superblock.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
 import type { SlotReport, StorageReport } from './file-verify.js'
 
@@ -75,12 +74,6 @@ const ZERO_LOOK = 64 * 1024
  * copies the commit before the newest instead, which is finished in any case.
  */
 const BACKUP_LOCK_WAIT_MS = 100
-/** What #look found: the head is gone (or not as this handle knows it)... */
-const LOOK_GONE = 0
-/** ...the head is there and nothing follows it (the end of the file, or reserved zeros)... */
-const LOOK_CLEAN = 1
-/** ...the head is there and something follows it (commits, a torn tail, a MOVED record). */
-const LOOK_MORE = 2
 /** A refresh that finds the head it just scanned to gone at once (commits failing meanwhile) scans again, this often at most. */
 const REFRESH_ATTEMPTS = 8
 
@@ -110,14 +103,8 @@ export class FileStorage implements Storage {
   #seenSize = 0
   /** Whether the bytes at #head.end were zeros (reserved space) or the end of the file when last looked at. */
   #tailClean = true
-  /**
-   * The bytes of #head's commit record, as this handle wrote or read them; undefined
-   * for the base head, or until read. A refresh compares them with the file: after a
-   * failed commit is cut off, other bytes (zeros, another transaction) take its place.
-   */
-  #headRecord: Buffer | undefined
-  /** Where #look reads the head's commit record and the record header after it. */
-  #probe = Buffer.alloc(COMMIT_RECORD + RECORD_HEADER)
+  /** The bytes of #head's commit record, which a refresh compares with the file. */
+  readonly #headRecord: HeadRecord
   /**
    * The newest commit this handle found holding the writer lock, or made: one whose
    * writer finished, so no failure can take it back. Undefined until the first lock.
@@ -129,8 +116,8 @@ export class FileStorage implements Storage {
    * another process's commit whose sync is still to fail.
    */
   #synced: FileHead | undefined
-  /** txid held by each superblock slot (-1: not valid), to know which one is older. */
-  readonly #slotTxids = [-1, -1]
+  /** The two superblock slots. */
+  readonly #superblock: Superblock
   #closed = false
   /** Set when a write or sync failed: the handle refuses to write again. */
   #failure: unknown
@@ -176,6 +163,8 @@ export class FileStorage implements Storage {
     this.durability = options.durability ?? 'fsync'
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
     this.#reader = new RecordReader(this.#io, fd)
+    this.#superblock = new Superblock(this.#io, fd, this.#reader)
+    this.#headRecord = new HeadRecord(this.#io, fd)
     this.#lock = new FileLock(fd, filePath, this.#io.lockSync?.bind(this.#io))
   }
 
@@ -647,10 +636,10 @@ export class FileStorage implements Storage {
     const head = this.head()
     const size = this.#io.fstatSync(this.#fd).size
     const problems: string[] = []
-    const slots = this.#readSlots().slots.map((slot, i): SlotReport => {
+    const slots = this.#superblock.read().slots.map((slot, i): SlotReport => {
       if (slot === undefined) return { ok: false, note: 'does not validate (torn by a crash, or damaged)' }
       try {
-        this.#validateSlot(slot)
+        this.#superblock.validate(slot, this.#fileId)
         return { ok: true, txid: slot.txid }
       } catch (err) {
         // A read the OS failed says nothing about the bytes: not damage, an error.
@@ -731,7 +720,7 @@ export class FileStorage implements Storage {
   // ---- open and recovery ----------------------------------------------------
 
   #load(metaForNewFile: StorageMeta): void {
-    let read = this.#readSlots()
+    let read = this.#superblock.read()
     if (read.bytes < DATA_START) {
       const size = this.#io.fstatSync(this.#fd).size
       if (size < DATA_START && this.#isHalfMade(size)) {
@@ -746,7 +735,7 @@ export class FileStorage implements Storage {
       }
       // Read again in any case: another opener may have finished the file since the
       // first read (then it is no longer half-made, and that read saw no slots).
-      read = this.#readSlots()
+      read = this.#superblock.read()
     }
     const slots = read.slots
     if (slots.every((s) => s === undefined)) {
@@ -763,10 +752,10 @@ export class FileStorage implements Storage {
         this.#fileId = slot.fileId
         this.#meta = slot.meta
         this.#base = slot.base
-        this.#head = this.#validateSlot(slot)
+        this.#head = this.#superblock.validate(slot, this.#fileId)
         this.#syncedEnd = this.#head.end
-        this.#headRecord = undefined
-        let look = this.#look(this.#head)
+        this.#headRecord.forget()
+        let look = this.#headRecord.look(this.#head, this.#fileId)
         if (look === LOOK_GONE) throw corrupt(slot.address, 'commit record changed while read')
         if (look === LOOK_MORE) {
           // Commits after the slot's, or a torn tail. Skipped when nothing follows (a
@@ -794,12 +783,12 @@ export class FileStorage implements Storage {
               this.#head = newestOf(past.later)
             }
           }
-          this.#headRecord = undefined
+          this.#headRecord.forget()
           // Gone already (a commit whose sync failed meanwhile): the next refresh recovers.
-          look = this.#look(this.#head)
+          look = this.#headRecord.look(this.#head, this.#fileId)
         }
         this.#tailClean = look === LOOK_CLEAN
-        this.#markDamagedKeptSlot(slots)
+        this.#superblock.markDamagedKept(slots, this.#head, this.#fileId)
         return
       } catch (err) {
         if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
@@ -890,34 +879,6 @@ export class FileStorage implements Storage {
     }
   }
 
-  /** Both superblock slots (undefined where one does not validate), and how many bytes of them the file holds. */
-  #readSlots(): { slots: Array<Slot | undefined>; bytes: number } {
-    const buf = Buffer.alloc(DATA_START)
-    const got = this.#io.readSync(this.#fd, buf, 0, DATA_START, 0)
-    const slots: Array<Slot | undefined> = []
-    for (let i = 0; i < 2; i++) {
-      const start = i * SLOT_SIZE
-      const slot = got >= start + SLOT_USED ? decodeSlot(buf.subarray(start, start + SLOT_SIZE)) : undefined
-      slots.push(slot)
-      this.#slotTxids[i] = slot?.txid ?? -1
-    }
-    return { slots, bytes: got }
-  }
-
-  /** The commit `slot` points at, after checking that its commit record and root record are intact. */
-  #validateSlot(slot: Slot): FileHead {
-    if (slot.txid === slot.base) return baseHead(slot.base)
-    if (!sameBytes(slot.fileId, this.#fileId)) throw corrupt(slot.address, 'superblock of another file')
-    if (slot.address + COMMIT_RECORD !== slot.end) throw corrupt(slot.address, 'superblock end is wrong')
-    // A slot pointing past the end of the file fails here: the read finds the file ending early.
-    const record = this.#reader.readCommit(slot.address, slot.end, this.#fileId)
-    if (record.txid !== slot.txid || record.root !== slot.root) {
-      throw corrupt(slot.address, 'commit record does not match the superblock')
-    }
-    if (record.root !== 0) this.#reader.readRecord(record.root, slot.address, RECORD_DATA)
-    return Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: slot.end })
-  }
-
   /**
    * Brings #head up to the newest commit in the file. Cheap when nothing changed: one
    * pread of the head's own commit record and the record header after it. While the
@@ -931,7 +892,7 @@ export class FileStorage implements Storage {
     let lost: FileHead | undefined
     for (let attempt = 1; ; attempt++) {
       const seen = this.#head
-      const look = this.#look(seen)
+      const look = this.#headRecord.look(seen, this.#fileId)
       if (look === LOOK_CLEAN) {
         this.#tailClean = true
         break
@@ -940,116 +901,40 @@ export class FileStorage implements Storage {
         throw new DbdbError('DBDB_IO', `${this.path}: the newest commit kept vanishing while it was read (commits failing)`)
       }
       const size = this.#io.fstatSync(this.#fd).size
-      const { slots } = this.#readSlots()
+      const { slots } = this.#superblock.read()
       let head: FileHead
       if (look === LOOK_GONE) {
         // Never scan on from a head that is gone: start again from the slots, which
         // only ever point at commits that were synced by a writer holding the lock.
         if (attempt === 1) lost = seen
-        head = this.#slotHead(slots, -1) ?? baseHead(this.#base)
+        head = this.#superblock.newestAbove(slots, this.#fileId, -1) ?? baseHead(this.#base)
       } else {
-        head = this.#slotHead(slots, seen.txid) ?? seen
+        head = this.#superblock.newestAbove(slots, this.#fileId, seen.txid) ?? seen
       }
       head = this.#reader.scan(head, this.#fileId, size).head
       this.#head = head
-      this.#headRecord = undefined
+      this.#headRecord.forget()
       this.#seenSize = size
-      const after = this.#look(head)
+      const after = this.#headRecord.look(head, this.#fileId)
       // Gone as soon as scanned: another commit failed meanwhile; look again.
       if (after === LOOK_GONE) continue
       this.#tailClean = after === LOOK_CLEAN
       if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#replaced()) this.#moved = true
-      this.#markDamagedKeptSlot(slots)
+      this.#superblock.markDamagedKept(slots, this.#head, this.#fileId)
       break
     }
     if (lost !== undefined) this.onLostCommit?.(publicHead(lost), publicHead(this.#head))
   }
 
-  /** The commit the newest valid slot of this file points at, if its txid exceeds `above` and it checks out. */
-  #slotHead(slots: Array<Slot | undefined>, above: number): FileHead | undefined {
-    const candidates = slots
-      .filter((slot): slot is Slot => slot !== undefined && sameBytes(slot.fileId, this.#fileId) && slot.txid > above)
-      .sort((a, b) => b.txid - a.txid)
-    for (const slot of candidates) {
-      try {
-        return this.#validateSlot(slot)
-      } catch (err) {
-        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
-      }
-    }
-    return undefined
-  }
-
-  /**
-   * One pread: `head`'s commit record and the record header after it (for the base
-   * head, only that header). The record must be #headRecord byte for byte; with no
-   * bytes known yet, a valid commit record of `head`, whose bytes are then kept.
-   */
-  #look(head: FileHead): number {
-    const start = head.address === 0 ? head.end : head.address
-    const recordLength = head.end - start
-    const want = recordLength + RECORD_HEADER
-    if (this.#probe.length < want) this.#probe = Buffer.alloc(want)
-    const probe = this.#probe
-    const n = this.#io.readSync(this.#fd, probe, 0, want, start)
-    if (recordLength > 0) {
-      if (n < recordLength) return LOOK_GONE
-      const record = probe.subarray(0, recordLength)
-      if (this.#headRecord !== undefined) {
-        if (!sameBytes(record, this.#headRecord)) return LOOK_GONE
-      } else {
-        if (!this.#isCommitOf(record, head)) return LOOK_GONE
-        this.#keepHeadRecord(record)
-      }
-    }
-    for (let i = recordLength; i < n; i++) if (probe[i] !== 0) return LOOK_MORE
-    return LOOK_CLEAN
-  }
-
-  /** Whether `record` is an intact commit record of this file describing `head`. */
-  #isCommitOf(record: Buffer, head: FileHead): boolean {
-    if (record[4] !== RECORD_COMMIT) return false
-    try {
-      const c = decodeCommitPayload(checkRecord(record, head.address), head.address)
-      return sameBytes(c.fileId, this.#fileId) && c.txid === head.txid && c.root === head.root && c.time === head.time
-    } catch {
-      return false
-    }
-  }
-
   /** After commits of this handle's were cut off: `head` (the last one before them) is the head again. */
   #moveBackTo(head: FileHead): void {
     this.#head = head
-    this.#headRecord = undefined
+    this.#headRecord.forget()
     this.#unsyncedAfter = undefined
   }
 
   #keepHeadRecord(record: Buffer): void {
-    if (this.#headRecord?.length === record.length) record.copy(this.#headRecord)
-    else this.#headRecord = Buffer.from(record)
-  }
-
-  /**
-   * DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps the
-   * other, so the kept one must be good. If it is not our head and does not check out
-   * (a damaged slot that still has a valid checksum), overwrite it instead. Run
-   * whenever the slots are read: at open and when a refresh finds the file changed
-   * (only then can the slots have changed).
-   */
-  #markDamagedKeptSlot(slots: Array<Slot | undefined>): void {
-    const head = this.#head
-    const keep = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 1 : 0
-    const kept = slots[keep]
-    const keptIsHead =
-      kept !== undefined && sameBytes(kept.fileId, this.#fileId) && kept.txid === head.txid && kept.address === head.address && kept.root === head.root && kept.end === head.end
-    if (kept !== undefined && !keptIsHead) {
-      try {
-        this.#validateSlot(kept)
-      } catch (err) {
-        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
-        this.#slotTxids[keep] = -1
-      }
-    }
+    this.#headRecord.keep(record)
   }
 
 
@@ -1193,7 +1078,7 @@ export class FileStorage implements Storage {
 
   /** Points the older superblock slot at #synced: a commit that is confirmed and on disk. */
   #checkpoint(): void {
-    const older = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 0 : 1
+    const older = this.#superblock.older
     const head = this.#synced
     this.#sinceCheckpoint = 0
     if (head === undefined) return
@@ -1204,7 +1089,7 @@ export class FileStorage implements Storage {
       // A missing checkpoint costs only a longer scan at the next open.
       return
     }
-    this.#slotTxids[older] = head.txid
+    this.#superblock.wrote(older, head.txid)
   }
 
   /**
