@@ -3,7 +3,7 @@
 // after a scan's stop, and how damage is described to the user.
 
 import { DbdbError } from './errors.js'
-import type { FileHead, LaterCommit, ScanResult } from './file-reader.js'
+import type { FileHead, LaterCommit, RecordReader, ScanResult } from './file-reader.js'
 import { COMMIT_UNSYNCED_BEFORE } from './format.js'
 
 /**
@@ -26,6 +26,33 @@ export interface DamageReport {
    * were written after it was on disk, so it is corruption, never cut off.
    */
   readonly torn: boolean
+}
+
+/**
+ * DURABILITY: where a scan stopped short of the end of the file, tells a torn tail
+ * from damage. It looks at everything up to `size` for intact later commits: none
+ * means a torn tail (or reserved zeros). With some, the scan looks again first (a
+ * writer may have been committing while it read), and what remains is damage. Each
+ * commit record says whether its writer had synced what came before it
+ * (COMMIT_UNSYNCED_BEFORE clear): if any commit after the damage had, the damaged
+ * bytes were on disk, whole, before it was written, so no crash tore them. Only
+ * when none had (durability 'none') may the damage be a torn write, and `torn` is set.
+ */
+export function lookPast(reader: RecordReader, fileId: Buffer, scanned: ScanResult, size: number): { scanned: ScanResult; later: LaterCommit[]; damage: DamageReport[] } {
+  for (let attempt = 0; ; attempt++) {
+    if (scanned.stop === 'end') return { scanned, later: [], damage: [] }
+    const later = reader.laterCommits(scanned.head, scanned.stoppedAt, fileId, size)
+    if (later.length === 0) return { scanned, later, damage: [] }
+    // Without the lock a writer may be committing meanwhile: the scan stopped in a
+    // transaction still being written, which was whole, with commits after it, by
+    // the time the rest of the file was read. Damage stays where it is: only a scan
+    // that stops at the same place again has found it. One that keeps moving is
+    // following a writer, and what it reached is the head.
+    const again = reader.scan(scanned.head, fileId, size)
+    if (again.head.txid === scanned.head.txid) return { scanned, later, damage: damageRegions(scanned, later) }
+    if (attempt === 3) return { scanned: again, later: [], damage: [] }
+    scanned = again
+  }
 }
 
 export function newestOf(commits: readonly LaterCommit[]): FileHead {

@@ -4,34 +4,30 @@
 
 import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
-import { corrupt, DbdbError, ioError, isDbdbError } from './errors.js'
+import { corrupt, DbdbError, isDbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
 import { fdatasyncAsync, nodeFileIO, reportingReadErrors, writeAsync, type FileIO } from './file-io.js'
-import { baseHead, RecordReader, type FileHead, type LaterCommit, type ScanResult } from './file-reader.js'
+import { baseHead, RecordReader, type FileHead, type ScanResult } from './file-reader.js'
 import {
   COMMIT_RECORD,
   COMMIT_UNSYNCED_BEFORE,
   DATA_START,
-  decodeSlot,
   encodeCommitPayload,
   encodeSlot,
-  hasMagic,
-  MAGIC,
   RECORD_COMMIT,
   RECORD_DATA,
   RECORD_HEADER,
   RECORD_MAX,
   RECORD_MOVED,
-  sameBytes,
   SLOT_SIZE,
   writeRecordHeader,
   type CommitRecord,
-  type Slot,
 } from './format.js'
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
-import { damaged, damageRegions, describeDamage, newestOf, type DamageReport } from './damage.js'
-import { HeadRecord, LOOK_CLEAN, LOOK_GONE, LOOK_MORE } from './head-record.js'
+import { damaged, describeDamage, lookPast, type DamageReport } from './damage.js'
+import { isHalfMade, recover } from './recovery.js'
+import { HeadRecord, LOOK_CLEAN, LOOK_GONE } from './head-record.js'
 import { Superblock } from './superblock.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
 import type { SlotReport, StorageReport } from './file-verify.js'
@@ -63,11 +59,6 @@ const RESERVE_TX_MAX = 1024 * 1024
 const RESERVE_MIN = 16 * 1024
 const RESERVE_MAX = 16 * 1024 * 1024
 const ZEROS = Buffer.alloc(1024 * 1024)
-/**
- * How far an open looks past a header of zeros it stopped at for bytes that are not
- * zero (a hole with commits after it, rather than reserved space): one small read.
- */
-const ZERO_LOOK = 64 * 1024
 /**
  * How long backup() waits for the writer lock, to be sure the commit it copies is
  * finished. A commit holds it for about a millisecond; past this wait the backup
@@ -649,7 +640,7 @@ export class FileStorage implements Storage {
         return { ok: false, txid: slot.txid, note }
       }
     })
-    const past = this.#lookPast(this.#reader.scan(baseHead(this.#base), this.#fileId, size), size)
+    const past = lookPast(this.#reader, this.#fileId, this.#reader.scan(baseHead(this.#base), this.#fileId, size), size)
     const full = past.scanned
     for (const d of past.damage) if (!d.torn) problems.push(describeDamage(d))
     if (past.damage.length === 0 && full.head.txid < head.txid) {
@@ -720,121 +711,27 @@ export class FileStorage implements Storage {
   // ---- open and recovery ----------------------------------------------------
 
   #load(metaForNewFile: StorageMeta): void {
-    let read = this.#superblock.read()
-    if (read.bytes < DATA_START) {
-      const size = this.#io.fstatSync(this.#fd).size
-      if (size < DATA_START && this.#isHalfMade(size)) {
-        if (this.readOnly) {
-          throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
-        }
-        try {
-          this.#initialize(metaForNewFile)
-        } catch (err) {
-          throw ioError(err, `initializing the empty file ${this.path}`)
-        }
-      }
-      // Read again in any case: another opener may have finished the file since the
-      // first read (then it is no longer half-made, and that read saw no slots).
-      read = this.#superblock.read()
-    }
-    const slots = read.slots
-    if (slots.every((s) => s === undefined)) {
-      const head = Buffer.alloc(MAGIC.length)
-      this.#io.readSync(this.#fd, head, 0, head.length, 0)
-      if (!hasMagic(head)) throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is not a DBDB database`)
-      throw new DbdbError('DBDB_CORRUPT', `${this.path}: both superblock slots are damaged`)
-    }
-    const candidates = slots.filter((s): s is Slot => s !== undefined).sort((a, b) => b.txid - a.txid)
-    let lastError: unknown
-    let refused: DamageReport | undefined
-    for (const slot of candidates) {
-      try {
-        this.#fileId = slot.fileId
-        this.#meta = slot.meta
-        this.#base = slot.base
-        this.#head = this.#superblock.validate(slot, this.#fileId)
-        this.#syncedEnd = this.#head.end
-        this.#headRecord.forget()
-        let look = this.#headRecord.look(this.#head, this.#fileId)
-        if (look === LOOK_GONE) throw corrupt(slot.address, 'commit record changed while read')
-        if (look === LOOK_MORE) {
-          // Commits after the slot's, or a torn tail. Skipped when nothing follows (a
-          // file closed cleanly): a scan that stops at once still costs a read and,
-          // in a new process, compiling it. No fstat: the scan looks the size up only
-          // if it needs it, and the first commit that may grow the file does (#grows).
-          const scanned = this.#reader.scan(this.#head, this.#fileId)
-          this.#head = scanned.head
-          if (scanned.stop === 'other' || (scanned.stop === 'zeros' && this.#reader.nonZeroWithin(scanned.stopAt, ZERO_LOOK))) {
-            // DURABILITY: short of the end of the file: a torn tail, or damage that
-            // intact commits follow, which no open may cut off (see #lookPast). Zeros
-            // are reserved space, which runs to the end of the file; only zeros with
-            // something after them nearby (a hole) are looked past here, so an open
-            // does not read all of a large file's reserved space. verify() looks past all.
-            const past = this.#lookPast(scanned, this.#io.fstatSync(this.#fd).size)
-            this.#head = past.scanned.head
-            const damage = past.damage[0]
-            if (damage !== undefined && !damage.torn) {
-              if (!this.readOnly) {
-                refused = damage
-                break
-              }
-              // Read-only: the newest intact commit. Its records are checked one by one
-              // as they are read, so a read that reaches the damage fails DBDB_CORRUPT.
-              this.#head = newestOf(past.later)
-            }
-          }
-          this.#headRecord.forget()
-          // Gone already (a commit whose sync failed meanwhile): the next refresh recovers.
-          look = this.#headRecord.look(this.#head, this.#fileId)
-        }
-        this.#tailClean = look === LOOK_CLEAN
-        this.#superblock.markDamagedKept(slots, this.#head, this.#fileId)
-        return
-      } catch (err) {
-        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
-        lastError = err
-      }
-    }
-    if (refused !== undefined) throw damaged(this.path, refused)
-    throw lastError
-  }
-
-  /**
-   * DURABILITY: where a scan stopped short of the end of the file, tells a torn tail
-   * from damage. It looks at everything up to `size` for intact later commits: none
-   * means a torn tail (or reserved zeros). With some, the scan looks again first (a
-   * writer may have been committing while it read), and what remains is damage. Each
-   * commit record says whether its writer had synced what came before it
-   * (COMMIT_UNSYNCED_BEFORE clear): if any commit after the damage had, the damaged
-   * bytes were on disk, whole, before it was written, so no crash tore them. Only
-   * when none had (durability 'none') may the damage be a torn write, and `torn` is set.
-   */
-  #lookPast(scanned: ScanResult, size: number): { scanned: ScanResult; later: LaterCommit[]; damage: DamageReport[] } {
-    for (let attempt = 0; ; attempt++) {
-      if (scanned.stop === 'end') return { scanned, later: [], damage: [] }
-      const later = this.#reader.laterCommits(scanned.head, scanned.stoppedAt, this.#fileId, size)
-      if (later.length === 0) return { scanned, later, damage: [] }
-      // Without the lock a writer may be committing meanwhile: the scan stopped in a
-      // transaction still being written, which was whole, with commits after it, by
-      // the time the rest of the file was read. Damage stays where it is: only a scan
-      // that stops at the same place again has found it. One that keeps moving is
-      // following a writer, and what it reached is the head.
-      const again = this.#reader.scan(scanned.head, this.#fileId, size)
-      if (again.head.txid === scanned.head.txid) return { scanned, later, damage: damageRegions(scanned, later) }
-      if (attempt === 3) return { scanned: again, later: [], damage: [] }
-      scanned = again
-    }
+    const found = recover(
+      { path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, headRecord: this.#headRecord, readOnly: this.readOnly, initialize: (meta) => this.#initialize(meta) },
+      metaForNewFile,
+    )
+    this.#fileId = found.fileId
+    this.#meta = found.meta
+    this.#base = found.base
+    this.#head = found.head
+    this.#syncedEnd = found.syncedEnd
+    this.#tailClean = found.tailClean
   }
 
   /**
    * DURABILITY: the lock found bytes past the newest commit that are not reserved
    * zeros. Before they are cut off, make sure no intact commit follows them: that
-   * would make them damage (see #lookPast), and truncating would destroy commits.
+   * would make them damage (see lookPast), and truncating would destroy commits.
    */
   #refuseToCutOffCommits(): void {
     const size = this.#io.fstatSync(this.#fd).size
     const scanned: ScanResult = { head: this.#head, stoppedAt: this.#head.end, stop: 'other', stopAt: this.#head.end }
-    const damage = this.#lookPast(scanned, size).damage[0]
+    const damage = lookPast(this.#reader, this.#fileId, scanned, size).damage[0]
     if (damage !== undefined && !damage.torn) throw damaged(this.path, damage)
   }
 
@@ -857,20 +754,11 @@ export class FileStorage implements Storage {
     this.#syncedEnd = this.#head.end
   }
 
-  /** Zero bytes, or the start of a superblock whose creation was cut short. */
-  #isHalfMade(size: number): boolean {
-    if (size === 0) return true
-    const buf = Buffer.alloc(size)
-    this.#io.readSync(this.#fd, buf, 0, size, 0)
-    const prefix = buf.subarray(0, Math.min(size, MAGIC.length))
-    return sameBytes(prefix, MAGIC.subarray(0, prefix.length)) && decodeSlot(buf) === undefined
-  }
-
   #initialize(meta: StorageMeta): void {
     this.#lock.acquire(this.lockTimeoutMs)
     try {
       const size = this.#io.fstatSync(this.#fd).size
-      if (size >= DATA_START || !this.#isHalfMade(size)) return // someone else finished it first
+      if (size >= DATA_START || !isHalfMade(this.#io, this.#fd, size)) return // someone else finished it first
       const header = newFileHeader(meta, 0)
       this.#writeAt(header, 0)
       this.#io.fdatasyncSync(this.#fd)
