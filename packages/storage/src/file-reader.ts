@@ -67,6 +67,11 @@ export function baseHead(base: number): FileHead {
   return Object.freeze({ txid: base, root: 0, time: 0, address: 0, end: DATA_START })
 }
 
+/** The Head of `h`, without what only the storage uses (its end). */
+export function publicHead(h: Head): Head {
+  return { txid: h.txid, root: h.root, time: h.time, address: h.address }
+}
+
 export class RecordReader {
   readonly #io: FileIO
   readonly #fd: number

@@ -8,7 +8,7 @@ import { corrupt, DbdbError, isDbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
 import { fdatasyncAsync, nodeFileIO, reportingReadErrors, writeAsync, type FileIO } from './file-io.js'
-import { baseHead, RecordReader, type FileHead, type ScanResult } from './file-reader.js'
+import { baseHead, publicHead, RecordReader, type FileHead, type ScanResult } from './file-reader.js'
 import {
   COMMIT_RECORD,
   COMMIT_UNSYNCED_BEFORE,
@@ -25,12 +25,12 @@ import {
   type CommitRecord,
 } from './format.js'
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
-import { damaged, describeDamage, lookPast, type DamageReport } from './damage.js'
+import { damaged, lookPast, type DamageReport } from './damage.js'
 import { isHalfMade, recover } from './recovery.js'
 import { HeadRecord, LOOK_CLEAN, LOOK_GONE } from './head-record.js'
 import { Superblock } from './superblock.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
-import type { SlotReport, StorageReport } from './file-verify.js'
+import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
 
 export type { CommitOptions, DamageReport, FileStorageOptions, SlotReport, StorageReport }
 
@@ -624,44 +624,8 @@ export class FileStorage implements Storage {
    */
   verify(): StorageReport {
     this.#checkOpen()
-    const head = this.head()
-    const size = this.#io.fstatSync(this.#fd).size
-    const problems: string[] = []
-    const slots = this.#superblock.read().slots.map((slot, i): SlotReport => {
-      if (slot === undefined) return { ok: false, note: 'does not validate (torn by a crash, or damaged)' }
-      try {
-        this.#superblock.validate(slot, this.#fileId)
-        return { ok: true, txid: slot.txid }
-      } catch (err) {
-        // A read the OS failed says nothing about the bytes: not damage, an error.
-        if (isDbdbError(err, 'DBDB_IO')) throw err
-        const note = (err as Error).message
-        if (slot.txid >= head.txid) problems.push(`superblock slot ${i} points at transaction ${slot.txid}, which is damaged: ${note}`)
-        return { ok: false, txid: slot.txid, note }
-      }
-    })
-    const past = lookPast(this.#reader, this.#fileId, this.#reader.scan(baseHead(this.#base), this.#fileId, size), size)
-    const full = past.scanned
-    for (const d of past.damage) if (!d.torn) problems.push(describeDamage(d))
-    if (past.damage.length === 0 && full.head.txid < head.txid) {
-      problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
-    }
-    const end = this.#lock.held ? this.#head.end : full.head.txid === head.txid ? full.head.end : this.#head.end
-    const dataEnd = Math.max(end, this.#lastNonZero(end, size))
-    return { fileBytes: size, head, slots, commits: full.head.txid, tailBytes: dataEnd - end, reservedBytes: size - dataEnd, damage: past.damage, problems }
-  }
-
-  /** One past the last byte in [from, to) that is not zero, or `from` when all are. */
-  #lastNonZero(from: number, to: number): number {
-    const chunk = Buffer.alloc(Math.min(COPY_CHUNK, Math.max(0, to - from)))
-    for (let stop = to; stop > from; ) {
-      const start = Math.max(from, stop - chunk.length)
-      const part = chunk.subarray(0, stop - start)
-      this.#reader.readAt(part, start)
-      for (let i = part.length - 1; i >= 0; i--) if (part[i] !== 0) return start + i + 1
-      stop = start
-    }
-    return from
+    this.head()
+    return verifyFile({ io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, fileId: this.#fileId, base: this.#base, head: this.#head, locked: this.#lock.held })
   }
 
   close(): void {
@@ -1088,8 +1052,3 @@ export class FileStorage implements Storage {
     if (!this.#lock.held) throw new DbdbError('DBDB_TRANSACTION', 'append and commit need the writer lock (call lock() first)')
   }
 }
-
-function publicHead(h: Head): Head {
-  return { txid: h.txid, root: h.root, time: h.time, address: h.address }
-}
-
