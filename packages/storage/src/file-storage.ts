@@ -4,9 +4,9 @@
 
 import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
-import { corrupt, DbdbError, isDbdbError } from './errors.js'
+import { corrupt, DbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
-import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
+import { newFileHeader, openFile, syncDirectory } from './file-create.js'
 import { fdatasyncAsync, nodeFileIO, reportingReadErrors, writeAsync, type FileIO } from './file-io.js'
 import { baseHead, publicHead, RecordReader, type FileHead, type ScanResult } from './file-reader.js'
 import {
@@ -27,7 +27,8 @@ import {
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
 import { damaged, lookPast, type DamageReport } from './damage.js'
 import { isHalfMade, recover } from './recovery.js'
-import { HeadRecord, LOOK_CLEAN, LOOK_GONE } from './head-record.js'
+import { HeadRecord, LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS } from './head-record.js'
+import { finishedHead, writeBackup } from './file-backup.js'
 import { Superblock } from './superblock.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
 import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
@@ -45,8 +46,6 @@ const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
  * much at the next open after a crash.
  */
 const SYNCED_CHECKPOINT_BYTES = 1024 * 1024
-/** Backups copy in chunks of this size. */
-const COPY_CHUNK = 1024 * 1024
 /**
  * With durability 'fsync', a small commit (at most RESERVE_TX_MAX bytes) that grows the
  * file also writes zeros past its end, a sixteenth of the file (at least 16 KiB, at
@@ -59,14 +58,6 @@ const RESERVE_TX_MAX = 1024 * 1024
 const RESERVE_MIN = 16 * 1024
 const RESERVE_MAX = 16 * 1024 * 1024
 const ZEROS = Buffer.alloc(1024 * 1024)
-/**
- * How long backup() waits for the writer lock, to be sure the commit it copies is
- * finished. A commit holds it for about a millisecond; past this wait the backup
- * copies the commit before the newest instead, which is finished in any case.
- */
-const BACKUP_LOCK_WAIT_MS = 100
-/** A refresh that finds the head it just scanned to gone at once (commits failing meanwhile) scans again, this often at most. */
-const REFRESH_ATTEMPTS = 8
 
 export class FileStorage implements Storage {
   readonly path: string
@@ -495,76 +486,18 @@ export class FileStorage implements Storage {
   backup(dest: string): Head {
     this.#checkOpen()
     const head = this.#lock.held ? this.#head : this.#finishedHead()
-    const dir = path.dirname(dest)
-    const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
-    const failed = (what: string, err: unknown): DbdbError =>
-      err instanceof DbdbError ? err : new DbdbError('DBDB_IO', `backup of ${this.path} to ${dest} failed ${what}: ${(err as Error).message}`, { cause: err })
-    let out: number
-    try {
-      out = this.#io.openSync(tmp, 'wx+')
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new DbdbError('DBDB_IO', `cannot back up ${this.path} to ${dest}: the folder ${dir} does not exist`, { cause: err })
-      }
-      throw failed(`creating ${tmp}`, err)
-    }
-    try {
-      const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
-      this.#writeTo(out, slot, 0)
-      this.#writeTo(out, slot, SLOT_SIZE)
-      const chunk = Buffer.allocUnsafe(COPY_CHUNK)
-      for (let at = DATA_START; at < head.end; ) {
-        const n = Math.min(chunk.length, head.end - at)
-        this.#reader.readAt(chunk.subarray(0, n), at)
-        this.#writeTo(out, chunk.subarray(0, n), at)
-        at += n
-      }
-      this.#io.fsyncSync(out)
-    } catch (err) {
-      // A full or failing disk must not leave the temporary file behind (only a crash may).
-      this.#quietly(() => this.#io.closeSync(out))
-      this.#quietly(() => this.#io.unlinkSync(tmp))
-      throw failed(`copying into ${tmp}`, err)
-    }
-    try {
-      this.#io.closeSync(out)
-    } catch (err) {
-      this.#quietly(() => this.#io.unlinkSync(tmp))
-      throw failed(`closing ${tmp}`, err)
-    }
-    try {
-      this.#io.linkSync(tmp, dest)
-    } catch (err) {
-      this.#quietly(() => this.#io.unlinkSync(tmp))
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new DbdbError('DBDB_EXISTS', `${dest} exists already; a backup never replaces a file`, { cause: err })
-      }
-      throw failed(`linking ${tmp} to it`, err)
-    }
-    try {
-      this.#io.unlinkSync(tmp)
-    } catch (err) {
-      throw new DbdbError('DBDB_IO', `backed up ${this.path} to ${dest}, complete, but removing its temporary name ${tmp} failed: ${(err as Error).message}`, {
-        cause: err,
-      })
-    }
-    syncDirectory(this.#io, dir)
+    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
+    writeBackup({ path: this.path, io: this.#io, reader: this.#reader, end: head.end, slot }, dest)
     return publicHead(head)
   }
 
-  /** Writes all of `buf` to another file's descriptor at `position`. */
-  #writeTo(fd: number, buf: Uint8Array, position: number): void {
-    for (let done = 0; done < buf.length; ) done += this.#io.writeSync(fd, buf, done, buf.length - done, position + done)
-  }
-
-  /** Cleanup after a failure: its own failure must not hide the one being reported. */
-  #quietly(fn: () => void): void {
-    try {
-      fn()
-    } catch {
-      // the first error is the one to report
+  /** The newest commit that no failure can take back (see finishedHead). */
+  #finishedHead(): FileHead {
+    const refresh = (): FileHead => {
+      this.#refresh()
+      return this.#head
     }
+    return finishedHead({ lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, readOnly: this.readOnly, reader: this.#reader, fileId: this.#fileId, base: this.#base, refresh })
   }
 
   /**
@@ -974,51 +907,6 @@ export class FileStorage implements Storage {
     this.#synced = confirmed
     this.#syncedEnd = this.#head.end
     this.#checkpoint()
-  }
-
-  /**
-   * The newest commit that no failure can take back, for a copy that outlives the
-   * call. Another process's commit is readable from its write on, before its sync
-   * succeeds or fails (and is cut off); its writer holds the lock until then, so a
-   * head found holding the lock for a moment is finished. If the lock cannot be had
-   * soon (a long transaction holds it, or this installation has no lock), the
-   * commit before the newest: its writer found it holding the lock.
-   */
-  #finishedHead(): FileHead {
-    try {
-      // A shared lock on the writer's byte for a read-only handle: it waits for a
-      // commit in flight just as the writer lock does, takes nothing from writers
-      // but that moment, and needs no descriptor open for writing.
-      this.#lock.acquire(Math.min(this.lockTimeoutMs, BACKUP_LOCK_WAIT_MS), this.readOnly ? 'share' : 'lock')
-    } catch (err) {
-      if (!isDbdbError(err, 'DBDB_LOCKED') && !isDbdbError(err, 'DBDB_LOCK_UNAVAILABLE')) throw err
-      return this.#newestButOne()
-    }
-    try {
-      this.#refresh()
-      return this.#head
-    } finally {
-      this.#lock.release()
-    }
-  }
-
-  /** The commit before the newest (the newest, if it is the file's first). */
-  #newestButOne(): FileHead {
-    for (let attempt = 1; ; attempt++) {
-      this.#refresh()
-      const head = this.#head
-      if (head.address === 0) return head
-      try {
-        const record = this.#reader.readCommit(head.address, head.end, this.#fileId)
-        if (record.prev === 0) return baseHead(this.#base)
-        // A commit's txStart is where the one before it ends (the scan checked the chain).
-        const prev = this.#reader.readCommit(record.prev, record.txStart, this.#fileId)
-        return Object.freeze({ txid: prev.txid, root: prev.root, time: prev.time, address: prev.address, end: record.txStart })
-      } catch (err) {
-        // The newest commit vanished while read (its sync failed): look again.
-        if (!isDbdbError(err, 'DBDB_CORRUPT') || attempt >= REFRESH_ATTEMPTS) throw err
-      }
-    }
   }
 
   // ---- guards ---------------------------------------------------------------

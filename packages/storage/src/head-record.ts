@@ -16,6 +16,8 @@ export const LOOK_GONE = 0
 export const LOOK_CLEAN = 1
 /** ...the head is there and something follows it (commits, a torn tail, a MOVED record). */
 export const LOOK_MORE = 2
+/** A refresh that finds the head it just scanned to gone at once (commits failing meanwhile) scans again, this often at most. */
+export const REFRESH_ATTEMPTS = 8
 
 /**
  * The bytes of a handle's head's commit record, as it wrote or read them; none for
