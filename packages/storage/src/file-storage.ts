@@ -3,11 +3,10 @@
 // The protocols are described step by step in docs/ARCHITECTURE.md.
 
 import * as path from 'node:path'
-import { crc32 } from 'node:zlib'
 import { corrupt, DbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile, syncDirectory } from './file-create.js'
-import { fdatasyncAsync, nodeFileIO, reportingReadErrors, writeAsync, type FileIO } from './file-io.js'
+import { fdatasyncAsync, nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
 import { baseHead, publicHead, RecordReader, type FileHead, type ScanResult } from './file-reader.js'
 import {
   COMMIT_RECORD,
@@ -30,13 +29,13 @@ import { isHalfMade, recover } from './recovery.js'
 import { HeadRecord, LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS } from './head-record.js'
 import { finishedHead, writeBackup } from './file-backup.js'
 import { Superblock } from './superblock.js'
+import { RESERVE_TX_MAX, writeReserve, writeReserveAsync, ZEROS } from './reserved-space.js'
+import { TxBuffer } from './tx-buffer.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
 import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
 
 export type { CommitOptions, DamageReport, FileStorageOptions, SlotReport, StorageReport }
 
-/** Records are buffered in memory and reach the OS in writes of about this size. */
-const WRITE_CHUNK = 4 * 1024 * 1024
 /** With durability 'none', the superblock is checkpointed (after a sync) this often. */
 const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
 /**
@@ -46,18 +45,6 @@ const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
  * much at the next open after a crash.
  */
 const SYNCED_CHECKPOINT_BYTES = 1024 * 1024
-/**
- * With durability 'fsync', a small commit (at most RESERVE_TX_MAX bytes) that grows the
- * file also writes zeros past its end, a sixteenth of the file (at least 16 KiB, at
- * most 16 MiB), in the same sync: an fdatasync that must also record a new file size
- * and new blocks costs more than one that only overwrites (the file system's
- * metadata must be written too). Large transactions (bulk loads, compaction)
- * do not reserve, so their files stay tight.
- */
-const RESERVE_TX_MAX = 1024 * 1024
-const RESERVE_MIN = 16 * 1024
-const RESERVE_MAX = 16 * 1024 * 1024
-const ZEROS = Buffer.alloc(1024 * 1024)
 
 export class FileStorage implements Storage {
   readonly path: string
@@ -125,13 +112,8 @@ export class FileStorage implements Storage {
   #closing = false
   /** Where the next syncAsync() writes reserved zeros first (a group commit grew the file). */
   #reserveAt: number | undefined
-
-  // The open transaction's write buffer: bytes for file offsets [#bufStart, #bufStart + #bufLength).
-  #buf: Buffer = Buffer.alloc(0)
-  #bufLength = 0
-  #bufStart = DATA_START
-  /** crc32 of the transaction's bytes already flushed to the file. */
-  #txCrc = 0
+  /** The open transaction's records, on their way to the file. */
+  readonly #tx: TxBuffer
   /** Committed bytes since the last checkpoint (with durability 'none', since the last sync too). */
   #sinceCheckpoint = 0
 
@@ -147,6 +129,7 @@ export class FileStorage implements Storage {
     this.#reader = new RecordReader(this.#io, fd)
     this.#superblock = new Superblock(this.#io, fd, this.#reader)
     this.#headRecord = new HeadRecord(this.#io, fd)
+    this.#tx = new TxBuffer((bytes, position) => this.#writeEarly(bytes, position))
     this.#lock = new FileLock(fd, filePath, this.#io.lockSync?.bind(this.#io))
   }
 
@@ -295,34 +278,23 @@ export class FileStorage implements Storage {
     this.#checkTransaction()
     if (!(bytes instanceof Uint8Array)) throw new TypeError('append takes a Uint8Array')
     if (bytes.length > RECORD_MAX) throw new RangeError(`a record holds at most ${RECORD_MAX} bytes`)
-    const size = RECORD_HEADER + bytes.length
-    this.#reserve(size)
-    const address = this.#bufStart + this.#bufLength
-    writeRecordHeader(this.#buf, this.#bufLength, RECORD_DATA, bytes)
-    this.#buf.set(bytes, this.#bufLength + RECORD_HEADER)
-    this.#bufLength += size
-    return address
+    return this.#tx.add(RECORD_DATA, bytes)
   }
 
   read(address: number): Uint8Array {
     this.#checkOpen()
-    const pendingEnd = this.#lock.held ? this.#bufStart + this.#bufLength : this.#head.end
+    const pendingEnd = this.#lock.held ? this.#tx.end : this.#head.end
     if (!Number.isSafeInteger(address) || address < DATA_START || address + RECORD_HEADER > pendingEnd) {
       throw corrupt(address, 'address outside the file')
     }
-    if (this.#lock.held && address >= this.#bufStart) {
-      const at = address - this.#bufStart
-      const length = this.#buf.readUInt32LE(at)
-      if (at + RECORD_HEADER + length > this.#bufLength) throw corrupt(address, 'length past the end')
-      return Buffer.from(this.#buf.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length))
-    }
-    const limit = this.#lock.held ? this.#bufStart : this.#head.end
+    if (this.#lock.held && address >= this.#tx.start) return this.#tx.read(address)
+    const limit = this.#lock.held ? this.#tx.start : this.#head.end
     return this.#reader.readRecord(address, limit, RECORD_DATA)
   }
 
   commit(root: number, options: CommitOptions = {}): Head {
     this.#checkTransaction()
-    const address = this.#bufStart + this.#bufLength
+    const address = this.#tx.end
     if (!Number.isSafeInteger(root) || (root !== 0 && (root < DATA_START || root >= address))) {
       throw new RangeError(`root ${root} is not an address of this file`)
     }
@@ -330,7 +302,7 @@ export class FileStorage implements Storage {
     const before = this.#head
     // A group commit's commit: written now, made durable by syncAsync().
     const deferred = this.durability === 'fsync' && options.sync === false
-    const txCrc = crc32(this.#buf.subarray(0, this.#bufLength), this.#txCrc)
+    const txCrc = this.#tx.crc()
     const record: Omit<CommitRecord, 'address'> = {
       fileId: this.#fileId,
       txid: options.txid ?? this.#head.txid + 1,
@@ -342,10 +314,7 @@ export class FileStorage implements Storage {
       flags: txStart > this.#syncedEnd ? COMMIT_UNSYNCED_BEFORE : 0,
     }
     const payload = encodeCommitPayload(record)
-    this.#reserve(COMMIT_RECORD)
-    writeRecordHeader(this.#buf, this.#bufLength, RECORD_COMMIT, payload)
-    this.#buf.set(payload, this.#bufLength + RECORD_HEADER)
-    this.#bufLength += COMMIT_RECORD
+    this.#tx.add(RECORD_COMMIT, payload)
     const end = address + COMMIT_RECORD
     // With durability 'none', every 16 MiB of commits is synced, inside the commit that
     // crosses the mark: if that sync fails, so does this commit, like a durable one.
@@ -355,7 +324,7 @@ export class FileStorage implements Storage {
       // one sync covers them all; recovery accepts the commit only if every byte
       // from txStart to the record matches txCrc, so no second sync is needed.
       const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#grows(end)
-      this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
+      this.#writeAt(this.#tx.bytes, this.#tx.start)
       // A group commit's zeros are written by its syncAsync, on the thread pool: up
       // to 16 MiB of them would otherwise block the event loop.
       if (reserve && deferred) this.#reserveAt = end
@@ -377,7 +346,7 @@ export class FileStorage implements Storage {
     this.#head = head
     // A deferred commit is not finished until its sync is: a failed one is cut off.
     if (!deferred) this.#confirmed = head
-    this.#keepHeadRecord(this.#buf.subarray(this.#bufLength - COMMIT_RECORD, this.#bufLength))
+    this.#keepHeadRecord(this.#tx.bytes.subarray(-COMMIT_RECORD))
     if (end > this.#seenSize) this.#seenSize = end
     this.#tailClean = true
     this.#resetBuffer()
@@ -395,7 +364,7 @@ export class FileStorage implements Storage {
 
   abort(): void {
     if (!this.#lock.held) return
-    const flushedPastCommit = this.#bufStart > this.#head.end
+    const flushedPastCommit = this.#tx.start > this.#head.end
     this.#resetBuffer()
     if (flushedPastCommit && this.#failure === undefined) this.#truncate(this.#head.end)
   }
@@ -737,16 +706,6 @@ export class FileStorage implements Storage {
 
   // ---- writing --------------------------------------------------------------
 
-  #reserve(size: number): void {
-    if (this.#bufLength + size <= this.#buf.length) return
-    if (this.#bufLength > 0 && this.#bufLength + size > WRITE_CHUNK) this.#flush()
-    if (this.#bufLength + size > this.#buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.#bufLength + size, Math.min(this.#buf.length * 2 || 65536, WRITE_CHUNK)))
-      this.#buf.copy(grown, 0, 0, this.#bufLength)
-      this.#buf = grown
-    }
-  }
-
   /** Whether writing up to `end` grows the file (its size known, or looked up when it may have grown). */
   #grows(end: number): boolean {
     if (end <= this.#seenSize) return false
@@ -760,42 +719,23 @@ export class FileStorage implements Storage {
    * Readers and recovery stop at a zero record header, so zeros are never taken for records.
    */
   #reserveAfter(end: number): void {
-    const target = this.#reserveTarget(end)
-    for (let at = end; at < target; ) {
-      const n = Math.min(ZEROS.length, target - at)
-      this.#writeAt(ZEROS.subarray(0, n), at)
-      at += n
-    }
-    this.#seenSize = target
+    this.#seenSize = writeReserve(end, (bytes, at) => this.#writeAt(bytes, at))
   }
 
   /** #reserveAfter, with the writes on libuv's thread pool. */
   async #reserveAfterAsync(end: number): Promise<void> {
-    const target = this.#reserveTarget(end)
-    for (let at = end; at < target; ) {
-      const n = Math.min(ZEROS.length, target - at)
-      await writeAsync(this.#io, this.#fd, ZEROS.subarray(0, n), at)
-      at += n
-    }
+    const target = await writeReserveAsync(this.#io, this.#fd, end)
     if (target > this.#seenSize) this.#seenSize = target
   }
 
-  #reserveTarget(end: number): number {
-    return end + Math.min(RESERVE_MAX, Math.max(RESERVE_MIN, Math.floor(end / 16)))
-  }
-
-  /** Writes the buffered part of a large transaction early, keeping memory bounded. */
-  #flush(): void {
-    const chunk = this.#buf.subarray(0, this.#bufLength)
+  /** Writes the buffered part of a large transaction early (TxBuffer's): a failure loses the transaction. */
+  #writeEarly(bytes: Buffer, position: number): void {
     try {
-      this.#writeAt(chunk, this.#bufStart)
+      this.#writeAt(bytes, position)
     } catch (err) {
       this.#fail(err, this.#head.end)
       throw new DbdbError('DBDB_IO', `write failed: ${(err as Error).message}`, { cause: err })
     }
-    this.#txCrc = crc32(chunk, this.#txCrc)
-    this.#bufStart += this.#bufLength
-    this.#bufLength = 0
   }
 
   #writeAt(buf: Uint8Array, position: number): void {
@@ -809,10 +749,7 @@ export class FileStorage implements Storage {
   }
 
   #resetBuffer(): void {
-    this.#bufStart = this.#head.end
-    this.#bufLength = 0
-    this.#txCrc = 0
-    if (this.#buf.length > WRITE_CHUNK) this.#buf = Buffer.alloc(0)
+    this.#tx.reset(this.#head.end)
   }
 
   #truncate(end: number): void {
