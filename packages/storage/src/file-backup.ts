@@ -1,7 +1,9 @@
 // Backup: a consistent, openable copy of one commit, written while writers go on.
 // The file is append-only, so the copy is the committed prefix of the database with
 // fresh superblock slots pointing at that commit; it is written to a temporary file
-// beside the destination, synced, and only then put in place.
+// beside the destination, synced, and only then put in place: linked to a name that
+// must be free, or (with `replace`) renamed over the file there, so the destination
+// is never half-written and an old one stays whole until the new one replaces it.
 
 import * as path from 'node:path'
 import { DbdbError, isDbdbError } from './errors.js'
@@ -21,11 +23,24 @@ const COPY_CHUNK = 1024 * 1024
  */
 const BACKUP_LOCK_WAIT_MS = 100
 
+export interface BackupOptions {
+  /**
+   * Replace `dest` if it is a file already: the copy is written and synced beside it,
+   * then renamed over it, and the directory synced, so a crash or a failure at any
+   * point leaves either the old file or the whole new one. Only a regular file is
+   * replaced, never the database itself. Default false: an existing `dest` is refused
+   * with DBDB_EXISTS.
+   */
+  replace?: boolean
+}
+
 /** What writeBackup copies from. */
 export interface BackupSource {
   /** The database's path, for messages. */
   readonly path: string
   readonly io: FileIO
+  /** The database's descriptor: a destination that is this file is refused. */
+  readonly fd: number
   readonly reader: RecordReader
   /** Where the commit being copied ends: the copy is the file's bytes before it. */
   readonly end: number
@@ -45,10 +60,21 @@ export interface HeadSource {
   refresh(): FileHead
 }
 
-/** Writes the copy `src` describes to `dest`, which must not exist (FileStorage.backup). */
-export function writeBackup(src: BackupSource, dest: string): void {
+/** Options are type-checked before anything is written. */
+export function checkBackupOptions(options: BackupOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('backup options must be an object')
+  if (options.replace !== undefined && typeof options.replace !== 'boolean') throw new TypeError(`replace must be a boolean, not ${typeof options.replace}`)
+}
+
+/**
+ * Writes the copy `src` describes to `dest` (FileStorage.backup), which must not
+ * exist unless `options.replace`.
+ */
+export function writeBackup(src: BackupSource, dest: string, options: BackupOptions = {}): void {
   const { io } = src
   const dir = path.dirname(dest)
+  const replace = options.replace === true
+  if (replace) checkReplaceable(src, dest)
   const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
   const failed = (what: string, err: unknown): DbdbError =>
     err instanceof DbdbError ? err : new DbdbError('DBDB_IO', `backup of ${src.path} to ${dest} failed ${what}: ${(err as Error).message}`, { cause: err })
@@ -84,6 +110,20 @@ export function writeBackup(src: BackupSource, dest: string): void {
   } catch (err) {
     quietly(() => io.unlinkSync(tmp))
     throw failed(`closing ${tmp}`, err)
+  }
+  if (replace) {
+    // DURABILITY: rename(2) puts the synced copy in place of the old file atomically;
+    // until the directory is synced a crash may bring back the old name, never a
+    // half-written file.
+    try {
+      if (io.renameSync === undefined) throw new Error('this FileIO cannot rename')
+      io.renameSync(tmp, dest)
+    } catch (err) {
+      quietly(() => io.unlinkSync(tmp))
+      throw failed(`renaming ${tmp} over it`, err)
+    }
+    syncDirectory(io, dir)
+    return
   }
   try {
     io.linkSync(tmp, dest)
@@ -159,4 +199,29 @@ function newestButOne(src: HeadSource): FileHead {
       if (!isDbdbError(err, 'DBDB_CORRUPT') || attempt >= REFRESH_ATTEMPTS) throw err
     }
   }
+}
+
+/**
+ * A backup replaces only a regular file, and never the database it copies: checked
+ * before anything is written. What is not there is fine (the rename creates it).
+ */
+function checkReplaceable(src: BackupSource, dest: string): void {
+  const { io } = src
+  let there: { isFile(): boolean } | undefined
+  let ours = false
+  try {
+    // Not following a symbolic link: the rename would replace the link itself.
+    there = io.lstatSync?.(dest, { throwIfNoEntry: false })
+    if (there?.isFile() === true && io.statSync !== undefined) {
+      const mine = io.fstatSync(src.fd)
+      const now = io.statSync(dest)
+      ours = now.ino === mine.ino && now.dev === mine.dev
+    }
+  } catch (err) {
+    throw new DbdbError('DBDB_IO', `cannot back up ${src.path} to ${dest}: looking at ${dest} failed: ${(err as Error).message}`, { cause: err })
+  }
+  if (there !== undefined && !there.isFile()) {
+    throw new DbdbError('DBDB_EXISTS', `${dest} exists and is not a regular file; a backup replaces only a file`)
+  }
+  if (ours) throw new DbdbError('DBDB_EXISTS', `${dest} is the database itself; a backup cannot replace it`)
 }

@@ -27,14 +27,14 @@ import type { Durability, Head, Storage, StorageMeta } from './storage.js'
 import { damaged, lookPast, type DamageReport } from './damage.js'
 import { isHalfMade, recover } from './recovery.js'
 import { HeadRecord, LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS } from './head-record.js'
-import { finishedHead, writeBackup } from './file-backup.js'
+import { checkBackupOptions, finishedHead, writeBackup, type BackupOptions } from './file-backup.js'
 import { Superblock } from './superblock.js'
 import { RESERVE_TX_MAX, writeReserve, writeReserveAsync, ZEROS } from './reserved-space.js'
 import { TxBuffer } from './tx-buffer.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
 import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
 
-export type { CommitOptions, DamageReport, FileStorageOptions, SlotReport, StorageReport }
+export type { BackupOptions, CommitOptions, DamageReport, FileStorageOptions, SlotReport, StorageReport }
 
 /** With durability 'none', the superblock is checkpointed (after a sync) this often. */
 const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
@@ -450,13 +450,16 @@ export class FileStorage implements Storage {
    * go on: the file is append-only, so the copy is the committed prefix of this one
    * with fresh superblock slots pointing at that commit. Written to a temporary
    * file, synced, then linked into place, so `dest` never exists half-written and an
-   * existing `dest` is never replaced. Returns the commit copied.
+   * existing `dest` is never replaced (DBDB_EXISTS), unless `options.replace`: then
+   * the synced copy is renamed over it, and the directory synced. Returns the commit
+   * copied.
    */
-  backup(dest: string): Head {
+  backup(dest: string, options: BackupOptions = {}): Head {
     this.#checkOpen()
+    checkBackupOptions(options)
     const head = this.#lock.held ? this.#head : this.#finishedHead()
     const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
-    writeBackup({ path: this.path, io: this.#io, reader: this.#reader, end: head.end, slot }, dest)
+    writeBackup({ path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, end: head.end, slot }, dest, options)
     return publicHead(head)
   }
 
