@@ -29,7 +29,8 @@ import { isHalfMade, recover } from './recovery.js'
 import { HeadRecord, LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS } from './head-record.js'
 import { checkBackupOptions, finishedHead, writeBackup, type BackupOptions } from './file-backup.js'
 import { Superblock } from './superblock.js'
-import { RESERVE_TX_MAX, writeReserve, writeReserveAsync, ZEROS } from './reserved-space.js'
+import { DurableFile } from './durable-file.js'
+import { RESERVE_TX_MAX } from './reserved-space.js'
 import { TxBuffer } from './tx-buffer.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
 import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
@@ -68,8 +69,6 @@ export class FileStorage implements Storage {
   #base = 0
   /** Set once the file at `path` is another one (compaction replaced it): this handle must reopen. */
   #moved = false
-  /** The file's size as this handle last knew it (it may have grown since). */
-  #seenSize = 0
   /** Whether the bytes at #head.end were zeros (reserved space) or the end of the file when last looked at. */
   #tailClean = true
   /** The bytes of #head's commit record, which a refresh compares with the file. */
@@ -88,16 +87,10 @@ export class FileStorage implements Storage {
   /** The two superblock slots. */
   readonly #superblock: Superblock
   #closed = false
-  /** Set when a write or sync failed: the handle refuses to write again. */
-  #failure: unknown
+  /** The file as this handle writes it: what is on disk, the size last seen, the fence after a failure. */
+  readonly #file: DurableFile
   /** Set when releasing the writer lock failed: the lock may still be held, so the handle refuses to write again. */
   #lockFailure: unknown
-  /**
-   * DURABILITY: the file up to here is known to be on disk (this handle synced it, or
-   * a superblock slot points there: slots only ever point at synced commits). A commit
-   * starting past it is flagged COMMIT_UNSYNCED_BEFORE; see lock() for 'fsync'.
-   */
-  #syncedEnd = DATA_START
   /** Whether this handle has synced the directory, making the file's name durable. */
   #nameSynced = false
   /**
@@ -127,6 +120,7 @@ export class FileStorage implements Storage {
     this.durability = options.durability ?? 'fsync'
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
     this.#reader = new RecordReader(this.#io, fd)
+    this.#file = new DurableFile(filePath, this.#io, fd)
     this.#superblock = new Superblock(this.#io, fd, this.#reader)
     this.#headRecord = new HeadRecord(this.#io, fd)
     this.#tx = new TxBuffer((bytes, position) => this.#writeEarly(bytes, position))
@@ -255,7 +249,7 @@ export class FileStorage implements Storage {
         this.#refuseToCutOffCommits()
         this.#truncate(this.#head.end)
       }
-      if (this.durability === 'fsync' && this.#head.end > this.#syncedEnd) this.#syncInherited()
+      if (this.durability === 'fsync' && this.#head.end > this.#file.syncedEnd) this.#syncInherited()
       this.#confirmed = this.#head
       this.#resetBuffer()
       return publicHead(this.#head)
@@ -311,7 +305,7 @@ export class FileStorage implements Storage {
       txStart,
       time: options.time ?? Date.now(),
       txCrc,
-      flags: txStart > this.#syncedEnd ? COMMIT_UNSYNCED_BEFORE : 0,
+      flags: txStart > this.#file.syncedEnd ? COMMIT_UNSYNCED_BEFORE : 0,
     }
     const payload = encodeCommitPayload(record)
     this.#tx.add(RECORD_COMMIT, payload)
@@ -323,15 +317,15 @@ export class FileStorage implements Storage {
       // DURABILITY: the commit record travels with the transaction's last bytes and
       // one sync covers them all; recovery accepts the commit only if every byte
       // from txStart to the record matches txCrc, so no second sync is needed.
-      const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#grows(end)
-      this.#writeAt(this.#tx.bytes, this.#tx.start)
+      const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#file.grows(end)
+      this.#file.writeAt(this.#tx.bytes, this.#tx.start)
       // A group commit's zeros are written by its syncAsync, on the thread pool: up
       // to 16 MiB of them would otherwise block the event loop.
       if (reserve && deferred) this.#reserveAt = end
-      else if (reserve) this.#reserveAfter(end)
+      else if (reserve) this.#file.reserveAfter(end)
       if (sync) {
         this.#io.fdatasyncSync(this.#fd)
-        this.#syncedEnd = end
+        this.#file.syncedTo(end)
       }
     } catch (err) {
       // Commits written for a group sync that never came are built on by this one: they go too.
@@ -347,7 +341,7 @@ export class FileStorage implements Storage {
     // A deferred commit is not finished until its sync is: a failed one is cut off.
     if (!deferred) this.#confirmed = head
     this.#keepHeadRecord(this.#tx.bytes.subarray(-COMMIT_RECORD))
-    if (end > this.#seenSize) this.#seenSize = end
+    this.#file.wroteTo(end)
     this.#tailClean = true
     this.#resetBuffer()
     this.#sinceCheckpoint += end - txStart
@@ -366,7 +360,7 @@ export class FileStorage implements Storage {
     if (!this.#lock.held) return
     const flushedPastCommit = this.#tx.start > this.#head.end
     this.#resetBuffer()
-    if (flushedPastCommit && this.#failure === undefined) this.#truncate(this.#head.end)
+    if (flushedPastCommit && !this.#file.failed) this.#truncate(this.#head.end)
   }
 
   *history(): IterableIterator<Head> {
@@ -418,7 +412,7 @@ export class FileStorage implements Storage {
     this.#inflight++
     let error: unknown
     try {
-      if (reserveAt !== undefined) await this.#reserveAfterAsync(reserveAt)
+      if (reserveAt !== undefined) await this.#file.reserveAfterAsync(reserveAt)
       await fdatasyncAsync(this.#io, this.#fd)
     } catch (err) {
       error = err
@@ -429,7 +423,7 @@ export class FileStorage implements Storage {
         const back = durable ?? covered
         // LOCKING: the lock is still held (close waits for this), so nobody else
         // has appended after the commits being cut off.
-        if (this.#failure === undefined) {
+        if (!this.#file.failed) {
           this.#fail(error, back.end)
           this.#moveBackTo(back)
         }
@@ -438,7 +432,7 @@ export class FileStorage implements Storage {
       // Commits written after the sync began are not covered: they wait for the next one.
       if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#head ? undefined : covered
       this.#synced = this.#confirmed = covered
-      if (covered.end > this.#syncedEnd) this.#syncedEnd = covered.end
+      if (covered.end > this.#file.syncedEnd) this.#file.syncedTo(covered.end)
       if (this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
     } finally {
       if (this.#inflight === 0 && this.#closing) this.#closeNow()
@@ -484,7 +478,7 @@ export class FileStorage implements Storage {
     const rec = Buffer.alloc(RECORD_HEADER)
     writeRecordHeader(rec, 0, RECORD_MOVED, new Uint8Array(0))
     try {
-      this.#writeAt(rec, this.#head.end)
+      this.#file.writeAt(rec, this.#head.end)
       this.#io.fdatasyncSync(this.#fd)
     } catch (err) {
       this.#fail(err, this.#head.end)
@@ -509,7 +503,7 @@ export class FileStorage implements Storage {
 
   /** True once a write or sync failed: the handle refuses further writes until reopened. */
   get failed(): boolean {
-    return this.#failure !== undefined
+    return this.#file.failed
   }
 
   /** After the rename that markMoved announced: this handle's file is no longer the database. */
@@ -549,13 +543,13 @@ export class FileStorage implements Storage {
   #closeNow(): void {
     this.#closing = false
     try {
-      if (this.#unsyncedAfter !== undefined && this.#failure === undefined) {
+      if (this.#unsyncedAfter !== undefined && !this.#file.failed) {
         // DURABILITY: commits written for a group sync that never came: make them
         // durable now rather than leave acknowledged-looking bytes unsynced.
         try {
           this.#io.fdatasyncSync(this.#fd)
           this.#synced = this.#confirmed = this.#head
-          this.#syncedEnd = this.#head.end
+          this.#file.syncedTo(this.#head.end)
         } catch (err) {
           this.#fail(err, this.#unsyncedAfter.end)
           this.#moveBackTo(this.#unsyncedAfter)
@@ -563,7 +557,7 @@ export class FileStorage implements Storage {
         this.#unsyncedAfter = undefined
       }
       if (this.#lock.held) this.unlock()
-      if (this.#sinceCheckpoint > 0 && this.#failure === undefined) {
+      if (this.#sinceCheckpoint > 0 && !this.#file.failed) {
         // Without the lock, as another handle may hold it: at worst the slot written
         // points at an older commit than the other one, which costs a longer scan.
         // The slot points at this handle's own synced commit, never at a head it only read.
@@ -588,7 +582,7 @@ export class FileStorage implements Storage {
     this.#meta = found.meta
     this.#base = found.base
     this.#head = found.head
-    this.#syncedEnd = found.syncedEnd
+    this.#file.syncedTo(found.syncedEnd)
     this.#tailClean = found.tailClean
   }
 
@@ -614,13 +608,7 @@ export class FileStorage implements Storage {
    * writer of the same handle, never done.
    */
   #syncInherited(): void {
-    try {
-      this.#io.fdatasyncSync(this.#fd)
-    } catch (err) {
-      this.#failure = err
-      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
-    }
-    this.#syncedEnd = this.#head.end
+    this.#file.sync(this.#head.end)
   }
 
   #initialize(meta: StorageMeta): void {
@@ -629,7 +617,7 @@ export class FileStorage implements Storage {
       const size = this.#io.fstatSync(this.#fd).size
       if (size >= DATA_START || !isHalfMade(this.#io, this.#fd, size)) return // someone else finished it first
       const header = newFileHeader(meta, 0)
-      this.#writeAt(header, 0)
+      this.#file.writeAt(header, 0)
       this.#io.fdatasyncSync(this.#fd)
     } finally {
       this.#releaseLock()
@@ -671,7 +659,7 @@ export class FileStorage implements Storage {
       head = this.#reader.scan(head, this.#fileId, size).head
       this.#head = head
       this.#headRecord.forget()
-      this.#seenSize = size
+      this.#file.sawSize(size)
       const after = this.#headRecord.look(head, this.#fileId)
       // Gone as soon as scanned: another commit failed meanwhile; look again.
       if (after === LOOK_GONE) continue
@@ -709,45 +697,13 @@ export class FileStorage implements Storage {
 
   // ---- writing --------------------------------------------------------------
 
-  /** Whether writing up to `end` grows the file (its size known, or looked up when it may have grown). */
-  #grows(end: number): boolean {
-    if (end <= this.#seenSize) return false
-    this.#seenSize = this.#io.fstatSync(this.#fd).size
-    return end > this.#seenSize
-  }
-
-  /**
-   * Zeros from `end` (where the commit that grew the file ends) to well past it (see
-   * RESERVE_TX_MAX), written before the commit's sync so that one sync covers both.
-   * Readers and recovery stop at a zero record header, so zeros are never taken for records.
-   */
-  #reserveAfter(end: number): void {
-    this.#seenSize = writeReserve(end, (bytes, at) => this.#writeAt(bytes, at))
-  }
-
-  /** #reserveAfter, with the writes on libuv's thread pool. */
-  async #reserveAfterAsync(end: number): Promise<void> {
-    const target = await writeReserveAsync(this.#io, this.#fd, end)
-    if (target > this.#seenSize) this.#seenSize = target
-  }
-
   /** Writes the buffered part of a large transaction early (TxBuffer's): a failure loses the transaction. */
   #writeEarly(bytes: Buffer, position: number): void {
     try {
-      this.#writeAt(bytes, position)
+      this.#file.writeAt(bytes, position)
     } catch (err) {
       this.#fail(err, this.#head.end)
       throw new DbdbError('DBDB_IO', `write failed: ${(err as Error).message}`, { cause: err })
-    }
-  }
-
-  #writeAt(buf: Uint8Array, position: number): void {
-    let done = 0
-    while (done < buf.length) {
-      const n = this.#io.writeSync(this.#fd, buf, done, buf.length - done, position + done)
-      // A write that makes no progress would be retried forever.
-      if (!(n > 0)) throw new DbdbError('DBDB_IO', `writing ${this.path} made no progress (${n} bytes written at ${position + done})`)
-      done += n
     }
   }
 
@@ -756,49 +712,17 @@ export class FileStorage implements Storage {
   }
 
   #truncate(end: number): void {
-    try {
-      this.#io.ftruncateSync(this.#fd, end)
-      this.#io.fdatasyncSync(this.#fd)
-      this.#tailClean = true
-      this.#syncedEnd = end
-    } catch (err) {
-      // DURABILITY: as in #fail, a failed sync cannot be retried; refuse to write
-      // on, and report it like every other failed write (not as a raw errno).
-      this.#failure = err
-      throw new DbdbError('DBDB_IO', `truncating ${this.path} failed: ${(err as Error).message}`, { cause: err })
-    }
-    this.#seenSize = end
+    this.#file.truncate(end)
+    this.#tailClean = true
   }
 
   /**
-   * DURABILITY: after a failed write or sync the page cache may hold bytes that never
-   * reach the disk, and retrying the sync would report success for them. Cut the
-   * transaction off, and refuse to write again until the file is reopened.
+   * DURABILITY: a failed write or sync: the open transaction is dropped and the
+   * file cut off at `end` (see DurableFile.cutOff); the handle refuses to write again.
    */
   #fail(err: unknown, end: number, commitAt?: number): void {
-    this.#failure = err
     this.#resetBuffer()
-    try {
-      this.#io.ftruncateSync(this.#fd, end)
-      // Another handle's sync may have made the failed bytes durable meanwhile: make the
-      // cut durable too, if the disk lets us (nothing is believed synced because of it).
-      try {
-        this.#io.fdatasyncSync(this.#fd)
-      } catch {
-        // The next writer's commit sync carries the new size.
-      }
-    } catch {
-      // The commit record may still be in the page cache, where other handles would
-      // take it for a commit: zero the headers they look at (a scan stops at the
-      // transaction's first, a refresh compares the commit record), as best we can.
-      for (const at of commitAt === undefined ? [end] : [end, commitAt]) {
-        try {
-          this.#io.writeSync(this.#fd, ZEROS, 0, RECORD_HEADER, at)
-        } catch {
-          // Nothing more to do here; a reopen recovers from the file itself.
-        }
-      }
-    }
+    this.#file.cutOff(err, end, commitAt)
   }
 
   /** Points the older superblock slot at #synced: a commit that is confirmed and on disk. */
@@ -809,7 +733,7 @@ export class FileStorage implements Storage {
     if (head === undefined) return
     const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
     try {
-      this.#writeAt(slot, older * SLOT_SIZE)
+      this.#file.writeAt(slot, older * SLOT_SIZE)
     } catch {
       // A missing checkpoint costs only a longer scan at the next open.
       return
@@ -838,14 +762,8 @@ export class FileStorage implements Storage {
    */
   #syncAndCheckpoint(): void {
     const confirmed = this.#confirmed
-    try {
-      this.#io.fdatasyncSync(this.#fd)
-    } catch (err) {
-      this.#failure = err
-      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
-    }
+    this.#file.sync(this.#head.end)
     this.#synced = confirmed
-    this.#syncedEnd = this.#head.end
     this.#checkpoint()
   }
 
@@ -860,9 +778,9 @@ export class FileStorage implements Storage {
     if (this.#readOnlyReason !== undefined) {
       throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only (${this.#readOnlyReason})`)
     }
-    if (this.#failure !== undefined) {
+    if (this.#file.failed) {
       throw new DbdbError('DBDB_IO', `an earlier write to ${this.path} failed; reopen the database to recover`, {
-        cause: this.#failure,
+        cause: this.#file.failure,
       })
     }
     if (this.#lockFailure !== undefined) {
