@@ -55,6 +55,17 @@ export function lookPast(reader: RecordReader, fileId: Buffer, scanned: ScanResu
   }
 }
 
+/**
+ * DURABILITY: the lock found bytes past the newest commit `head` that are not
+ * reserved zeros. Before they are cut off, make sure no intact commit follows them:
+ * that would make them damage (see lookPast), and truncating would destroy commits.
+ */
+export function refuseToCutOffCommits(reader: RecordReader, fileId: Buffer, filePath: string, head: FileHead, size: number): void {
+  const scanned: ScanResult = { head, stoppedAt: head.end, stop: 'other', stopAt: head.end }
+  const damage = lookPast(reader, fileId, scanned, size).damage[0]
+  if (damage !== undefined && !damage.torn) throw damaged(filePath, damage)
+}
+
 export function newestOf(commits: readonly LaterCommit[]): FileHead {
   const c = commits.reduce((a, b) => (b.txid > a.txid ? b : a))
   return Object.freeze({ txid: c.txid, root: c.root, time: c.time, address: c.address, end: c.end })

@@ -3,7 +3,9 @@
 // a commit that grew the file, cutting off what a failure left, and the fence that
 // keeps the handle from writing again after a write or sync failed.
 
+import * as path from 'node:path'
 import { DbdbError } from './errors.js'
+import { syncDirectory } from './file-create.js'
 import type { FileIO } from './file-io.js'
 import { DATA_START, RECORD_HEADER } from './format.js'
 import { writeReserve, writeReserveAsync, ZEROS } from './reserved-space.js'
@@ -22,11 +24,36 @@ export class DurableFile {
   #syncedEnd = DATA_START
   /** Set when a write or sync failed: the handle refuses to write again. */
   #failure: unknown
+  /** Whether this handle has synced the directory, making the file's name durable. */
+  #nameSynced = false
 
   constructor(path: string, io: FileIO, fd: number) {
     this.#path = path
     this.#io = io
     this.#fd = fd
+  }
+
+  /**
+   * DURABILITY: whoever created the file may have died between link(2) and syncing
+   * the directory; a commit is not durable while the name is not. Syncs the
+   * directory, once.
+   */
+  syncName(): void {
+    if (this.#nameSynced) return
+    syncDirectory(this.#io, path.dirname(this.#path))
+    this.#nameSynced = true
+  }
+
+  /** Whether the file now at the path is another one than this handle has open (false when the FileIO cannot tell). */
+  replaced(): boolean {
+    if (this.#io.statSync === undefined) return false
+    const mine = this.#io.fstatSync(this.#fd)
+    try {
+      const now = this.#io.statSync(this.#path)
+      return now.ino !== mine.ino || now.dev !== mine.dev
+    } catch {
+      return true
+    }
   }
 
   /** Where the file is known to be on disk up to. */

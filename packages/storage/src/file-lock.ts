@@ -124,6 +124,7 @@ export class FileLock {
   readonly #calls: LockSync | undefined
   #held = false
   #disposed = false
+  #releaseFailure: unknown
 
   /** `calls` replaces the native lock (simulated disks in tests). */
   constructor(fd: number, path: string, calls?: LockSync) {
@@ -175,6 +176,26 @@ export class FileLock {
     if (!this.#held) return
     this.#held = false
     this.#lockCalls()(this.#fd, 'unlock')
+  }
+
+  /**
+   * LOCKING HAZARD: a release that fails (ENOLCK, say) may leave the lock held, and
+   * whatever was committed is durable already: never throw for it (a commit that
+   * returned durable must not be reported as failed). Fence the handle instead: it
+   * refuses further writes (releaseFailure), and other writers wait until it closes,
+   * which drops the lock.
+   */
+  releaseQuietly(): void {
+    try {
+      this.release()
+    } catch (err) {
+      this.#releaseFailure = err
+    }
+  }
+
+  /** Set when releaseQuietly() failed: the lock may still be held. */
+  get releaseFailure(): unknown {
+    return this.#releaseFailure
   }
 
   /** The descriptor is about to close (which drops the lock): waits in progress give up. */

@@ -38,6 +38,9 @@ export interface CommitOptions {
 
 /** Options are type-checked before anything is opened: a string where a number belongs would otherwise wait forever for a lock. */
 export function checkOptions(options: FileStorageOptions): void {
+  if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
+    throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
+  }
   for (const name of ['readOnly', 'create', 'exclusive'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${typeof options[name]}`)
   }

@@ -72,6 +72,21 @@ export function publicHead(h: Head): Head {
   return { txid: h.txid, root: h.root, time: h.time, address: h.address }
 }
 
+/** The commits from `head` back along the commit chain, newest first, read from before `limit`. */
+export function* commitChain(reader: RecordReader, head: Head, limit: number, fileId: Buffer): IterableIterator<Head> {
+  while (head.txid > 0) {
+    yield head
+    const record = reader.readCommit(head.address, limit, fileId)
+    if (record.prev === 0) return
+    const prev = reader.readCommit(record.prev, limit, fileId)
+    // Txids only grow along the chain; compaction's catch-up may skip some.
+    if (prev.txid >= head.txid || prev.address >= head.address) {
+      throw corrupt(record.prev, 'commit chain is broken')
+    }
+    head = publicHead(prev)
+  }
+}
+
 export class RecordReader {
   readonly #io: FileIO
   readonly #fd: number

@@ -5,9 +5,9 @@
 import * as path from 'node:path'
 import { corrupt, DbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
-import { newFileHeader, openFile, syncDirectory } from './file-create.js'
+import { newFileHeader, openFile } from './file-create.js'
 import { fdatasyncAsync, nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
-import { baseHead, publicHead, RecordReader, type FileHead, type ScanResult } from './file-reader.js'
+import { baseHead, commitChain, publicHead, RecordReader, type FileHead } from './file-reader.js'
 import {
   COMMIT_RECORD,
   COMMIT_UNSYNCED_BEFORE,
@@ -19,12 +19,11 @@ import {
   RECORD_HEADER,
   RECORD_MAX,
   RECORD_MOVED,
-  SLOT_SIZE,
   writeRecordHeader,
   type CommitRecord,
 } from './format.js'
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
-import { damaged, lookPast, type DamageReport } from './damage.js'
+import { refuseToCutOffCommits, type DamageReport } from './damage.js'
 import { isHalfMade, recover } from './recovery.js'
 import { HeadRecord, LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS } from './head-record.js'
 import { checkBackupOptions, finishedHead, writeBackup, type BackupOptions } from './file-backup.js'
@@ -89,10 +88,6 @@ export class FileStorage implements Storage {
   #closed = false
   /** The file as this handle writes it: what is on disk, the size last seen, the fence after a failure. */
   readonly #file: DurableFile
-  /** Set when releasing the writer lock failed: the lock may still be held, so the handle refuses to write again. */
-  #lockFailure: unknown
-  /** Whether this handle has synced the directory, making the file's name durable. */
-  #nameSynced = false
   /**
    * With commits written by commit(root, { sync: false }) and not yet synced: the last
    * commit before them, the one a failed sync falls back to. Undefined when every
@@ -140,9 +135,6 @@ export class FileStorage implements Storage {
   static open(filePath: string, options: FileStorageOptions = {}): FileStorage {
     if (typeof filePath !== 'string' || filePath === '') throw new TypeError('path must be a non-empty string')
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
-    if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
-      throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
-    }
     checkOptions(options)
     const io = options.io ?? nodeFileIO
     // LOCKING: a handle that may write needs the native lock: say so now (before
@@ -229,12 +221,7 @@ export class FileStorage implements Storage {
       // The handle may have failed or been moved while lockAsync waited.
       this.#checkWritable()
       if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
-      if (!this.#nameSynced) {
-        // DURABILITY: whoever created the file may have died between link(2) and
-        // syncing the directory; a commit is not durable while the name is not.
-        syncDirectory(this.#io, path.dirname(this.path))
-        this.#nameSynced = true
-      }
+      this.#file.syncName()
       // LOCKING: the lock is on this file; if compaction has renamed another file
       // into its place, writing here would be lost. Compaction appends a MOVED record
       // at the committed end, holding this lock, before it renames; so once we hold
@@ -246,7 +233,7 @@ export class FileStorage implements Storage {
         // Bytes of a transaction that never committed (its writer crashed or its
         // commit failed). Cut them off durably before appending after the commit,
         // unless intact commits follow them: then they are damage, not a torn tail.
-        this.#refuseToCutOffCommits()
+        refuseToCutOffCommits(this.#reader, this.#fileId, this.path, this.#head, this.#io.fstatSync(this.#fd).size)
         this.#truncate(this.#head.end)
       }
       if (this.durability === 'fsync' && this.#head.end > this.#file.syncedEnd) this.#syncInherited()
@@ -254,7 +241,7 @@ export class FileStorage implements Storage {
       this.#resetBuffer()
       return publicHead(this.#head)
     } catch (err) {
-      this.#releaseLock()
+      this.#lock.releaseQuietly()
       throw err
     }
   }
@@ -264,7 +251,7 @@ export class FileStorage implements Storage {
     try {
       this.abort()
     } finally {
-      this.#releaseLock()
+      this.#lock.releaseQuietly()
     }
   }
 
@@ -365,19 +352,8 @@ export class FileStorage implements Storage {
 
   *history(): IterableIterator<Head> {
     this.#checkOpen()
-    let head: Head = this.head()
-    const limit = this.#head.end
-    while (head.txid > 0) {
-      yield head
-      const record = this.#reader.readCommit(head.address, limit, this.#fileId)
-      if (record.prev === 0) return
-      const prev = this.#reader.readCommit(record.prev, limit, this.#fileId)
-      // Txids only grow along the chain; compaction's catch-up may skip some.
-      if (prev.txid >= head.txid || prev.address >= head.address) {
-        throw corrupt(record.prev, 'commit chain is broken')
-      }
-      head = publicHead(prev)
-    }
+    const head = this.head()
+    yield* commitChain(this.#reader, head, this.#head.end, this.#fileId)
   }
 
   /** Current size of the file in bytes. */
@@ -493,7 +469,7 @@ export class FileStorage implements Storage {
    */
   atPath(): boolean {
     this.#checkOpen()
-    return !this.#replaced()
+    return !this.#file.replaced()
   }
 
   /** The file-system calls this handle makes (compaction makes its own through them). */
@@ -511,7 +487,7 @@ export class FileStorage implements Storage {
     this.#moved = true
     if (this.#lock.held) {
       this.#resetBuffer()
-      this.#releaseLock()
+      this.#lock.releaseQuietly()
     }
   }
 
@@ -587,18 +563,6 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * DURABILITY: the lock found bytes past the newest commit that are not reserved
-   * zeros. Before they are cut off, make sure no intact commit follows them: that
-   * would make them damage (see lookPast), and truncating would destroy commits.
-   */
-  #refuseToCutOffCommits(): void {
-    const size = this.#io.fstatSync(this.#fd).size
-    const scanned: ScanResult = { head: this.#head, stoppedAt: this.#head.end, stop: 'other', stopAt: this.#head.end }
-    const damage = lookPast(this.#reader, this.#fileId, scanned, size).damage[0]
-    if (damage !== undefined && !damage.torn) throw damaged(this.path, damage)
-  }
-
-  /**
    * DURABILITY: with durability 'fsync' every commit must be written after everything
    * before it is on disk, so that damage with commits after it is never mistaken for
    * a torn tail, nor a torn tail for damage. A head this handle did not sync itself
@@ -620,7 +584,7 @@ export class FileStorage implements Storage {
       this.#file.writeAt(header, 0)
       this.#io.fdatasyncSync(this.#fd)
     } finally {
-      this.#releaseLock()
+      this.#lock.releaseQuietly()
     }
   }
 
@@ -664,7 +628,7 @@ export class FileStorage implements Storage {
       // Gone as soon as scanned: another commit failed meanwhile; look again.
       if (after === LOOK_GONE) continue
       this.#tailClean = after === LOOK_CLEAN
-      if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#replaced()) this.#moved = true
+      if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#file.replaced()) this.#moved = true
       this.#superblock.markDamagedKept(slots, this.#head, this.#fileId)
       break
     }
@@ -682,18 +646,6 @@ export class FileStorage implements Storage {
     this.#headRecord.keep(record)
   }
 
-
-  /** Whether the file now at `path` is another one than this handle has open. */
-  #replaced(): boolean {
-    if (this.#io.statSync === undefined) return false
-    const mine = this.#io.fstatSync(this.#fd)
-    try {
-      const now = this.#io.statSync(this.path)
-      return now.ino !== mine.ino || now.dev !== mine.dev
-    } catch {
-      return true
-    }
-  }
 
   // ---- writing --------------------------------------------------------------
 
@@ -727,32 +679,10 @@ export class FileStorage implements Storage {
 
   /** Points the older superblock slot at #synced: a commit that is confirmed and on disk. */
   #checkpoint(): void {
-    const older = this.#superblock.older
     const head = this.#synced
     this.#sinceCheckpoint = 0
     if (head === undefined) return
-    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
-    try {
-      this.#file.writeAt(slot, older * SLOT_SIZE)
-    } catch {
-      // A missing checkpoint costs only a longer scan at the next open.
-      return
-    }
-    this.#superblock.wrote(older, head.txid)
-  }
-
-  /**
-   * LOCKING HAZARD: a release that fails (ENOLCK, say) may leave the lock held, and
-   * whatever was committed is durable already: never throw for it (a commit that
-   * returned durable must not be reported as failed). Fence the handle instead: it
-   * refuses further writes, and other writers wait until it closes, which drops the lock.
-   */
-  #releaseLock(): void {
-    try {
-      this.#lock.release()
-    } catch (err) {
-      this.#lockFailure = err
-    }
+    this.#superblock.checkpoint({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta }, this.#file)
   }
 
   /**
@@ -783,12 +713,13 @@ export class FileStorage implements Storage {
         cause: this.#file.failure,
       })
     }
-    if (this.#lockFailure !== undefined) {
+    const lockFailure = this.#lock.releaseFailure
+    if (lockFailure !== undefined) {
       throw new DbdbError(
         'DBDB_IO',
-        `releasing the writer lock on ${this.path} failed (${(this.#lockFailure as Error).message}); earlier commits stand, ` +
+        `releasing the writer lock on ${this.path} failed (${(lockFailure as Error).message}); earlier commits stand, ` +
           'but this handle refuses further writes and other writers wait until it is closed: close and reopen it',
-        { cause: this.#lockFailure },
+        { cause: lockFailure },
       )
     }
   }

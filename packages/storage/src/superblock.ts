@@ -5,7 +5,7 @@
 import { DbdbError, corrupt } from './errors.js'
 import type { FileIO } from './file-io.js'
 import { baseHead, type FileHead, type RecordReader } from './file-reader.js'
-import { COMMIT_RECORD, DATA_START, decodeSlot, RECORD_DATA, sameBytes, SLOT_SIZE, SLOT_USED, type Slot } from './format.js'
+import { COMMIT_RECORD, DATA_START, decodeSlot, encodeSlot, RECORD_DATA, sameBytes, SLOT_SIZE, SLOT_USED, type Slot } from './format.js'
 
 export class Superblock {
   readonly #io: FileIO
@@ -20,14 +20,20 @@ export class Superblock {
     this.#reader = reader
   }
 
-  /** The slot a checkpoint overwrites: the one with the lower txid, so the other is kept. */
-  get older(): number {
-    return this.#slotTxids[0]! <= this.#slotTxids[1]! ? 0 : 1
-  }
-
-  /** After a checkpoint wrote slot `i`: it now holds `txid`. */
-  wrote(i: number, txid: number): void {
-    this.#slotTxids[i] = txid
+  /**
+   * A checkpoint: points the older slot (the one with the lower txid, so the other is
+   * kept) at `slot`'s commit, which must be confirmed and on disk. A write that fails
+   * is let go: a missing checkpoint costs only a longer scan at the next open.
+   */
+  checkpoint(slot: Omit<Slot, 'version'>, file: { writeAt(buf: Uint8Array, position: number): void }): void {
+    const older = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 0 : 1
+    const bytes = encodeSlot(slot)
+    try {
+      file.writeAt(bytes, older * SLOT_SIZE)
+    } catch {
+      return
+    }
+    this.#slotTxids[older] = slot.txid
   }
 
   /** Both superblock slots (undefined where one does not validate), and how many bytes of them the file holds. */
