@@ -2,12 +2,11 @@
 // commit protocol, recovery on open, the writer lock and the fsync policy.
 // The protocols are described step by step in docs/ARCHITECTURE.md.
 
-import * as path from 'node:path'
 import { corrupt, DbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
 import { newFileHeader, openFile } from './file-create.js'
 import { fdatasyncAsync, nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
-import { baseHead, commitChain, publicHead, RecordReader, type FileHead } from './file-reader.js'
+import { commitChain, publicHead, RecordReader, type FileHead } from './file-reader.js'
 import {
   COMMIT_RECORD,
   COMMIT_UNSYNCED_BEFORE,
@@ -25,7 +24,8 @@ import {
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
 import { refuseToCutOffCommits, type DamageReport } from './damage.js'
 import { isHalfMade, recover } from './recovery.js'
-import { HeadRecord, LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS } from './head-record.js'
+import { HeadRecord } from './head-record.js'
+import { KnownHead } from './known-head.js'
 import { checkBackupOptions, finishedHead, writeBackup, type BackupOptions } from './file-backup.js'
 import { Superblock } from './superblock.js'
 import { DurableFile } from './durable-file.js'
@@ -63,14 +63,11 @@ export class FileStorage implements Storage {
   readonly #readOnlyReason: string | undefined
   #fileId: Buffer = Buffer.alloc(8)
   #meta: StorageMeta = Object.freeze({})
-  #head: FileHead = baseHead(0)
   /** txid of this file's starting point (0 unless written by compaction). */
   #base = 0
-  /** Set once the file at `path` is another one (compaction replaced it): this handle must reopen. */
-  #moved = false
-  /** Whether the bytes at #head.end were zeros (reserved space) or the end of the file when last looked at. */
-  #tailClean = true
-  /** The bytes of #head's commit record, which a refresh compares with the file. */
+  /** The newest commit as this handle knows it, whether anything follows it, and whether the file was replaced. */
+  readonly #known: KnownHead
+  /** The bytes of the head's commit record, which a refresh compares with the file. */
   readonly #headRecord: HeadRecord
   /**
    * The newest commit this handle found holding the writer lock, or made: one whose
@@ -118,6 +115,7 @@ export class FileStorage implements Storage {
     this.#file = new DurableFile(filePath, this.#io, fd)
     this.#superblock = new Superblock(this.#io, fd, this.#reader)
     this.#headRecord = new HeadRecord(this.#io, fd)
+    this.#known = new KnownHead(filePath, this.#io, fd, { reader: this.#reader, superblock: this.#superblock, file: this.#file, headRecord: this.#headRecord })
     this.#tx = new TxBuffer((bytes, position) => this.#writeEarly(bytes, position))
     this.#lock = new FileLock(fd, filePath, this.#io.lockSync?.bind(this.#io))
   }
@@ -173,13 +171,13 @@ export class FileStorage implements Storage {
    * make newer ones; lock() fails with DBDB_MOVED.
    */
   get moved(): boolean {
-    return this.#moved
+    return this.#known.moved
   }
 
   head(): Head {
     this.#checkOpen()
     if (!this.#lock.held) this.#refresh()
-    return publicHead(this.#head)
+    return publicHead(this.#known.head)
   }
 
   /**
@@ -188,14 +186,14 @@ export class FileStorage implements Storage {
    */
   get knownHead(): Head {
     this.#checkOpen()
-    return publicHead(this.#head)
+    return publicHead(this.#known.head)
   }
 
   lock(timeoutMs = this.lockTimeoutMs): Head {
     checkTimeout('timeoutMs', timeoutMs)
     this.#checkWritable()
-    if (this.#lock.held) return publicHead(this.#head)
-    if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+    if (this.#lock.held) return publicHead(this.#known.head)
+    if (this.#known.moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
     this.#lock.acquire(timeoutMs)
     return this.#locked()
   }
@@ -208,10 +206,10 @@ export class FileStorage implements Storage {
   async lockAsync(timeoutMs = this.lockTimeoutMs): Promise<Head> {
     checkTimeout('timeoutMs', timeoutMs)
     this.#checkWritable()
-    if (this.#lock.held) return publicHead(this.#head)
-    if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+    if (this.#lock.held) return publicHead(this.#known.head)
+    if (this.#known.moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
     // Already held means a synchronous lock() took it during the wait: its transaction stands.
-    if (!(await this.#lock.acquireAsync(timeoutMs))) return publicHead(this.#head)
+    if (!(await this.#lock.acquireAsync(timeoutMs))) return publicHead(this.#known.head)
     return this.#locked()
   }
 
@@ -220,7 +218,7 @@ export class FileStorage implements Storage {
     try {
       // The handle may have failed or been moved while lockAsync waited.
       this.#checkWritable()
-      if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+      if (this.#known.moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
       this.#file.syncName()
       // LOCKING: the lock is on this file; if compaction has renamed another file
       // into its place, writing here would be lost. Compaction appends a MOVED record
@@ -228,18 +226,18 @@ export class FileStorage implements Storage {
       // the lock, the refresh finds that record if a rename may have happened, and
       // only then compares inodes (a stat per commit would add a system call to every commit).
       this.#refresh()
-      if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
-      if (!this.#tailClean) {
+      if (this.#known.moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+      if (!this.#known.tailClean) {
         // Bytes of a transaction that never committed (its writer crashed or its
         // commit failed). Cut them off durably before appending after the commit,
         // unless intact commits follow them: then they are damage, not a torn tail.
-        refuseToCutOffCommits(this.#reader, this.#fileId, this.path, this.#head, this.#io.fstatSync(this.#fd).size)
-        this.#truncate(this.#head.end)
+        refuseToCutOffCommits(this.#reader, this.#fileId, this.path, this.#known.head, this.#io.fstatSync(this.#fd).size)
+        this.#truncate(this.#known.head.end)
       }
-      if (this.durability === 'fsync' && this.#head.end > this.#file.syncedEnd) this.#syncInherited()
-      this.#confirmed = this.#head
+      if (this.durability === 'fsync' && this.#known.head.end > this.#file.syncedEnd) this.#syncInherited()
+      this.#confirmed = this.#known.head
       this.#resetBuffer()
-      return publicHead(this.#head)
+      return publicHead(this.#known.head)
     } catch (err) {
       this.#lock.releaseQuietly()
       throw err
@@ -264,12 +262,12 @@ export class FileStorage implements Storage {
 
   read(address: number): Uint8Array {
     this.#checkOpen()
-    const pendingEnd = this.#lock.held ? this.#tx.end : this.#head.end
+    const pendingEnd = this.#lock.held ? this.#tx.end : this.#known.head.end
     if (!Number.isSafeInteger(address) || address < DATA_START || address + RECORD_HEADER > pendingEnd) {
       throw corrupt(address, 'address outside the file')
     }
     if (this.#lock.held && address >= this.#tx.start) return this.#tx.read(address)
-    const limit = this.#lock.held ? this.#tx.start : this.#head.end
+    const limit = this.#lock.held ? this.#tx.start : this.#known.head.end
     return this.#reader.readRecord(address, limit, RECORD_DATA)
   }
 
@@ -279,16 +277,16 @@ export class FileStorage implements Storage {
     if (!Number.isSafeInteger(root) || (root !== 0 && (root < DATA_START || root >= address))) {
       throw new RangeError(`root ${root} is not an address of this file`)
     }
-    const txStart = this.#head.end
-    const before = this.#head
+    const txStart = this.#known.head.end
+    const before = this.#known.head
     // A group commit's commit: written now, made durable by syncAsync().
     const deferred = this.durability === 'fsync' && options.sync === false
     const txCrc = this.#tx.crc()
     const record: Omit<CommitRecord, 'address'> = {
       fileId: this.#fileId,
-      txid: options.txid ?? this.#head.txid + 1,
+      txid: options.txid ?? this.#known.head.txid + 1,
       root,
-      prev: this.#head.address,
+      prev: this.#known.head.address,
       txStart,
       time: options.time ?? Date.now(),
       txCrc,
@@ -324,12 +322,10 @@ export class FileStorage implements Storage {
       })
     }
     const head: FileHead = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
-    this.#head = head
+    this.#known.committed(head, this.#tx.bytes.subarray(-COMMIT_RECORD))
     // A deferred commit is not finished until its sync is: a failed one is cut off.
     if (!deferred) this.#confirmed = head
-    this.#keepHeadRecord(this.#tx.bytes.subarray(-COMMIT_RECORD))
     this.#file.wroteTo(end)
-    this.#tailClean = true
     this.#resetBuffer()
     this.#sinceCheckpoint += end - txStart
     if (deferred) {
@@ -340,20 +336,20 @@ export class FileStorage implements Storage {
     }
     // DURABILITY: a slot only ever points at a synced commit (#synced).
     if (!deferred && (this.durability === 'fsync' ? this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES : sync)) this.#checkpoint()
-    return publicHead(this.#head)
+    return publicHead(this.#known.head)
   }
 
   abort(): void {
     if (!this.#lock.held) return
-    const flushedPastCommit = this.#tx.start > this.#head.end
+    const flushedPastCommit = this.#tx.start > this.#known.head.end
     this.#resetBuffer()
-    if (flushedPastCommit && !this.#file.failed) this.#truncate(this.#head.end)
+    if (flushedPastCommit && !this.#file.failed) this.#truncate(this.#known.head.end)
   }
 
   *history(): IterableIterator<Head> {
     this.#checkOpen()
     const head = this.head()
-    yield* commitChain(this.#reader, head, this.#head.end, this.#fileId)
+    yield* commitChain(this.#reader, head, this.#known.head.end, this.#fileId)
   }
 
   /** Current size of the file in bytes. */
@@ -381,7 +377,7 @@ export class FileStorage implements Storage {
    */
   async syncAsync(): Promise<void> {
     this.#checkTransaction()
-    const covered = this.#head
+    const covered = this.#known.head
     const durable = this.#unsyncedAfter
     const reserveAt = this.#reserveAt
     this.#reserveAt = undefined
@@ -406,7 +402,7 @@ export class FileStorage implements Storage {
         throw new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${back.txid}: ${(error as Error).message}`, { cause: error })
       }
       // Commits written after the sync began are not covered: they wait for the next one.
-      if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#head ? undefined : covered
+      if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#known.head ? undefined : covered
       this.#synced = this.#confirmed = covered
       if (covered.end > this.#file.syncedEnd) this.#file.syncedTo(covered.end)
       if (this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
@@ -427,7 +423,7 @@ export class FileStorage implements Storage {
   backup(dest: string, options: BackupOptions = {}): Head {
     this.#checkOpen()
     checkBackupOptions(options)
-    const head = this.#lock.held ? this.#head : this.#finishedHead()
+    const head = this.#lock.held ? this.#known.head : this.#finishedHead()
     const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
     writeBackup({ path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, end: head.end, slot }, dest, options)
     return publicHead(head)
@@ -437,7 +433,7 @@ export class FileStorage implements Storage {
   #finishedHead(): FileHead {
     const refresh = (): FileHead => {
       this.#refresh()
-      return this.#head
+      return this.#known.head
     }
     return finishedHead({ lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, readOnly: this.readOnly, reader: this.#reader, fileId: this.#fileId, base: this.#base, refresh })
   }
@@ -454,10 +450,10 @@ export class FileStorage implements Storage {
     const rec = Buffer.alloc(RECORD_HEADER)
     writeRecordHeader(rec, 0, RECORD_MOVED, new Uint8Array(0))
     try {
-      this.#file.writeAt(rec, this.#head.end)
+      this.#file.writeAt(rec, this.#known.head.end)
       this.#io.fdatasyncSync(this.#fd)
     } catch (err) {
-      this.#fail(err, this.#head.end)
+      this.#fail(err, this.#known.head.end)
       throw new DbdbError('DBDB_IO', `marking ${this.path} as replaced failed: ${(err as Error).message}`, { cause: err })
     }
   }
@@ -484,7 +480,7 @@ export class FileStorage implements Storage {
 
   /** After the rename that markMoved announced: this handle's file is no longer the database. */
   retire(): void {
-    this.#moved = true
+    this.#known.retire()
     if (this.#lock.held) {
       this.#resetBuffer()
       this.#lock.releaseQuietly()
@@ -500,7 +496,7 @@ export class FileStorage implements Storage {
   verify(): StorageReport {
     this.#checkOpen()
     this.head()
-    return verifyFile({ io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, fileId: this.#fileId, base: this.#base, head: this.#head, locked: this.#lock.held })
+    return verifyFile({ io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, fileId: this.#fileId, base: this.#base, head: this.#known.head, locked: this.#lock.held })
   }
 
   close(): void {
@@ -524,8 +520,8 @@ export class FileStorage implements Storage {
         // durable now rather than leave acknowledged-looking bytes unsynced.
         try {
           this.#io.fdatasyncSync(this.#fd)
-          this.#synced = this.#confirmed = this.#head
-          this.#file.syncedTo(this.#head.end)
+          this.#synced = this.#confirmed = this.#known.head
+          this.#file.syncedTo(this.#known.head.end)
         } catch (err) {
           this.#fail(err, this.#unsyncedAfter.end)
           this.#moveBackTo(this.#unsyncedAfter)
@@ -557,9 +553,8 @@ export class FileStorage implements Storage {
     this.#fileId = found.fileId
     this.#meta = found.meta
     this.#base = found.base
-    this.#head = found.head
+    this.#known.start(found)
     this.#file.syncedTo(found.syncedEnd)
-    this.#tailClean = found.tailClean
   }
 
   /**
@@ -572,7 +567,7 @@ export class FileStorage implements Storage {
    * writer of the same handle, never done.
    */
   #syncInherited(): void {
-    this.#file.sync(this.#head.end)
+    this.#file.sync(this.#known.head.end)
   }
 
   #initialize(meta: StorageMeta): void {
@@ -588,64 +583,17 @@ export class FileStorage implements Storage {
     }
   }
 
-  /**
-   * Brings #head up to the newest commit in the file. Cheap when nothing changed: one
-   * pread of the head's own commit record and the record header after it. While the
-   * record is still there, byte for byte, and zeros (space a writer reserved) or the
-   * end of the file follow it, nobody committed: commits only ever append at the
-   * head's end. The record itself is compared because a commit can vanish: another
-   * process's commit is readable between its write and its sync, and a failed sync
-   * cuts it off; zeros, or other transactions, may then stand where it ended.
-   */
+  /** Brings the head up to the newest commit in the file (see KnownHead.refresh), telling onLostCommit if it was gone. */
   #refresh(): void {
-    let lost: FileHead | undefined
-    for (let attempt = 1; ; attempt++) {
-      const seen = this.#head
-      const look = this.#headRecord.look(seen, this.#fileId)
-      if (look === LOOK_CLEAN) {
-        this.#tailClean = true
-        break
-      }
-      if (attempt > REFRESH_ATTEMPTS) {
-        throw new DbdbError('DBDB_IO', `${this.path}: the newest commit kept vanishing while it was read (commits failing)`)
-      }
-      const size = this.#io.fstatSync(this.#fd).size
-      const { slots } = this.#superblock.read()
-      let head: FileHead
-      if (look === LOOK_GONE) {
-        // Never scan on from a head that is gone: start again from the slots, which
-        // only ever point at commits that were synced by a writer holding the lock.
-        if (attempt === 1) lost = seen
-        head = this.#superblock.newestAbove(slots, this.#fileId, -1) ?? baseHead(this.#base)
-      } else {
-        head = this.#superblock.newestAbove(slots, this.#fileId, seen.txid) ?? seen
-      }
-      head = this.#reader.scan(head, this.#fileId, size).head
-      this.#head = head
-      this.#headRecord.forget()
-      this.#file.sawSize(size)
-      const after = this.#headRecord.look(head, this.#fileId)
-      // Gone as soon as scanned: another commit failed meanwhile; look again.
-      if (after === LOOK_GONE) continue
-      this.#tailClean = after === LOOK_CLEAN
-      if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#file.replaced()) this.#moved = true
-      this.#superblock.markDamagedKept(slots, this.#head, this.#fileId)
-      break
-    }
-    if (lost !== undefined) this.onLostCommit?.(publicHead(lost), publicHead(this.#head))
+    const lost = this.#known.refresh()
+    if (lost !== undefined) this.onLostCommit?.(publicHead(lost), publicHead(this.#known.head))
   }
 
   /** After commits of this handle's were cut off: `head` (the last one before them) is the head again. */
   #moveBackTo(head: FileHead): void {
-    this.#head = head
-    this.#headRecord.forget()
+    this.#known.moveBackTo(head)
     this.#unsyncedAfter = undefined
   }
-
-  #keepHeadRecord(record: Buffer): void {
-    this.#headRecord.keep(record)
-  }
-
 
   // ---- writing --------------------------------------------------------------
 
@@ -654,18 +602,18 @@ export class FileStorage implements Storage {
     try {
       this.#file.writeAt(bytes, position)
     } catch (err) {
-      this.#fail(err, this.#head.end)
+      this.#fail(err, this.#known.head.end)
       throw new DbdbError('DBDB_IO', `write failed: ${(err as Error).message}`, { cause: err })
     }
   }
 
   #resetBuffer(): void {
-    this.#tx.reset(this.#head.end)
+    this.#tx.reset(this.#known.head.end)
   }
 
   #truncate(end: number): void {
     this.#file.truncate(end)
-    this.#tailClean = true
+    this.#known.cutTail()
   }
 
   /**
@@ -692,7 +640,7 @@ export class FileStorage implements Storage {
    */
   #syncAndCheckpoint(): void {
     const confirmed = this.#confirmed
-    this.#file.sync(this.#head.end)
+    this.#file.sync(this.#known.head.end)
     this.#synced = confirmed
     this.#checkpoint()
   }
