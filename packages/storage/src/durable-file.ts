@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import { DbdbError } from './errors.js'
 import { syncDirectory } from './file-create.js'
 import type { FileIO } from './file-io.js'
-import { DATA_START, RECORD_HEADER } from './format.js'
+import { DATA_START, RECORD_HEADER, RECORD_MOVED, writeRecordHeader } from './format.js'
 import { writeReserve, writeReserveAsync, ZEROS } from './reserved-space.js'
 
 export class DurableFile {
@@ -66,13 +66,17 @@ export class DurableFile {
     this.#syncedEnd = end
   }
 
-  /** The error of the write or sync that failed, if one did. */
-  get failure(): unknown {
-    return this.#failure
-  }
-
   get failed(): boolean {
     return this.#failure !== undefined
+  }
+
+  /** Throws DBDB_IO once a write or sync failed. */
+  checkWritable(): void {
+    if (this.#failure !== undefined) {
+      throw new DbdbError('DBDB_IO', `an earlier write to ${this.#path} failed; reopen the database to recover`, {
+        cause: this.#failure,
+      })
+    }
   }
 
   /** The file's size was just looked up. */
@@ -93,6 +97,17 @@ export class DurableFile {
       if (!(n > 0)) throw new DbdbError('DBDB_IO', `writing ${this.#path} made no progress (${n} bytes written at ${position + done})`)
       done += n
     }
+  }
+
+  /**
+   * For compaction: a MOVED record at `at`, past the last commit, synced (see
+   * FileStorage.markMoved). A failure is thrown as it is, for the caller to cut off.
+   */
+  writeMoved(at: number): void {
+    const rec = Buffer.alloc(RECORD_HEADER)
+    writeRecordHeader(rec, 0, RECORD_MOVED, new Uint8Array(0))
+    this.writeAt(rec, at)
+    this.#io.fdatasyncSync(this.#fd)
   }
 
   /** Whether writing up to `end` grows the file (its size known, or looked up when it may have grown). */

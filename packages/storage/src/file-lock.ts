@@ -193,9 +193,17 @@ export class FileLock {
     }
   }
 
-  /** Set when releaseQuietly() failed: the lock may still be held. */
-  get releaseFailure(): unknown {
-    return this.#releaseFailure
+  /** Throws DBDB_IO once releaseQuietly() failed: the lock may still be held. */
+  checkReleased(): void {
+    const failure = this.#releaseFailure
+    if (failure !== undefined) {
+      throw new DbdbError(
+        'DBDB_IO',
+        `releasing the writer lock on ${this.#path} failed (${(failure as Error).message}); earlier commits stand, ` +
+          'but this handle refuses further writes and other writers wait until it is closed: close and reopen it',
+        { cause: failure },
+      )
+    }
   }
 
   /** The descriptor is about to close (which drops the lock): waits in progress give up. */

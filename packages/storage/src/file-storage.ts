@@ -1,50 +1,30 @@
-// FileStorage: the append-only database file. Owns the superblock slots, the
-// commit protocol, recovery on open, the writer lock and the fsync policy.
-// The protocols are described step by step in docs/ARCHITECTURE.md.
+// FileStorage: a handle on the append-only database file. It implements the Storage
+// contract and owns the commit protocol and the fsync policy, with its parts in their
+// own modules: recovery on open, freshness, the writer lock's protocol, the superblock,
+// the durable file, backup and verify. The protocols are described step by step in
+// docs/ARCHITECTURE.md.
 
 import { corrupt, DbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
-import { newFileHeader, openFile } from './file-create.js'
+import { openFile } from './file-create.js'
 import { fdatasyncAsync, nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
 import { commitChain, publicHead, RecordReader, type FileHead } from './file-reader.js'
-import {
-  COMMIT_RECORD,
-  COMMIT_UNSYNCED_BEFORE,
-  DATA_START,
-  encodeCommitPayload,
-  encodeSlot,
-  RECORD_COMMIT,
-  RECORD_DATA,
-  RECORD_HEADER,
-  RECORD_MAX,
-  RECORD_MOVED,
-  writeRecordHeader,
-  type CommitRecord,
-} from './format.js'
+import { COMMIT_RECORD, COMMIT_UNSYNCED_BEFORE, DATA_START, encodeCommitPayload, encodeSlot, RECORD_COMMIT, RECORD_DATA, RECORD_HEADER, RECORD_MAX } from './format.js'
+import type { CommitRecord } from './format.js'
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
-import { refuseToCutOffCommits, type DamageReport } from './damage.js'
-import { isHalfMade, recover } from './recovery.js'
-import { HeadRecord } from './head-record.js'
+import type { DamageReport } from './damage.js'
+import { recover } from './recovery.js'
 import { KnownHead } from './known-head.js'
 import { checkBackupOptions, finishedHead, writeBackup, type BackupOptions } from './file-backup.js'
-import { Superblock } from './superblock.js'
+import { Superblock, SYNCED_CHECKPOINT_BYTES, UNSYNCED_CHECKPOINT_BYTES } from './superblock.js'
 import { DurableFile } from './durable-file.js'
 import { RESERVE_TX_MAX } from './reserved-space.js'
 import { TxBuffer } from './tx-buffer.js'
+import { movedError, prepareToWrite } from './writer-lock.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
 import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
 
 export type { BackupOptions, CommitOptions, DamageReport, FileStorageOptions, SlotReport, StorageReport }
-
-/** With durability 'none', the superblock is checkpointed (after a sync) this often. */
-const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
-/**
- * With durability 'fsync', the superblock is checkpointed this often (and at close):
- * a slot written after every commit was another page for every commit's sync to
- * write, and a slot that lags costs only a scan of at most this
- * much at the next open after a crash.
- */
-const SYNCED_CHECKPOINT_BYTES = 1024 * 1024
 
 export class FileStorage implements Storage {
   readonly path: string
@@ -67,8 +47,6 @@ export class FileStorage implements Storage {
   #base = 0
   /** The newest commit as this handle knows it, whether anything follows it, and whether the file was replaced. */
   readonly #known: KnownHead
-  /** The bytes of the head's commit record, which a refresh compares with the file. */
-  readonly #headRecord: HeadRecord
   /**
    * The newest commit this handle found holding the writer lock, or made: one whose
    * writer finished, so no failure can take it back. Undefined until the first lock.
@@ -114,8 +92,7 @@ export class FileStorage implements Storage {
     this.#reader = new RecordReader(this.#io, fd)
     this.#file = new DurableFile(filePath, this.#io, fd)
     this.#superblock = new Superblock(this.#io, fd, this.#reader)
-    this.#headRecord = new HeadRecord(this.#io, fd)
-    this.#known = new KnownHead(filePath, this.#io, fd, { reader: this.#reader, superblock: this.#superblock, file: this.#file, headRecord: this.#headRecord })
+    this.#known = new KnownHead(filePath, this.#io, fd, { reader: this.#reader, superblock: this.#superblock, file: this.#file })
     this.#tx = new TxBuffer((bytes, position) => this.#writeEarly(bytes, position))
     this.#lock = new FileLock(fd, filePath, this.#io.lockSync?.bind(this.#io))
   }
@@ -193,7 +170,7 @@ export class FileStorage implements Storage {
     checkTimeout('timeoutMs', timeoutMs)
     this.#checkWritable()
     if (this.#lock.held) return publicHead(this.#known.head)
-    if (this.#known.moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+    if (this.#known.moved) throw movedError(this.path)
     this.#lock.acquire(timeoutMs)
     return this.#locked()
   }
@@ -207,7 +184,7 @@ export class FileStorage implements Storage {
     checkTimeout('timeoutMs', timeoutMs)
     this.#checkWritable()
     if (this.#lock.held) return publicHead(this.#known.head)
-    if (this.#known.moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+    if (this.#known.moved) throw movedError(this.path)
     // Already held means a synchronous lock() took it during the wait: its transaction stands.
     if (!(await this.#lock.acquireAsync(timeoutMs))) return publicHead(this.#known.head)
     return this.#locked()
@@ -218,23 +195,8 @@ export class FileStorage implements Storage {
     try {
       // The handle may have failed or been moved while lockAsync waited.
       this.#checkWritable()
-      if (this.#known.moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
-      this.#file.syncName()
-      // LOCKING: the lock is on this file; if compaction has renamed another file
-      // into its place, writing here would be lost. Compaction appends a MOVED record
-      // at the committed end, holding this lock, before it renames; so once we hold
-      // the lock, the refresh finds that record if a rename may have happened, and
-      // only then compares inodes (a stat per commit would add a system call to every commit).
-      this.#refresh()
-      if (this.#known.moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
-      if (!this.#known.tailClean) {
-        // Bytes of a transaction that never committed (its writer crashed or its
-        // commit failed). Cut them off durably before appending after the commit,
-        // unless intact commits follow them: then they are damage, not a torn tail.
-        refuseToCutOffCommits(this.#reader, this.#fileId, this.path, this.#known.head, this.#io.fstatSync(this.#fd).size)
-        this.#truncate(this.#known.head.end)
-      }
-      if (this.durability === 'fsync' && this.#known.head.end > this.#file.syncedEnd) this.#syncInherited()
+      const refresh = (): void => this.#refresh()
+      prepareToWrite({ path: this.path, durability: this.durability, io: this.#io, fd: this.#fd, reader: this.#reader, fileId: this.#fileId, file: this.#file, known: this.#known, refresh })
       this.#confirmed = this.#known.head
       this.#resetBuffer()
       return publicHead(this.#known.head)
@@ -343,7 +305,10 @@ export class FileStorage implements Storage {
     if (!this.#lock.held) return
     const flushedPastCommit = this.#tx.start > this.#known.head.end
     this.#resetBuffer()
-    if (flushedPastCommit && !this.#file.failed) this.#truncate(this.#known.head.end)
+    if (flushedPastCommit && !this.#file.failed) {
+      this.#file.truncate(this.#known.head.end)
+      this.#known.cutTail()
+    }
   }
 
   *history(): IterableIterator<Head> {
@@ -423,19 +388,16 @@ export class FileStorage implements Storage {
   backup(dest: string, options: BackupOptions = {}): Head {
     this.#checkOpen()
     checkBackupOptions(options)
-    const head = this.#lock.held ? this.#known.head : this.#finishedHead()
-    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
-    writeBackup({ path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, end: head.end, slot }, dest, options)
-    return publicHead(head)
-  }
-
-  /** The newest commit that no failure can take back (see finishedHead). */
-  #finishedHead(): FileHead {
     const refresh = (): FileHead => {
       this.#refresh()
       return this.#known.head
     }
-    return finishedHead({ lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, readOnly: this.readOnly, reader: this.#reader, fileId: this.#fileId, base: this.#base, refresh })
+    const head = this.#lock.held
+      ? this.#known.head
+      : finishedHead({ lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, readOnly: this.readOnly, reader: this.#reader, fileId: this.#fileId, base: this.#base, refresh })
+    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
+    writeBackup({ path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, end: head.end, slot }, dest, options)
+    return publicHead(head)
   }
 
   /**
@@ -447,11 +409,8 @@ export class FileStorage implements Storage {
    */
   markMoved(): void {
     this.#checkTransaction()
-    const rec = Buffer.alloc(RECORD_HEADER)
-    writeRecordHeader(rec, 0, RECORD_MOVED, new Uint8Array(0))
     try {
-      this.#file.writeAt(rec, this.#known.head.end)
-      this.#io.fdatasyncSync(this.#fd)
+      this.#file.writeMoved(this.#known.head.end)
     } catch (err) {
       this.#fail(err, this.#known.head.end)
       throw new DbdbError('DBDB_IO', `marking ${this.path} as replaced failed: ${(err as Error).message}`, { cause: err })
@@ -547,7 +506,7 @@ export class FileStorage implements Storage {
 
   #load(metaForNewFile: StorageMeta): void {
     const found = recover(
-      { path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, headRecord: this.#headRecord, readOnly: this.readOnly, initialize: (meta) => this.#initialize(meta) },
+      { path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, headRecord: this.#known.record, readOnly: this.readOnly, lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, file: this.#file },
       metaForNewFile,
     )
     this.#fileId = found.fileId
@@ -555,32 +514,6 @@ export class FileStorage implements Storage {
     this.#base = found.base
     this.#known.start(found)
     this.#file.syncedTo(found.syncedEnd)
-  }
-
-  /**
-   * DURABILITY: with durability 'fsync' every commit must be written after everything
-   * before it is on disk, so that damage with commits after it is never mistaken for
-   * a torn tail, nor a torn tail for damage. A head this handle did not sync itself
-   * (another process's commit, or one found at open past the checkpoint) may be one
-   * whose writer died before its sync, or a 'none' writer's: sync it once, before
-   * writing on top. Usually there is nothing to write back and it is cheap; after a
-   * writer of the same handle, never done.
-   */
-  #syncInherited(): void {
-    this.#file.sync(this.#known.head.end)
-  }
-
-  #initialize(meta: StorageMeta): void {
-    this.#lock.acquire(this.lockTimeoutMs)
-    try {
-      const size = this.#io.fstatSync(this.#fd).size
-      if (size >= DATA_START || !isHalfMade(this.#io, this.#fd, size)) return // someone else finished it first
-      const header = newFileHeader(meta, 0)
-      this.#file.writeAt(header, 0)
-      this.#io.fdatasyncSync(this.#fd)
-    } finally {
-      this.#lock.releaseQuietly()
-    }
   }
 
   /** Brings the head up to the newest commit in the file (see KnownHead.refresh), telling onLostCommit if it was gone. */
@@ -609,11 +542,6 @@ export class FileStorage implements Storage {
 
   #resetBuffer(): void {
     this.#tx.reset(this.#known.head.end)
-  }
-
-  #truncate(end: number): void {
-    this.#file.truncate(end)
-    this.#known.cutTail()
   }
 
   /**
@@ -656,20 +584,8 @@ export class FileStorage implements Storage {
     if (this.#readOnlyReason !== undefined) {
       throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only (${this.#readOnlyReason})`)
     }
-    if (this.#file.failed) {
-      throw new DbdbError('DBDB_IO', `an earlier write to ${this.path} failed; reopen the database to recover`, {
-        cause: this.#file.failure,
-      })
-    }
-    const lockFailure = this.#lock.releaseFailure
-    if (lockFailure !== undefined) {
-      throw new DbdbError(
-        'DBDB_IO',
-        `releasing the writer lock on ${this.path} failed (${(lockFailure as Error).message}); earlier commits stand, ` +
-          'but this handle refuses further writes and other writers wait until it is closed: close and reopen it',
-        { cause: lockFailure },
-      )
-    }
+    this.#file.checkWritable()
+    this.#lock.checkReleased()
   }
 
   #checkTransaction(): void {

@@ -9,7 +9,7 @@ import { DbdbError } from './errors.js'
 import type { DurableFile } from './durable-file.js'
 import type { FileIO } from './file-io.js'
 import { baseHead, type FileHead, type RecordReader } from './file-reader.js'
-import { LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS, type HeadRecord } from './head-record.js'
+import { HeadRecord, LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS } from './head-record.js'
 import type { Superblock } from './superblock.js'
 
 export class KnownHead {
@@ -30,14 +30,19 @@ export class KnownHead {
   /** Set once the file at the path is another one (compaction replaced it): the handle must reopen. */
   #moved = false
 
-  constructor(path: string, io: FileIO, fd: number, parts: { reader: RecordReader; superblock: Superblock; file: DurableFile; headRecord: HeadRecord }) {
+  constructor(path: string, io: FileIO, fd: number, parts: { reader: RecordReader; superblock: Superblock; file: DurableFile }) {
     this.#path = path
     this.#io = io
     this.#fd = fd
     this.#reader = parts.reader
     this.#superblock = parts.superblock
     this.#file = parts.file
-    this.#headRecord = parts.headRecord
+    this.#headRecord = new HeadRecord(io, fd)
+  }
+
+  /** The head's commit record bytes (recovery looks at the head through it). */
+  get record(): HeadRecord {
+    return this.#headRecord
   }
 
   get head(): FileHead {

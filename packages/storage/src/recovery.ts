@@ -5,7 +5,10 @@
 
 import { corrupt, DbdbError, ioError } from './errors.js'
 import { damaged, lookPast, newestOf, type DamageReport } from './damage.js'
+import type { DurableFile } from './durable-file.js'
+import { newFileHeader } from './file-create.js'
 import type { FileIO } from './file-io.js'
+import type { FileLock } from './file-lock.js'
 import type { FileHead, RecordReader } from './file-reader.js'
 import { DATA_START, decodeSlot, hasMagic, MAGIC, sameBytes, type Slot } from './format.js'
 import { LOOK_CLEAN, LOOK_GONE, LOOK_MORE, type HeadRecord } from './head-record.js'
@@ -28,8 +31,10 @@ export interface RecoverySource {
   /** Left holding the bytes of the recovered head's commit record. */
   readonly headRecord: HeadRecord
   readonly readOnly: boolean
-  /** Writes a new file's superblock into the empty or half-made file (holding the writer lock). */
-  initialize(meta: StorageMeta): void
+  /** To write a new file's superblock into an empty or half-made one, holding the writer lock. */
+  readonly lock: FileLock
+  readonly lockTimeoutMs: number
+  readonly file: DurableFile
 }
 
 /** The state a handle starts from. */
@@ -61,7 +66,7 @@ export function recover(src: RecoverySource, metaForNewFile: StorageMeta): Recov
         throw new DbdbError('DBDB_NOT_A_DATABASE', `${src.path} is empty, and it was opened read-only`)
       }
       try {
-        src.initialize(metaForNewFile)
+        initialize(src, metaForNewFile)
       } catch (err) {
         throw ioError(err, `initializing the empty file ${src.path}`)
       }
@@ -129,8 +134,23 @@ export function recover(src: RecoverySource, metaForNewFile: StorageMeta): Recov
   throw lastError
 }
 
+/** Writes a new file's superblock into the empty or half-made file, unless another opener finished it first. */
+function initialize(src: RecoverySource, meta: StorageMeta): void {
+  const { io, fd } = src
+  src.lock.acquire(src.lockTimeoutMs)
+  try {
+    const size = io.fstatSync(fd).size
+    if (size >= DATA_START || !isHalfMade(io, fd, size)) return // someone else finished it first
+    const header = newFileHeader(meta, 0)
+    src.file.writeAt(header, 0)
+    io.fdatasyncSync(fd)
+  } finally {
+    src.lock.releaseQuietly()
+  }
+}
+
 /** Zero bytes, or the start of a superblock whose creation was cut short. */
-export function isHalfMade(io: FileIO, fd: number, size: number): boolean {
+function isHalfMade(io: FileIO, fd: number, size: number): boolean {
   if (size === 0) return true
   const buf = Buffer.alloc(size)
   io.readSync(fd, buf, 0, size, 0)

@@ -1,11 +1,21 @@
 // The superblock: the two slots at the start of the file, each pointing at a synced
-// commit. Reading and checking them, knowing which one a checkpoint overwrites, and
-// noticing when the one it keeps no longer checks out.
+// commit. Reading and checking them, checkpoints (how often, and which slot one
+// overwrites), and noticing when the slot a checkpoint keeps no longer checks out.
 
 import { DbdbError, corrupt } from './errors.js'
 import type { FileIO } from './file-io.js'
 import { baseHead, type FileHead, type RecordReader } from './file-reader.js'
 import { COMMIT_RECORD, DATA_START, decodeSlot, encodeSlot, RECORD_DATA, sameBytes, SLOT_SIZE, SLOT_USED, type Slot } from './format.js'
+
+/** With durability 'none', the superblock is checkpointed (after a sync) this often. */
+export const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
+/**
+ * With durability 'fsync', the superblock is checkpointed this often (and at close):
+ * a slot written after every commit was another page for every commit's sync to
+ * write, and a slot that lags costs only a scan of at most this
+ * much at the next open after a crash.
+ */
+export const SYNCED_CHECKPOINT_BYTES = 1024 * 1024
 
 export class Superblock {
   readonly #io: FileIO
