@@ -19,7 +19,7 @@ export class DurableFile {
   /**
    * DURABILITY: the file up to here is known to be on disk (this handle synced it, or
    * a superblock slot points there: slots only ever point at synced commits). A commit
-   * starting past it is flagged COMMIT_UNSYNCED_BEFORE; see lock() for 'fsync'.
+   * starting past it is flagged COMMIT_UNSYNCED_BEFORE; see writer-lock.ts for 'fsync'.
    */
   #syncedEnd = DATA_START
   /** Set when a write or sync failed: the handle refuses to write again. */

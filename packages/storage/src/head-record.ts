@@ -1,7 +1,8 @@
-// Freshness: whether the head a handle knows is still the newest commit in the file.
-// A commit only ever appends at the head's end, so one pread of the head's commit
-// record and the record header after it tells: the record still there byte for byte
-// and nothing after it, nothing changed. The record itself is compared because a
+// The head's commit record, and the one look at the file that tells whether the head
+// a handle knows is still the newest commit (see KnownHead for the refresh). A commit
+// only ever appends at the head's end, so one pread of the head's commit record and
+// the record header after it tells: the record still there byte for byte and nothing
+// after it, nothing changed. The record itself is compared because a
 // commit can vanish: another process's commit is readable between its write and its
 // sync, and a failed sync cuts it off; zeros, or other transactions, may then stand
 // where it ended.

@@ -97,7 +97,7 @@ export function recover(src: RecoverySource, metaForNewFile: StorageMeta): Recov
         // Commits after the slot's, or a torn tail. Skipped when nothing follows (a
         // file closed cleanly): a scan that stops at once still costs a read and,
         // in a new process, compiling it. No fstat: the scan looks the size up only
-        // if it needs it, and the first commit that may grow the file does (#grows).
+        // if it needs it, and the first commit that may grow the file does (DurableFile.grows).
         const scanned = reader.scan(head, fileId)
         head = scanned.head
         if (scanned.stop === 'other' || (scanned.stop === 'zeros' && reader.nonZeroWithin(scanned.stopAt, ZERO_LOOK))) {
