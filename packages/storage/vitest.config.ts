@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     name: '@dbdb/storage',
-    // Vitest's 5 s default is a flake on a shared 2-core machine: tests here that start
-    // child processes or try every bit flip took 2-3 s idle and 4-6 s under load.
+    // Vitest's default timeout is a flake on a shared machine: tests here start child
+    // processes or try every bit flip, and take several times longer under load.
     testTimeout: 60_000,
   },
 })

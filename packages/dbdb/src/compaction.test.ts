@@ -156,6 +156,26 @@ describe('backup and stats', () => {
     db.close()
   })
 
+  it('with replace, replaces an existing backup with the newest commit; without, refuses it', () => {
+    const file = tempFile(dir)
+    const db = open(file)
+    db.set('a', 1)
+    db.commit()
+    const dest = tempFile(dir, 'nightly.db')
+    db.backup(dest)
+    db.set('a', 2)
+    db.commit()
+    expect(code(() => db.backup(dest))).toBe('DBDB_EXISTS')
+    expect(code(() => db.backup(dest, { replace: false }))).toBe('DBDB_EXISTS')
+    expect(db.backup(dest, { replace: true }).txid).toBe(2)
+    expect(code(() => db.backup(file, { replace: true }))).toBe('DBDB_EXISTS')
+    const copy = open(dest, { readOnly: true })
+    expect(copy.get('a')).toBe(2)
+    expect(copy.check().ok).toBe(true)
+    copy.close()
+    db.close()
+  })
+
   it('reports keys, bytes, height and txid', () => {
     const db = open(tempFile(dir))
     for (let i = 0; i < 1000; i++) db.set(`k${i}`, 'x'.repeat(50))

@@ -6,7 +6,7 @@
 
 import type { Codec } from '@dbdb/codec'
 import type { LogicalTree, TreeFactory } from '@dbdb/logical'
-import { DbdbError, isDbdbError, type Durability, type FileStorage, type Head } from '@dbdb/storage'
+import { type BackupOptions, DbdbError, isDbdbError, type Durability, type FileStorage, type Head } from '@dbdb/storage'
 import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
 import type { Generation } from './generation.js'
 import { GroupCommit, MAX_QUEUED_BYTES, type GroupHost } from './group-commit.js'
@@ -325,13 +325,15 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   }
 
   /**
-   * Writes a consistent copy of the newest commit to `dest` (which must not exist)
-   * while writers go on; the copy opens like any database. Returns what was copied.
+   * Writes a consistent copy of the newest commit to `dest` while writers go on; the
+   * copy opens like any database. `dest` must not exist (DBDB_EXISTS), unless
+   * `options.replace`: then an existing file there is replaced crash-safely (the copy
+   * is written and synced beside it, then renamed over it). Returns what was copied.
    */
-  backup(dest: string): { txid: number; bytes: number } {
+  backup(dest: string, options: BackupOptions = {}): { txid: number; bytes: number } {
     if (typeof dest !== 'string' || dest === '') throw new TypeError('backup() takes a destination path')
     this.#latest()
-    const head = this.#gen.storage.backup(dest)
+    const head = this.#gen.storage.backup(dest, options)
     return { txid: head.txid, bytes: copiedBytes(dest) }
   }
 

@@ -7,7 +7,7 @@ export { salvage, type LostRange, type SalvageOptions, type SalvageReport } from
 export type { Range } from './reader.js'
 export type { OpenOptions } from './options.js'
 export { MAX_KEY_BYTES, type KeyEncoding } from './key-encoding.js'
-export { DbdbError, isDbdbError, type DamageReport, type DbdbErrorCode } from '@dbdb/storage'
+export { DbdbError, isDbdbError, type BackupOptions, type DamageReport, type DbdbErrorCode } from '@dbdb/storage'
 export { msgpackCodec, jsonCodec, rawCodec, type Codec } from '@dbdb/codec'
 export { bplusTree, createBPlusTree, type BPlusTreeOptions } from '@dbdb/tree-bplus'
 export { binaryTree } from '@dbdb/tree-binary'

@@ -1,12 +1,14 @@
 // FileStorage.backup when it cannot be made: a destination that exists, a folder that
 // does not, a disk that fails any one of the backup's calls. Every failure is a
-// DbdbError with a code, and no temporary file is left behind.
+// DbdbError with a code, and no temporary file is left behind. And backup with
+// `replace`: an existing file is replaced whole, or left as it was.
 
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isDbdbError } from './errors.js'
+import { nodeFileIO, type FileIO } from './file-io.js'
 import { FileStorage } from './file-storage.js'
 import { SimDisk } from './testing/sim-disk.js'
 
@@ -103,5 +105,157 @@ describe('FileStorage.backup failures', () => {
       }
     }
     expect(failures).toBeGreaterThan(4)
+  })
+})
+
+/** The files in `folder` other than `keep`: temporary files left behind. */
+function leftovers(folder: string, ...keep: string[]): string[] {
+  return fs.readdirSync(folder).filter((name) => !keep.includes(name))
+}
+
+/** The payload of the root record of the newest commit in the database file at `file`. */
+function rootOf(file: string): { txid: number; root: Buffer } {
+  const s = FileStorage.open(file, { readOnly: true })
+  try {
+    const head = s.head()
+    return { txid: head.txid, root: Buffer.from(s.read(head.root)) }
+  } finally {
+    s.close()
+  }
+}
+
+/** node:fs, with one call (counting every call from when it is armed) failing with `code`. */
+function faultyIO(): { io: FileIO; arm(at: number, code: string): void; calls(): number } {
+  let armed = false
+  let count = 0
+  let failAt = 0
+  let failCode = 'EIO'
+  const io: Record<string, unknown> = {}
+  for (const [name, call] of Object.entries(nodeFileIO)) {
+    io[name] = (...args: unknown[]) => {
+      if (armed && ++count === failAt) throw Object.assign(new Error(`${failCode}: injected fault in ${name}`), { code: failCode })
+      return (call as (...a: unknown[]) => unknown)(...args)
+    }
+  }
+  return {
+    io: io as unknown as FileIO,
+    arm(at, code) {
+      armed = true
+      count = 0
+      failAt = at
+      failCode = code
+    },
+    calls: () => count,
+  }
+}
+
+describe('FileStorage.backup with replace', () => {
+  it('replaces an existing file with a whole copy that opens with the newest commit', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
+    const s = withData(FileStorage.open(path.join(dir, 'a.db')))
+    const dest = path.join(dir, 'b.db')
+    fs.writeFileSync(dest, 'an older backup')
+    const head = s.backup(dest, { replace: true })
+    expect(head.txid).toBe(1)
+    expect(rootOf(dest)).toEqual({ txid: 1, root: Buffer.alloc(1000, 19) })
+    // Replacing a backup of this database with a newer one, and a name that is free.
+    s.lock()
+    s.commit(s.append(Buffer.from('second')))
+    expect(s.backup(dest, { replace: true }).txid).toBe(2)
+    expect(rootOf(dest)).toEqual({ txid: 2, root: Buffer.from('second') })
+    expect(s.backup(path.join(dir, 'c.db'), { replace: true }).txid).toBe(2)
+    expect(rootOf(path.join(dir, 'c.db')).txid).toBe(2)
+    expect(leftovers(dir, 'a.db', 'b.db', 'c.db')).toEqual([])
+    s.close()
+  })
+
+  it('without replace (or with replace false) refuses an existing file as before: DBDB_EXISTS, untouched', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
+    const s = withData(FileStorage.open(path.join(dir, 'a.db')))
+    const dest = path.join(dir, 'b.db')
+    fs.writeFileSync(dest, 'keep me')
+    for (const options of [undefined, {}, { replace: false }]) {
+      const err = errorOf(() => s.backup(dest, options))
+      expect(err.code).toBe('DBDB_EXISTS')
+      expect(err.message).toContain('never replaces')
+      expect(fs.readFileSync(dest, 'utf8')).toBe('keep me')
+    }
+    expect(leftovers(dir, 'a.db', 'b.db')).toEqual([])
+    expect(() => s.backup(dest, { replace: 'yes' as unknown as boolean })).toThrow(TypeError)
+    expect(() => s.backup(dest, null as unknown as {})).toThrow(TypeError)
+    s.close()
+  })
+
+  it('refuses what is not a regular file, and the database itself (by any name): DBDB_EXISTS, nothing written', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
+    const file = path.join(dir, 'a.db')
+    const s = withData(FileStorage.open(file))
+    const before = fs.readFileSync(file)
+    fs.mkdirSync(path.join(dir, 'folder'))
+    fs.writeFileSync(path.join(dir, 'target'), 'a file a link points at')
+    fs.symlinkSync(path.join(dir, 'target'), path.join(dir, 'link'))
+    fs.linkSync(file, path.join(dir, 'hard.db'))
+    const cases: Array<[string, string]> = [
+      [path.join(dir, 'folder'), 'not a regular file'],
+      [path.join(dir, 'link'), 'not a regular file'],
+      [file, 'is the database itself'],
+      [path.join(dir, '.', 'a.db'), 'is the database itself'],
+      [path.join(dir, 'hard.db'), 'is the database itself'],
+    ]
+    for (const [dest, why] of cases) {
+      const err = errorOf(() => s.backup(dest, { replace: true }))
+      expect(err.code, dest).toBe('DBDB_EXISTS')
+      expect(err.message, dest).toContain(why)
+    }
+    expect(fs.readFileSync(file)).toEqual(before)
+    expect(fs.statSync(path.join(dir, 'folder')).isDirectory()).toBe(true)
+    expect(fs.readlinkSync(path.join(dir, 'link'))).toBe(path.join(dir, 'target'))
+    expect(fs.readFileSync(path.join(dir, 'target'), 'utf8')).toBe('a file a link points at')
+    expect(leftovers(dir, 'a.db', 'folder', 'target', 'link', 'hard.db')).toEqual([])
+    expect(rootOf(file).txid).toBe(1)
+    s.close()
+  })
+
+  it('ENOSPC or EIO at any call of a replacing backup: the old file whole or the new one, no temporary file', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
+    const file = path.join(dir, 'a.db')
+    withData(FileStorage.open(file)).close()
+    const dest = path.join(dir, 'b.db')
+    let failures = 0
+    const failedSteps = new Set<string>()
+    for (const kind of ['ENOSPC', 'EIO'] as const) {
+      for (let at = 1; ; at++) {
+        fs.writeFileSync(dest, 'the old backup')
+        const faulty = faultyIO()
+        const s = FileStorage.open(file, { io: faulty.io })
+        faulty.arm(at, kind)
+        let failed: (Error & { code?: string }) | undefined
+        try {
+          s.backup(dest, { replace: true })
+        } catch (err) {
+          failed = err as Error & { code?: string }
+        }
+        const calls = faulty.calls()
+        faulty.arm(0, kind)
+        s.close()
+        const where = `${kind} at call ${at}`
+        expect(leftovers(dir, 'a.db', 'b.db'), where).toEqual([])
+        if (failed === undefined) {
+          expect(rootOf(dest).txid, where).toBe(1)
+          if (calls < at) break // the fault would have come after the backup: every call was tried
+          continue
+        }
+        failures++
+        expect(isDbdbError(failed), `${where}: ${String(failed)}`).toBe(true)
+        expect(failed.code, where).toBe('DBDB_IO')
+        for (const step of ['copying', 'renaming', 'looking at']) if (failed.message.includes(step)) failedSteps.add(step)
+        // Until the rename, the old file; after it (a failure closing the synced
+        // directory), the whole new one.
+        if (fs.readFileSync(dest).equals(Buffer.from('the old backup'))) continue
+        expect(rootOf(dest).txid, where).toBe(1)
+      }
+    }
+    expect(failures).toBeGreaterThan(4)
+    expect([...failedSteps].sort()).toEqual(['copying', 'looking at', 'renaming'])
   })
 })

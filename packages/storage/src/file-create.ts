@@ -9,9 +9,9 @@ import { DATA_START, encodeSlot } from './format.js'
 import type { StorageMeta } from './storage.js'
 
 /**
- * `n` random bytes, from the Web Crypto global: importing node:crypto took ~1.8 ms of
- * every import of the package, for the few random bytes a new file, a temporary
- * name or a backup needs.
+ * `n` random bytes, from the Web Crypto global: importing node:crypto would add its
+ * loading to every import of the package, for the few random bytes a new file, a
+ * temporary name or a backup needs.
  */
 export function randomBytes(n: number): Buffer {
   return globalThis.crypto.getRandomValues(Buffer.alloc(n))

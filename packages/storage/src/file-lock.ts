@@ -71,8 +71,8 @@ export function nativeLock(): LockSync {
 
 /**
  * Loads the lock calls. 'fast' loads this platform's prebuilt binary from its known
- * place in the package: the package's own loader (require-addon) takes ~12 ms per
- * process to find it, the binary ~1 ms. Anything unusual (another layout, musl, a
+ * place in the package: the package's own loader (require-addon) takes far longer per
+ * process to find it than loading the binary does. Anything unusual (another layout, musl, a
  * platform without a binary there) goes through the package's loader, as 'package' does.
  */
 export function loadLock(how: 'fast' | 'package'): LockSync {
@@ -124,6 +124,7 @@ export class FileLock {
   readonly #calls: LockSync | undefined
   #held = false
   #disposed = false
+  #releaseFailure: unknown
 
   /** `calls` replaces the native lock (simulated disks in tests). */
   constructor(fd: number, path: string, calls?: LockSync) {
@@ -175,6 +176,34 @@ export class FileLock {
     if (!this.#held) return
     this.#held = false
     this.#lockCalls()(this.#fd, 'unlock')
+  }
+
+  /**
+   * LOCKING HAZARD: a release that fails (ENOLCK, say) may leave the lock held, and
+   * whatever was committed is durable already: never throw for it (a commit that
+   * returned durable must not be reported as failed). Fence the handle instead: it
+   * refuses further writes (releaseFailure), and other writers wait until it closes,
+   * which drops the lock.
+   */
+  releaseQuietly(): void {
+    try {
+      this.release()
+    } catch (err) {
+      this.#releaseFailure = err
+    }
+  }
+
+  /** Throws DBDB_IO once releaseQuietly() failed: the lock may still be held. */
+  checkReleased(): void {
+    const failure = this.#releaseFailure
+    if (failure !== undefined) {
+      throw new DbdbError(
+        'DBDB_IO',
+        `releasing the writer lock on ${this.#path} failed (${(failure as Error).message}); earlier commits stand, ` +
+          'but this handle refuses further writes and other writers wait until it is closed: close and reopen it',
+        { cause: failure },
+      )
+    }
   }
 
   /** The descriptor is about to close (which drops the lock): waits in progress give up. */

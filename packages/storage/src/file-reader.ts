@@ -23,13 +23,13 @@ import type { Head } from './storage.js'
 /**
  * A read fetches this much at once, so a typical node needs one pread, not two: a
  * full leaf of the B+ tree's default order with 16-byte keys and 100-byte values
- * is ~7.5 KB (4 KiB took two preads for most leaves read from the file).
+ * is a little under 8 KiB (4 KiB took two preads for most leaves read from the file).
  */
 const READ_AHEAD = 8192
 /**
  * A scan reads the tail in windows that start small and grow fourfold up to the
  * largest: at open the tail past the last checkpoint is usually nothing (zeros or
- * the end of the file), and a 1 MiB first read cost ~0.4 ms of a ~4 ms reopen
+ * the end of the file), and a 1 MiB first read was a large part of a reopen
  * (the copy plus faulting in a fresh 1 MiB buffer).
  */
 const SCAN_WINDOW_FIRST = 16 * 1024
@@ -67,6 +67,26 @@ export function baseHead(base: number): FileHead {
   return Object.freeze({ txid: base, root: 0, time: 0, address: 0, end: DATA_START })
 }
 
+/** The Head of `h`, without what only the storage uses (its end). */
+export function publicHead(h: Head): Head {
+  return { txid: h.txid, root: h.root, time: h.time, address: h.address }
+}
+
+/** The commits from `head` back along the commit chain, newest first, read from before `limit`. */
+export function* commitChain(reader: RecordReader, head: Head, limit: number, fileId: Buffer): IterableIterator<Head> {
+  while (head.txid > 0) {
+    yield head
+    const record = reader.readCommit(head.address, limit, fileId)
+    if (record.prev === 0) return
+    const prev = reader.readCommit(record.prev, limit, fileId)
+    // Txids only grow along the chain; compaction's catch-up may skip some.
+    if (prev.txid >= head.txid || prev.address >= head.address) {
+      throw corrupt(record.prev, 'commit chain is broken')
+    }
+    head = publicHead(prev)
+  }
+}
+
 export class RecordReader {
   readonly #io: FileIO
   readonly #fd: number
@@ -89,8 +109,8 @@ export class RecordReader {
    */
   scan(from: FileHead, fileId: Buffer, size?: number): ScanResult {
     // Without a size (at open), it is looked up only if a record runs past what has
-    // been read: usually the tail holds nothing, and the first fstat in a process costs
-    // ~0.2 ms of a ~4 ms reopen. With one, nothing past it is read.
+    // been read: usually the tail holds nothing, and the first fstat in a process is a
+    // noticeable part of a reopen. With one, nothing past it is read.
     let known = size
     const sizeNow = (): number => (known ??= this.#io.fstatSync(this.#fd).size)
     const window = new ScanWindow(this.#io, this.#fd, size ?? Infinity)

@@ -1,167 +1,30 @@
-// FileStorage: the append-only database file. Owns the superblock slots, the
-// commit protocol, recovery on open, the writer lock and the fsync policy.
-// The protocols are described step by step in docs/ARCHITECTURE.md.
+// FileStorage: a handle on the append-only database file. It implements the Storage
+// contract and owns the commit protocol and the fsync policy, with its parts in their
+// own modules: recovery on open, freshness, the writer lock's protocol, the superblock,
+// the durable file, backup and verify. The protocols are described step by step in
+// docs/ARCHITECTURE.md.
 
-import * as path from 'node:path'
-import { crc32 } from 'node:zlib'
-import { corrupt, DbdbError, ioError, isDbdbError } from './errors.js'
+import { corrupt, DbdbError } from './errors.js'
 import { FileLock, nativeLock } from './file-lock.js'
-import { newFileHeader, openFile, randomBytes, syncDirectory } from './file-create.js'
-import { fdatasyncAsync, nodeFileIO, reportingReadErrors, writeAsync, type FileIO } from './file-io.js'
-import { baseHead, RecordReader, type FileHead, type LaterCommit, type ScanResult } from './file-reader.js'
-import {
-  COMMIT_RECORD,
-  COMMIT_UNSYNCED_BEFORE,
-  DATA_START,
-  decodeCommitPayload,
-  decodeSlot,
-  checkRecord,
-  encodeCommitPayload,
-  encodeSlot,
-  hasMagic,
-  MAGIC,
-  RECORD_COMMIT,
-  RECORD_DATA,
-  RECORD_HEADER,
-  RECORD_MAX,
-  RECORD_MOVED,
-  sameBytes,
-  SLOT_SIZE,
-  SLOT_USED,
-  writeRecordHeader,
-  type CommitRecord,
-  type Slot,
-} from './format.js'
+import { openFile } from './file-create.js'
+import { fdatasyncAsync, nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
+import { commitChain, publicHead, RecordReader, type FileHead } from './file-reader.js'
+import { COMMIT_RECORD, COMMIT_UNSYNCED_BEFORE, DATA_START, encodeCommitPayload, encodeSlot, RECORD_COMMIT, RECORD_DATA, RECORD_HEADER, RECORD_MAX } from './format.js'
+import type { CommitRecord } from './format.js'
 import type { Durability, Head, Storage, StorageMeta } from './storage.js'
+import type { DamageReport } from './damage.js'
+import { recover } from './recovery.js'
+import { KnownHead } from './known-head.js'
+import { checkBackupOptions, finishedHead, writeBackup, type BackupOptions } from './file-backup.js'
+import { Superblock, SYNCED_CHECKPOINT_BYTES, UNSYNCED_CHECKPOINT_BYTES } from './superblock.js'
+import { DurableFile } from './durable-file.js'
+import { RESERVE_TX_MAX } from './reserved-space.js'
+import { TxBuffer } from './tx-buffer.js'
+import { movedError, prepareToWrite } from './writer-lock.js'
+import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
+import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
 
-export interface FileStorageOptions {
-  /** Open without ever taking the writer lock; writes throw DBDB_READ_ONLY. */
-  readOnly?: boolean
-  /** 'fsync' (default): a commit is on disk when commit() returns. 'none': the OS decides. */
-  durability?: Durability
-  /** How long lock() waits for another writer, in ms (default 5000). */
-  lockTimeoutMs?: number
-  /** Recorded in the superblock if this call creates the file. */
-  meta?: StorageMeta
-  /** Create the file if it does not exist (default true). */
-  create?: boolean
-  /** Create the file, failing with DBDB_EXISTS if anything is at its path, atomically (default false). */
-  exclusive?: boolean
-  /** For a file this call creates: the txid its first commit follows (compaction continues txids). */
-  base?: number
-  /** The file-system calls to use (tests inject faults here). Default: node:fs. */
-  io?: FileIO
-}
-
-/** Records are buffered in memory and reach the OS in writes of about this size. */
-const WRITE_CHUNK = 4 * 1024 * 1024
-/** With durability 'none', the superblock is checkpointed (after a sync) this often. */
-const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
-/**
- * With durability 'fsync', the superblock is checkpointed this often (and at close):
- * a slot written after every commit was another page for every commit's sync to
- * write (~25 us of ~130), and a slot that lags costs only a scan of at most this
- * much at the next open after a crash.
- */
-const SYNCED_CHECKPOINT_BYTES = 1024 * 1024
-/** Backups copy in chunks of this size. */
-const COPY_CHUNK = 1024 * 1024
-/**
- * With durability 'fsync', a small commit (at most RESERVE_TX_MAX bytes) that grows the
- * file also writes zeros past its end, a sixteenth of the file (at least 16 KiB, at
- * most 16 MiB), in the same sync: an fdatasync that must also record a new file size
- * and new blocks costs about twice one that only overwrites (measured on this
- * project's machine: ~200 µs vs ~100 µs). Large transactions (bulk loads, compaction)
- * do not reserve, so their files stay tight.
- */
-const RESERVE_TX_MAX = 1024 * 1024
-const RESERVE_MIN = 16 * 1024
-const RESERVE_MAX = 16 * 1024 * 1024
-const ZEROS = Buffer.alloc(1024 * 1024)
-/**
- * How far an open looks past a header of zeros it stopped at for bytes that are not
- * zero (a hole with commits after it, rather than reserved space): one small read.
- */
-const ZERO_LOOK = 64 * 1024
-/**
- * How long backup() waits for the writer lock, to be sure the commit it copies is
- * finished. A commit holds it for about a millisecond; past this wait the backup
- * copies the commit before the newest instead, which is finished in any case.
- */
-const BACKUP_LOCK_WAIT_MS = 100
-/** What #look found: the head is gone (or not as this handle knows it)... */
-const LOOK_GONE = 0
-/** ...the head is there and nothing follows it (the end of the file, or reserved zeros)... */
-const LOOK_CLEAN = 1
-/** ...the head is there and something follows it (commits, a torn tail, a MOVED record). */
-const LOOK_MORE = 2
-/** A refresh that finds the head it just scanned to gone at once (commits failing meanwhile) scans again, this often at most. */
-const REFRESH_ATTEMPTS = 8
-
-export interface SlotReport {
-  readonly ok: boolean
-  /** The transaction the slot points at, when it could be read. */
-  readonly txid?: number
-  /** Why the slot is not usable. */
-  readonly note?: string
-}
-
-export interface StorageReport {
-  /** Size of the file in bytes. */
-  readonly fileBytes: number
-  /** The newest intact commit. */
-  readonly head: Head
-  /** Each superblock slot. One slot torn by a crash is harmless: the next commit rewrites it. */
-  readonly slots: readonly SlotReport[]
-  /** Transactions found intact, in order, scanning the file from its first record. */
-  readonly commits: number
-  /** Bytes after the newest commit: an interrupted transaction, cut off by the next writer. */
-  readonly tailBytes: number
-  /** Zero bytes at the end of the file: space reserved for the next commits (see ARCHITECTURE.md). */
-  readonly reservedBytes: number
-  /**
-   * Places where the file holds something that is not a valid transaction and intact
-   * commits follow (see DamageReport). Those with `torn` false are also in `problems`.
-   */
-  readonly damage: readonly DamageReport[]
-  /** Damage. Empty when the file is sound. */
-  readonly problems: readonly string[]
-}
-
-/**
- * Bytes that are not a valid transaction (a damaged record, a bad txCrc, a broken
- * chain, a hole of zeros) with intact commits after them.
- */
-export interface DamageReport {
-  /** First byte of the damaged range: where the transaction `txid` starts. */
-  readonly start: number
-  /** First byte after it: where the first intact commit after it starts its transaction. */
-  readonly end: number
-  /** The transaction the damage starts in (one after the last intact commit before it). */
-  readonly txid: number
-  /** txids of the intact commits that follow it, up to the next damage or the end. */
-  readonly commitsAfter: readonly number[]
-  /**
-   * True when every commit after it says its writer did not sync what came before it
-   * (durability 'none'): then a crash may have torn it, and it counts as a torn tail
-   * (the next writer cuts it off, with the commits after it). False: those commits
-   * were written after it was on disk, so it is corruption, never cut off.
-   */
-  readonly torn: boolean
-}
-
-export interface CommitOptions {
-  /** Transaction id to record; must exceed the head's (default: head + 1). Compaction uses it to keep txids. */
-  txid?: number
-  /** Commit time to record, ms since the epoch (default: now). */
-  time?: number
-  /**
-   * false: write the commit without syncing it, even with durability 'fsync'; a later
-   * syncAsync() makes it (and every commit written before it) durable. Group commit
-   * writes each group so and shares one sync. Default true.
-   */
-  sync?: boolean
-}
+export type { BackupOptions, CommitOptions, DamageReport, FileStorageOptions, SlotReport, StorageReport }
 
 export class FileStorage implements Storage {
   readonly path: string
@@ -180,23 +43,10 @@ export class FileStorage implements Storage {
   readonly #readOnlyReason: string | undefined
   #fileId: Buffer = Buffer.alloc(8)
   #meta: StorageMeta = Object.freeze({})
-  #head: FileHead = baseHead(0)
   /** txid of this file's starting point (0 unless written by compaction). */
   #base = 0
-  /** Set once the file at `path` is another one (compaction replaced it): this handle must reopen. */
-  #moved = false
-  /** The file's size as this handle last knew it (it may have grown since). */
-  #seenSize = 0
-  /** Whether the bytes at #head.end were zeros (reserved space) or the end of the file when last looked at. */
-  #tailClean = true
-  /**
-   * The bytes of #head's commit record, as this handle wrote or read them; undefined
-   * for the base head, or until read. A refresh compares them with the file: after a
-   * failed commit is cut off, other bytes (zeros, another transaction) take its place.
-   */
-  #headRecord: Buffer | undefined
-  /** Where #look reads the head's commit record and the record header after it. */
-  #probe = Buffer.alloc(COMMIT_RECORD + RECORD_HEADER)
+  /** The newest commit as this handle knows it, whether anything follows it, and whether the file was replaced. */
+  readonly #known: KnownHead
   /**
    * The newest commit this handle found holding the writer lock, or made: one whose
    * writer finished, so no failure can take it back. Undefined until the first lock.
@@ -208,21 +58,11 @@ export class FileStorage implements Storage {
    * another process's commit whose sync is still to fail.
    */
   #synced: FileHead | undefined
-  /** txid held by each superblock slot (-1: not valid), to know which one is older. */
-  readonly #slotTxids = [-1, -1]
+  /** The two superblock slots. */
+  readonly #superblock: Superblock
   #closed = false
-  /** Set when a write or sync failed: the handle refuses to write again. */
-  #failure: unknown
-  /** Set when releasing the writer lock failed: the lock may still be held, so the handle refuses to write again. */
-  #lockFailure: unknown
-  /**
-   * DURABILITY: the file up to here is known to be on disk (this handle synced it, or
-   * a superblock slot points there: slots only ever point at synced commits). A commit
-   * starting past it is flagged COMMIT_UNSYNCED_BEFORE; see lock() for 'fsync'.
-   */
-  #syncedEnd = DATA_START
-  /** Whether this handle has synced the directory, making the file's name durable. */
-  #nameSynced = false
+  /** The file as this handle writes it: what is on disk, the size last seen, the fence after a failure. */
+  readonly #file: DurableFile
   /**
    * With commits written by commit(root, { sync: false }) and not yet synced: the last
    * commit before them, the one a failed sync falls back to. Undefined when every
@@ -235,13 +75,8 @@ export class FileStorage implements Storage {
   #closing = false
   /** Where the next syncAsync() writes reserved zeros first (a group commit grew the file). */
   #reserveAt: number | undefined
-
-  // The open transaction's write buffer: bytes for file offsets [#bufStart, #bufStart + #bufLength).
-  #buf: Buffer = Buffer.alloc(0)
-  #bufLength = 0
-  #bufStart = DATA_START
-  /** crc32 of the transaction's bytes already flushed to the file. */
-  #txCrc = 0
+  /** The open transaction's records, on their way to the file. */
+  readonly #tx: TxBuffer
   /** Committed bytes since the last checkpoint (with durability 'none', since the last sync too). */
   #sinceCheckpoint = 0
 
@@ -255,6 +90,10 @@ export class FileStorage implements Storage {
     this.durability = options.durability ?? 'fsync'
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000
     this.#reader = new RecordReader(this.#io, fd)
+    this.#file = new DurableFile(filePath, this.#io, fd)
+    this.#superblock = new Superblock(this.#io, fd, this.#reader)
+    this.#known = new KnownHead(filePath, this.#io, fd, { reader: this.#reader, superblock: this.#superblock, file: this.#file })
+    this.#tx = new TxBuffer((bytes, position) => this.#writeEarly(bytes, position))
     this.#lock = new FileLock(fd, filePath, this.#io.lockSync?.bind(this.#io))
   }
 
@@ -271,9 +110,6 @@ export class FileStorage implements Storage {
   static open(filePath: string, options: FileStorageOptions = {}): FileStorage {
     if (typeof filePath !== 'string' || filePath === '') throw new TypeError('path must be a non-empty string')
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
-    if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'none') {
-      throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
-    }
     checkOptions(options)
     const io = options.io ?? nodeFileIO
     // LOCKING: a handle that may write needs the native lock: say so now (before
@@ -312,13 +148,13 @@ export class FileStorage implements Storage {
    * make newer ones; lock() fails with DBDB_MOVED.
    */
   get moved(): boolean {
-    return this.#moved
+    return this.#known.moved
   }
 
   head(): Head {
     this.#checkOpen()
     if (!this.#lock.held) this.#refresh()
-    return publicHead(this.#head)
+    return publicHead(this.#known.head)
   }
 
   /**
@@ -327,14 +163,14 @@ export class FileStorage implements Storage {
    */
   get knownHead(): Head {
     this.#checkOpen()
-    return publicHead(this.#head)
+    return publicHead(this.#known.head)
   }
 
   lock(timeoutMs = this.lockTimeoutMs): Head {
     checkTimeout('timeoutMs', timeoutMs)
     this.#checkWritable()
-    if (this.#lock.held) return publicHead(this.#head)
-    if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+    if (this.#lock.held) return publicHead(this.#known.head)
+    if (this.#known.moved) throw movedError(this.path)
     this.#lock.acquire(timeoutMs)
     return this.#locked()
   }
@@ -347,10 +183,10 @@ export class FileStorage implements Storage {
   async lockAsync(timeoutMs = this.lockTimeoutMs): Promise<Head> {
     checkTimeout('timeoutMs', timeoutMs)
     this.#checkWritable()
-    if (this.#lock.held) return publicHead(this.#head)
-    if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
+    if (this.#lock.held) return publicHead(this.#known.head)
+    if (this.#known.moved) throw movedError(this.path)
     // Already held means a synchronous lock() took it during the wait: its transaction stands.
-    if (!(await this.#lock.acquireAsync(timeoutMs))) return publicHead(this.#head)
+    if (!(await this.#lock.acquireAsync(timeoutMs))) return publicHead(this.#known.head)
     return this.#locked()
   }
 
@@ -359,33 +195,13 @@ export class FileStorage implements Storage {
     try {
       // The handle may have failed or been moved while lockAsync waited.
       this.#checkWritable()
-      if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
-      if (!this.#nameSynced) {
-        // DURABILITY: whoever created the file may have died between link(2) and
-        // syncing the directory; a commit is not durable while the name is not.
-        syncDirectory(this.#io, path.dirname(this.path))
-        this.#nameSynced = true
-      }
-      // LOCKING: the lock is on this file; if compaction has renamed another file
-      // into its place, writing here would be lost. Compaction appends a MOVED record
-      // at the committed end, holding this lock, before it renames; so once we hold
-      // the lock, the refresh finds that record if a rename may have happened, and
-      // only then compares inodes (a stat per commit costs ~30 µs next to an fdatasync).
-      this.#refresh()
-      if (this.#moved) throw new DbdbError('DBDB_MOVED', `${this.path} was replaced by compaction; reopen it`)
-      if (!this.#tailClean) {
-        // Bytes of a transaction that never committed (its writer crashed or its
-        // commit failed). Cut them off durably before appending after the commit,
-        // unless intact commits follow them: then they are damage, not a torn tail.
-        this.#refuseToCutOffCommits()
-        this.#truncate(this.#head.end)
-      }
-      if (this.durability === 'fsync' && this.#head.end > this.#syncedEnd) this.#syncInherited()
-      this.#confirmed = this.#head
+      const refresh = (): void => this.#refresh()
+      prepareToWrite({ path: this.path, durability: this.durability, io: this.#io, fd: this.#fd, reader: this.#reader, fileId: this.#fileId, file: this.#file, known: this.#known, refresh })
+      this.#confirmed = this.#known.head
       this.#resetBuffer()
-      return publicHead(this.#head)
+      return publicHead(this.#known.head)
     } catch (err) {
-      this.#releaseLock()
+      this.#lock.releaseQuietly()
       throw err
     }
   }
@@ -395,7 +211,7 @@ export class FileStorage implements Storage {
     try {
       this.abort()
     } finally {
-      this.#releaseLock()
+      this.#lock.releaseQuietly()
     }
   }
 
@@ -403,57 +219,43 @@ export class FileStorage implements Storage {
     this.#checkTransaction()
     if (!(bytes instanceof Uint8Array)) throw new TypeError('append takes a Uint8Array')
     if (bytes.length > RECORD_MAX) throw new RangeError(`a record holds at most ${RECORD_MAX} bytes`)
-    const size = RECORD_HEADER + bytes.length
-    this.#reserve(size)
-    const address = this.#bufStart + this.#bufLength
-    writeRecordHeader(this.#buf, this.#bufLength, RECORD_DATA, bytes)
-    this.#buf.set(bytes, this.#bufLength + RECORD_HEADER)
-    this.#bufLength += size
-    return address
+    return this.#tx.add(RECORD_DATA, bytes)
   }
 
   read(address: number): Uint8Array {
     this.#checkOpen()
-    const pendingEnd = this.#lock.held ? this.#bufStart + this.#bufLength : this.#head.end
+    const pendingEnd = this.#lock.held ? this.#tx.end : this.#known.head.end
     if (!Number.isSafeInteger(address) || address < DATA_START || address + RECORD_HEADER > pendingEnd) {
       throw corrupt(address, 'address outside the file')
     }
-    if (this.#lock.held && address >= this.#bufStart) {
-      const at = address - this.#bufStart
-      const length = this.#buf.readUInt32LE(at)
-      if (at + RECORD_HEADER + length > this.#bufLength) throw corrupt(address, 'length past the end')
-      return Buffer.from(this.#buf.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length))
-    }
-    const limit = this.#lock.held ? this.#bufStart : this.#head.end
+    if (this.#lock.held && address >= this.#tx.start) return this.#tx.read(address)
+    const limit = this.#lock.held ? this.#tx.start : this.#known.head.end
     return this.#reader.readRecord(address, limit, RECORD_DATA)
   }
 
   commit(root: number, options: CommitOptions = {}): Head {
     this.#checkTransaction()
-    const address = this.#bufStart + this.#bufLength
+    const address = this.#tx.end
     if (!Number.isSafeInteger(root) || (root !== 0 && (root < DATA_START || root >= address))) {
       throw new RangeError(`root ${root} is not an address of this file`)
     }
-    const txStart = this.#head.end
-    const before = this.#head
+    const txStart = this.#known.head.end
+    const before = this.#known.head
     // A group commit's commit: written now, made durable by syncAsync().
     const deferred = this.durability === 'fsync' && options.sync === false
-    const txCrc = crc32(this.#buf.subarray(0, this.#bufLength), this.#txCrc)
+    const txCrc = this.#tx.crc()
     const record: Omit<CommitRecord, 'address'> = {
       fileId: this.#fileId,
-      txid: options.txid ?? this.#head.txid + 1,
+      txid: options.txid ?? this.#known.head.txid + 1,
       root,
-      prev: this.#head.address,
+      prev: this.#known.head.address,
       txStart,
       time: options.time ?? Date.now(),
       txCrc,
-      flags: txStart > this.#syncedEnd ? COMMIT_UNSYNCED_BEFORE : 0,
+      flags: txStart > this.#file.syncedEnd ? COMMIT_UNSYNCED_BEFORE : 0,
     }
     const payload = encodeCommitPayload(record)
-    this.#reserve(COMMIT_RECORD)
-    writeRecordHeader(this.#buf, this.#bufLength, RECORD_COMMIT, payload)
-    this.#buf.set(payload, this.#bufLength + RECORD_HEADER)
-    this.#bufLength += COMMIT_RECORD
+    this.#tx.add(RECORD_COMMIT, payload)
     const end = address + COMMIT_RECORD
     // With durability 'none', every 16 MiB of commits is synced, inside the commit that
     // crosses the mark: if that sync fails, so does this commit, like a durable one.
@@ -462,15 +264,15 @@ export class FileStorage implements Storage {
       // DURABILITY: the commit record travels with the transaction's last bytes and
       // one sync covers them all; recovery accepts the commit only if every byte
       // from txStart to the record matches txCrc, so no second sync is needed.
-      const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#grows(end)
-      this.#writeAt(this.#buf.subarray(0, this.#bufLength), this.#bufStart)
+      const reserve = this.durability === 'fsync' && end - txStart <= RESERVE_TX_MAX && this.#file.grows(end)
+      this.#file.writeAt(this.#tx.bytes, this.#tx.start)
       // A group commit's zeros are written by its syncAsync, on the thread pool: up
       // to 16 MiB of them would otherwise block the event loop.
       if (reserve && deferred) this.#reserveAt = end
-      else if (reserve) this.#reserveAfter(end)
+      else if (reserve) this.#file.reserveAfter(end)
       if (sync) {
         this.#io.fdatasyncSync(this.#fd)
-        this.#syncedEnd = end
+        this.#file.syncedTo(end)
       }
     } catch (err) {
       // Commits written for a group sync that never came are built on by this one: they go too.
@@ -482,12 +284,10 @@ export class FileStorage implements Storage {
       })
     }
     const head: FileHead = Object.freeze({ txid: record.txid, root, time: record.time, address, end })
-    this.#head = head
+    this.#known.committed(head, this.#tx.bytes.subarray(-COMMIT_RECORD))
     // A deferred commit is not finished until its sync is: a failed one is cut off.
     if (!deferred) this.#confirmed = head
-    this.#keepHeadRecord(this.#buf.subarray(this.#bufLength - COMMIT_RECORD, this.#bufLength))
-    if (end > this.#seenSize) this.#seenSize = end
-    this.#tailClean = true
+    this.#file.wroteTo(end)
     this.#resetBuffer()
     this.#sinceCheckpoint += end - txStart
     if (deferred) {
@@ -498,31 +298,23 @@ export class FileStorage implements Storage {
     }
     // DURABILITY: a slot only ever points at a synced commit (#synced).
     if (!deferred && (this.durability === 'fsync' ? this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES : sync)) this.#checkpoint()
-    return publicHead(this.#head)
+    return publicHead(this.#known.head)
   }
 
   abort(): void {
     if (!this.#lock.held) return
-    const flushedPastCommit = this.#bufStart > this.#head.end
+    const flushedPastCommit = this.#tx.start > this.#known.head.end
     this.#resetBuffer()
-    if (flushedPastCommit && this.#failure === undefined) this.#truncate(this.#head.end)
+    if (flushedPastCommit && !this.#file.failed) {
+      this.#file.truncate(this.#known.head.end)
+      this.#known.cutTail()
+    }
   }
 
   *history(): IterableIterator<Head> {
     this.#checkOpen()
-    let head: Head = this.head()
-    const limit = this.#head.end
-    while (head.txid > 0) {
-      yield head
-      const record = this.#reader.readCommit(head.address, limit, this.#fileId)
-      if (record.prev === 0) return
-      const prev = this.#reader.readCommit(record.prev, limit, this.#fileId)
-      // Txids only grow along the chain; compaction's catch-up may skip some.
-      if (prev.txid >= head.txid || prev.address >= head.address) {
-        throw corrupt(record.prev, 'commit chain is broken')
-      }
-      head = publicHead(prev)
-    }
+    const head = this.head()
+    yield* commitChain(this.#reader, head, this.#known.head.end, this.#fileId)
   }
 
   /** Current size of the file in bytes. */
@@ -550,14 +342,14 @@ export class FileStorage implements Storage {
    */
   async syncAsync(): Promise<void> {
     this.#checkTransaction()
-    const covered = this.#head
+    const covered = this.#known.head
     const durable = this.#unsyncedAfter
     const reserveAt = this.#reserveAt
     this.#reserveAt = undefined
     this.#inflight++
     let error: unknown
     try {
-      if (reserveAt !== undefined) await this.#reserveAfterAsync(reserveAt)
+      if (reserveAt !== undefined) await this.#file.reserveAfterAsync(reserveAt)
       await fdatasyncAsync(this.#io, this.#fd)
     } catch (err) {
       error = err
@@ -568,16 +360,16 @@ export class FileStorage implements Storage {
         const back = durable ?? covered
         // LOCKING: the lock is still held (close waits for this), so nobody else
         // has appended after the commits being cut off.
-        if (this.#failure === undefined) {
+        if (!this.#file.failed) {
           this.#fail(error, back.end)
           this.#moveBackTo(back)
         }
         throw new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${back.txid}: ${(error as Error).message}`, { cause: error })
       }
       // Commits written after the sync began are not covered: they wait for the next one.
-      if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#head ? undefined : covered
+      if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#known.head ? undefined : covered
       this.#synced = this.#confirmed = covered
-      if (covered.end > this.#syncedEnd) this.#syncedEnd = covered.end
+      if (covered.end > this.#file.syncedEnd) this.#file.syncedTo(covered.end)
       if (this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
     } finally {
       if (this.#inflight === 0 && this.#closing) this.#closeNow()
@@ -589,81 +381,23 @@ export class FileStorage implements Storage {
    * go on: the file is append-only, so the copy is the committed prefix of this one
    * with fresh superblock slots pointing at that commit. Written to a temporary
    * file, synced, then linked into place, so `dest` never exists half-written and an
-   * existing `dest` is never replaced. Returns the commit copied.
+   * existing `dest` is never replaced (DBDB_EXISTS), unless `options.replace`: then
+   * the synced copy is renamed over it, and the directory synced. Returns the commit
+   * copied.
    */
-  backup(dest: string): Head {
+  backup(dest: string, options: BackupOptions = {}): Head {
     this.#checkOpen()
-    const head = this.#lock.held ? this.#head : this.#finishedHead()
-    const dir = path.dirname(dest)
-    const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
-    const failed = (what: string, err: unknown): DbdbError =>
-      err instanceof DbdbError ? err : new DbdbError('DBDB_IO', `backup of ${this.path} to ${dest} failed ${what}: ${(err as Error).message}`, { cause: err })
-    let out: number
-    try {
-      out = this.#io.openSync(tmp, 'wx+')
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new DbdbError('DBDB_IO', `cannot back up ${this.path} to ${dest}: the folder ${dir} does not exist`, { cause: err })
-      }
-      throw failed(`creating ${tmp}`, err)
+    checkBackupOptions(options)
+    const refresh = (): FileHead => {
+      this.#refresh()
+      return this.#known.head
     }
-    try {
-      const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
-      this.#writeTo(out, slot, 0)
-      this.#writeTo(out, slot, SLOT_SIZE)
-      const chunk = Buffer.allocUnsafe(COPY_CHUNK)
-      for (let at = DATA_START; at < head.end; ) {
-        const n = Math.min(chunk.length, head.end - at)
-        this.#reader.readAt(chunk.subarray(0, n), at)
-        this.#writeTo(out, chunk.subarray(0, n), at)
-        at += n
-      }
-      this.#io.fsyncSync(out)
-    } catch (err) {
-      // A full or failing disk must not leave the temporary file behind (only a crash may).
-      this.#quietly(() => this.#io.closeSync(out))
-      this.#quietly(() => this.#io.unlinkSync(tmp))
-      throw failed(`copying into ${tmp}`, err)
-    }
-    try {
-      this.#io.closeSync(out)
-    } catch (err) {
-      this.#quietly(() => this.#io.unlinkSync(tmp))
-      throw failed(`closing ${tmp}`, err)
-    }
-    try {
-      this.#io.linkSync(tmp, dest)
-    } catch (err) {
-      this.#quietly(() => this.#io.unlinkSync(tmp))
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new DbdbError('DBDB_EXISTS', `${dest} exists already; a backup never replaces a file`, { cause: err })
-      }
-      throw failed(`linking ${tmp} to it`, err)
-    }
-    try {
-      this.#io.unlinkSync(tmp)
-    } catch (err) {
-      throw new DbdbError('DBDB_IO', `backed up ${this.path} to ${dest}, complete, but removing its temporary name ${tmp} failed: ${(err as Error).message}`, {
-        cause: err,
-      })
-    }
-    syncDirectory(this.#io, dir)
+    const head = this.#lock.held
+      ? this.#known.head
+      : finishedHead({ lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, readOnly: this.readOnly, reader: this.#reader, fileId: this.#fileId, base: this.#base, refresh })
+    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
+    writeBackup({ path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, end: head.end, slot }, dest, options)
     return publicHead(head)
-  }
-
-  /** Writes all of `buf` to another file's descriptor at `position`. */
-  #writeTo(fd: number, buf: Uint8Array, position: number): void {
-    for (let done = 0; done < buf.length; ) done += this.#io.writeSync(fd, buf, done, buf.length - done, position + done)
-  }
-
-  /** Cleanup after a failure: its own failure must not hide the one being reported. */
-  #quietly(fn: () => void): void {
-    try {
-      fn()
-    } catch {
-      // the first error is the one to report
-    }
   }
 
   /**
@@ -675,13 +409,10 @@ export class FileStorage implements Storage {
    */
   markMoved(): void {
     this.#checkTransaction()
-    const rec = Buffer.alloc(RECORD_HEADER)
-    writeRecordHeader(rec, 0, RECORD_MOVED, new Uint8Array(0))
     try {
-      this.#writeAt(rec, this.#head.end)
-      this.#io.fdatasyncSync(this.#fd)
+      this.#file.writeMoved(this.#known.head.end)
     } catch (err) {
-      this.#fail(err, this.#head.end)
+      this.#fail(err, this.#known.head.end)
       throw new DbdbError('DBDB_IO', `marking ${this.path} as replaced failed: ${(err as Error).message}`, { cause: err })
     }
   }
@@ -693,7 +424,7 @@ export class FileStorage implements Storage {
    */
   atPath(): boolean {
     this.#checkOpen()
-    return !this.#replaced()
+    return !this.#file.replaced()
   }
 
   /** The file-system calls this handle makes (compaction makes its own through them). */
@@ -703,15 +434,15 @@ export class FileStorage implements Storage {
 
   /** True once a write or sync failed: the handle refuses further writes until reopened. */
   get failed(): boolean {
-    return this.#failure !== undefined
+    return this.#file.failed
   }
 
   /** After the rename that markMoved announced: this handle's file is no longer the database. */
   retire(): void {
-    this.#moved = true
+    this.#known.retire()
     if (this.#lock.held) {
       this.#resetBuffer()
-      this.#releaseLock()
+      this.#lock.releaseQuietly()
     }
   }
 
@@ -723,44 +454,8 @@ export class FileStorage implements Storage {
    */
   verify(): StorageReport {
     this.#checkOpen()
-    const head = this.head()
-    const size = this.#io.fstatSync(this.#fd).size
-    const problems: string[] = []
-    const slots = this.#readSlots().slots.map((slot, i): SlotReport => {
-      if (slot === undefined) return { ok: false, note: 'does not validate (torn by a crash, or damaged)' }
-      try {
-        this.#validateSlot(slot)
-        return { ok: true, txid: slot.txid }
-      } catch (err) {
-        // A read the OS failed says nothing about the bytes: not damage, an error.
-        if (isDbdbError(err, 'DBDB_IO')) throw err
-        const note = (err as Error).message
-        if (slot.txid >= head.txid) problems.push(`superblock slot ${i} points at transaction ${slot.txid}, which is damaged: ${note}`)
-        return { ok: false, txid: slot.txid, note }
-      }
-    })
-    const past = this.#lookPast(this.#reader.scan(baseHead(this.#base), this.#fileId, size), size)
-    const full = past.scanned
-    for (const d of past.damage) if (!d.torn) problems.push(describeDamage(d))
-    if (past.damage.length === 0 && full.head.txid < head.txid) {
-      problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
-    }
-    const end = this.#lock.held ? this.#head.end : full.head.txid === head.txid ? full.head.end : this.#head.end
-    const dataEnd = Math.max(end, this.#lastNonZero(end, size))
-    return { fileBytes: size, head, slots, commits: full.head.txid, tailBytes: dataEnd - end, reservedBytes: size - dataEnd, damage: past.damage, problems }
-  }
-
-  /** One past the last byte in [from, to) that is not zero, or `from` when all are. */
-  #lastNonZero(from: number, to: number): number {
-    const chunk = Buffer.alloc(Math.min(COPY_CHUNK, Math.max(0, to - from)))
-    for (let stop = to; stop > from; ) {
-      const start = Math.max(from, stop - chunk.length)
-      const part = chunk.subarray(0, stop - start)
-      this.#reader.readAt(part, start)
-      for (let i = part.length - 1; i >= 0; i--) if (part[i] !== 0) return start + i + 1
-      stop = start
-    }
-    return from
+    this.head()
+    return verifyFile({ io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, fileId: this.#fileId, base: this.#base, head: this.#known.head, locked: this.#lock.held })
   }
 
   close(): void {
@@ -779,13 +474,13 @@ export class FileStorage implements Storage {
   #closeNow(): void {
     this.#closing = false
     try {
-      if (this.#unsyncedAfter !== undefined && this.#failure === undefined) {
+      if (this.#unsyncedAfter !== undefined && !this.#file.failed) {
         // DURABILITY: commits written for a group sync that never came: make them
         // durable now rather than leave acknowledged-looking bytes unsynced.
         try {
           this.#io.fdatasyncSync(this.#fd)
-          this.#synced = this.#confirmed = this.#head
-          this.#syncedEnd = this.#head.end
+          this.#synced = this.#confirmed = this.#known.head
+          this.#file.syncedTo(this.#known.head.end)
         } catch (err) {
           this.#fail(err, this.#unsyncedAfter.end)
           this.#moveBackTo(this.#unsyncedAfter)
@@ -793,7 +488,7 @@ export class FileStorage implements Storage {
         this.#unsyncedAfter = undefined
       }
       if (this.#lock.held) this.unlock()
-      if (this.#sinceCheckpoint > 0 && this.#failure === undefined) {
+      if (this.#sinceCheckpoint > 0 && !this.#file.failed) {
         // Without the lock, as another handle may hold it: at worst the slot written
         // points at an older commit than the other one, which costs a longer scan.
         // The slot points at this handle's own synced commit, never at a head it only read.
@@ -810,494 +505,60 @@ export class FileStorage implements Storage {
   // ---- open and recovery ----------------------------------------------------
 
   #load(metaForNewFile: StorageMeta): void {
-    let read = this.#readSlots()
-    if (read.bytes < DATA_START) {
-      const size = this.#io.fstatSync(this.#fd).size
-      if (size < DATA_START && this.#isHalfMade(size)) {
-        if (this.readOnly) {
-          throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is empty, and it was opened read-only`)
-        }
-        try {
-          this.#initialize(metaForNewFile)
-        } catch (err) {
-          throw ioError(err, `initializing the empty file ${this.path}`)
-        }
-      }
-      // Read again in any case: another opener may have finished the file since the
-      // first read (then it is no longer half-made, and that read saw no slots).
-      read = this.#readSlots()
-    }
-    const slots = read.slots
-    if (slots.every((s) => s === undefined)) {
-      const head = Buffer.alloc(MAGIC.length)
-      this.#io.readSync(this.#fd, head, 0, head.length, 0)
-      if (!hasMagic(head)) throw new DbdbError('DBDB_NOT_A_DATABASE', `${this.path} is not a DBDB database`)
-      throw new DbdbError('DBDB_CORRUPT', `${this.path}: both superblock slots are damaged`)
-    }
-    const candidates = slots.filter((s): s is Slot => s !== undefined).sort((a, b) => b.txid - a.txid)
-    let lastError: unknown
-    let refused: DamageReport | undefined
-    for (const slot of candidates) {
-      try {
-        this.#fileId = slot.fileId
-        this.#meta = slot.meta
-        this.#base = slot.base
-        this.#head = this.#validateSlot(slot)
-        this.#syncedEnd = this.#head.end
-        this.#headRecord = undefined
-        let look = this.#look(this.#head)
-        if (look === LOOK_GONE) throw corrupt(slot.address, 'commit record changed while read')
-        if (look === LOOK_MORE) {
-          // Commits after the slot's, or a torn tail. Skipped when nothing follows (a
-          // file closed cleanly): a scan that stops at once still costs a read and,
-          // in a new process, compiling it. No fstat: the scan looks the size up only
-          // if it needs it, and the first commit that may grow the file does (#grows).
-          const scanned = this.#reader.scan(this.#head, this.#fileId)
-          this.#head = scanned.head
-          if (scanned.stop === 'other' || (scanned.stop === 'zeros' && this.#reader.nonZeroWithin(scanned.stopAt, ZERO_LOOK))) {
-            // DURABILITY: short of the end of the file: a torn tail, or damage that
-            // intact commits follow, which no open may cut off (see #lookPast). Zeros
-            // are reserved space, which runs to the end of the file; only zeros with
-            // something after them nearby (a hole) are looked past here, so an open
-            // does not read all of a large file's reserved space. verify() looks past all.
-            const past = this.#lookPast(scanned, this.#io.fstatSync(this.#fd).size)
-            this.#head = past.scanned.head
-            const damage = past.damage[0]
-            if (damage !== undefined && !damage.torn) {
-              if (!this.readOnly) {
-                refused = damage
-                break
-              }
-              // Read-only: the newest intact commit. Its records are checked one by one
-              // as they are read, so a read that reaches the damage fails DBDB_CORRUPT.
-              this.#head = newestOf(past.later)
-            }
-          }
-          this.#headRecord = undefined
-          // Gone already (a commit whose sync failed meanwhile): the next refresh recovers.
-          look = this.#look(this.#head)
-        }
-        this.#tailClean = look === LOOK_CLEAN
-        this.#markDamagedKeptSlot(slots)
-        return
-      } catch (err) {
-        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
-        lastError = err
-      }
-    }
-    if (refused !== undefined) throw damaged(this.path, refused)
-    throw lastError
+    const found = recover(
+      { path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, headRecord: this.#known.record, readOnly: this.readOnly, lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, file: this.#file },
+      metaForNewFile,
+    )
+    this.#fileId = found.fileId
+    this.#meta = found.meta
+    this.#base = found.base
+    this.#known.start(found)
+    this.#file.syncedTo(found.syncedEnd)
   }
 
-  /**
-   * DURABILITY: where a scan stopped short of the end of the file, tells a torn tail
-   * from damage. It looks at everything up to `size` for intact later commits: none
-   * means a torn tail (or reserved zeros). With some, the scan looks again first (a
-   * writer may have been committing while it read), and what remains is damage. Each
-   * commit record says whether its writer had synced what came before it
-   * (COMMIT_UNSYNCED_BEFORE clear): if any commit after the damage had, the damaged
-   * bytes were on disk, whole, before it was written, so no crash tore them. Only
-   * when none had (durability 'none') may the damage be a torn write, and `torn` is set.
-   */
-  #lookPast(scanned: ScanResult, size: number): { scanned: ScanResult; later: LaterCommit[]; damage: DamageReport[] } {
-    for (let attempt = 0; ; attempt++) {
-      if (scanned.stop === 'end') return { scanned, later: [], damage: [] }
-      const later = this.#reader.laterCommits(scanned.head, scanned.stoppedAt, this.#fileId, size)
-      if (later.length === 0) return { scanned, later, damage: [] }
-      // Without the lock a writer may be committing meanwhile: the scan stopped in a
-      // transaction still being written, which was whole, with commits after it, by
-      // the time the rest of the file was read. Damage stays where it is: only a scan
-      // that stops at the same place again has found it. One that keeps moving is
-      // following a writer, and what it reached is the head.
-      const again = this.#reader.scan(scanned.head, this.#fileId, size)
-      if (again.head.txid === scanned.head.txid) return { scanned, later, damage: damageRegions(scanned, later) }
-      if (attempt === 3) return { scanned: again, later: [], damage: [] }
-      scanned = again
-    }
-  }
-
-  /**
-   * DURABILITY: the lock found bytes past the newest commit that are not reserved
-   * zeros. Before they are cut off, make sure no intact commit follows them: that
-   * would make them damage (see #lookPast), and truncating would destroy commits.
-   */
-  #refuseToCutOffCommits(): void {
-    const size = this.#io.fstatSync(this.#fd).size
-    const scanned: ScanResult = { head: this.#head, stoppedAt: this.#head.end, stop: 'other', stopAt: this.#head.end }
-    const damage = this.#lookPast(scanned, size).damage[0]
-    if (damage !== undefined && !damage.torn) throw damaged(this.path, damage)
-  }
-
-  /**
-   * DURABILITY: with durability 'fsync' every commit must be written after everything
-   * before it is on disk, so that damage with commits after it is never mistaken for
-   * a torn tail, nor a torn tail for damage. A head this handle did not sync itself
-   * (another process's commit, or one found at open past the checkpoint) may be one
-   * whose writer died before its sync, or a 'none' writer's: sync it once, before
-   * writing on top. Usually there is nothing to write back and it is cheap; after a
-   * writer of the same handle, never done.
-   */
-  #syncInherited(): void {
-    try {
-      this.#io.fdatasyncSync(this.#fd)
-    } catch (err) {
-      this.#failure = err
-      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
-    }
-    this.#syncedEnd = this.#head.end
-  }
-
-  /** Zero bytes, or the start of a superblock whose creation was cut short. */
-  #isHalfMade(size: number): boolean {
-    if (size === 0) return true
-    const buf = Buffer.alloc(size)
-    this.#io.readSync(this.#fd, buf, 0, size, 0)
-    const prefix = buf.subarray(0, Math.min(size, MAGIC.length))
-    return sameBytes(prefix, MAGIC.subarray(0, prefix.length)) && decodeSlot(buf) === undefined
-  }
-
-  #initialize(meta: StorageMeta): void {
-    this.#lock.acquire(this.lockTimeoutMs)
-    try {
-      const size = this.#io.fstatSync(this.#fd).size
-      if (size >= DATA_START || !this.#isHalfMade(size)) return // someone else finished it first
-      const header = newFileHeader(meta, 0)
-      this.#writeAt(header, 0)
-      this.#io.fdatasyncSync(this.#fd)
-    } finally {
-      this.#releaseLock()
-    }
-  }
-
-  /** Both superblock slots (undefined where one does not validate), and how many bytes of them the file holds. */
-  #readSlots(): { slots: Array<Slot | undefined>; bytes: number } {
-    const buf = Buffer.alloc(DATA_START)
-    const got = this.#io.readSync(this.#fd, buf, 0, DATA_START, 0)
-    const slots: Array<Slot | undefined> = []
-    for (let i = 0; i < 2; i++) {
-      const start = i * SLOT_SIZE
-      const slot = got >= start + SLOT_USED ? decodeSlot(buf.subarray(start, start + SLOT_SIZE)) : undefined
-      slots.push(slot)
-      this.#slotTxids[i] = slot?.txid ?? -1
-    }
-    return { slots, bytes: got }
-  }
-
-  /** The commit `slot` points at, after checking that its commit record and root record are intact. */
-  #validateSlot(slot: Slot): FileHead {
-    if (slot.txid === slot.base) return baseHead(slot.base)
-    if (!sameBytes(slot.fileId, this.#fileId)) throw corrupt(slot.address, 'superblock of another file')
-    if (slot.address + COMMIT_RECORD !== slot.end) throw corrupt(slot.address, 'superblock end is wrong')
-    // A slot pointing past the end of the file fails here: the read finds the file ending early.
-    const record = this.#reader.readCommit(slot.address, slot.end, this.#fileId)
-    if (record.txid !== slot.txid || record.root !== slot.root) {
-      throw corrupt(slot.address, 'commit record does not match the superblock')
-    }
-    if (record.root !== 0) this.#reader.readRecord(record.root, slot.address, RECORD_DATA)
-    return Object.freeze({ txid: record.txid, root: record.root, time: record.time, address: record.address, end: slot.end })
-  }
-
-  /**
-   * Brings #head up to the newest commit in the file. Cheap when nothing changed: one
-   * pread of the head's own commit record and the record header after it. While the
-   * record is still there, byte for byte, and zeros (space a writer reserved) or the
-   * end of the file follow it, nobody committed: commits only ever append at the
-   * head's end. The record itself is compared because a commit can vanish: another
-   * process's commit is readable between its write and its sync, and a failed sync
-   * cuts it off; zeros, or other transactions, may then stand where it ended.
-   */
+  /** Brings the head up to the newest commit in the file (see KnownHead.refresh), telling onLostCommit if it was gone. */
   #refresh(): void {
-    let lost: FileHead | undefined
-    for (let attempt = 1; ; attempt++) {
-      const seen = this.#head
-      const look = this.#look(seen)
-      if (look === LOOK_CLEAN) {
-        this.#tailClean = true
-        break
-      }
-      if (attempt > REFRESH_ATTEMPTS) {
-        throw new DbdbError('DBDB_IO', `${this.path}: the newest commit kept vanishing while it was read (commits failing)`)
-      }
-      const size = this.#io.fstatSync(this.#fd).size
-      const { slots } = this.#readSlots()
-      let head: FileHead
-      if (look === LOOK_GONE) {
-        // Never scan on from a head that is gone: start again from the slots, which
-        // only ever point at commits that were synced by a writer holding the lock.
-        if (attempt === 1) lost = seen
-        head = this.#slotHead(slots, -1) ?? baseHead(this.#base)
-      } else {
-        head = this.#slotHead(slots, seen.txid) ?? seen
-      }
-      head = this.#reader.scan(head, this.#fileId, size).head
-      this.#head = head
-      this.#headRecord = undefined
-      this.#seenSize = size
-      const after = this.#look(head)
-      // Gone as soon as scanned: another commit failed meanwhile; look again.
-      if (after === LOOK_GONE) continue
-      this.#tailClean = after === LOOK_CLEAN
-      if (!this.#tailClean && this.#reader.movedRecordAt(head.end, size) && this.#replaced()) this.#moved = true
-      this.#markDamagedKeptSlot(slots)
-      break
-    }
-    if (lost !== undefined) this.onLostCommit?.(publicHead(lost), publicHead(this.#head))
-  }
-
-  /** The commit the newest valid slot of this file points at, if its txid exceeds `above` and it checks out. */
-  #slotHead(slots: Array<Slot | undefined>, above: number): FileHead | undefined {
-    const candidates = slots
-      .filter((slot): slot is Slot => slot !== undefined && sameBytes(slot.fileId, this.#fileId) && slot.txid > above)
-      .sort((a, b) => b.txid - a.txid)
-    for (const slot of candidates) {
-      try {
-        return this.#validateSlot(slot)
-      } catch (err) {
-        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
-      }
-    }
-    return undefined
-  }
-
-  /**
-   * One pread: `head`'s commit record and the record header after it (for the base
-   * head, only that header). The record must be #headRecord byte for byte; with no
-   * bytes known yet, a valid commit record of `head`, whose bytes are then kept.
-   */
-  #look(head: FileHead): number {
-    const start = head.address === 0 ? head.end : head.address
-    const recordLength = head.end - start
-    const want = recordLength + RECORD_HEADER
-    if (this.#probe.length < want) this.#probe = Buffer.alloc(want)
-    const probe = this.#probe
-    const n = this.#io.readSync(this.#fd, probe, 0, want, start)
-    if (recordLength > 0) {
-      if (n < recordLength) return LOOK_GONE
-      const record = probe.subarray(0, recordLength)
-      if (this.#headRecord !== undefined) {
-        if (!sameBytes(record, this.#headRecord)) return LOOK_GONE
-      } else {
-        if (!this.#isCommitOf(record, head)) return LOOK_GONE
-        this.#keepHeadRecord(record)
-      }
-    }
-    for (let i = recordLength; i < n; i++) if (probe[i] !== 0) return LOOK_MORE
-    return LOOK_CLEAN
-  }
-
-  /** Whether `record` is an intact commit record of this file describing `head`. */
-  #isCommitOf(record: Buffer, head: FileHead): boolean {
-    if (record[4] !== RECORD_COMMIT) return false
-    try {
-      const c = decodeCommitPayload(checkRecord(record, head.address), head.address)
-      return sameBytes(c.fileId, this.#fileId) && c.txid === head.txid && c.root === head.root && c.time === head.time
-    } catch {
-      return false
-    }
+    const lost = this.#known.refresh()
+    if (lost !== undefined) this.onLostCommit?.(publicHead(lost), publicHead(this.#known.head))
   }
 
   /** After commits of this handle's were cut off: `head` (the last one before them) is the head again. */
   #moveBackTo(head: FileHead): void {
-    this.#head = head
-    this.#headRecord = undefined
+    this.#known.moveBackTo(head)
     this.#unsyncedAfter = undefined
-  }
-
-  #keepHeadRecord(record: Buffer): void {
-    if (this.#headRecord?.length === record.length) record.copy(this.#headRecord)
-    else this.#headRecord = Buffer.from(record)
-  }
-
-  /**
-   * DURABILITY: a checkpoint overwrites the slot with the lower txid and keeps the
-   * other, so the kept one must be good. If it is not our head and does not check out
-   * (a damaged slot that still has a valid checksum), overwrite it instead. Run
-   * whenever the slots are read: at open and when a refresh finds the file changed
-   * (only then can the slots have changed).
-   */
-  #markDamagedKeptSlot(slots: Array<Slot | undefined>): void {
-    const head = this.#head
-    const keep = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 1 : 0
-    const kept = slots[keep]
-    const keptIsHead =
-      kept !== undefined && sameBytes(kept.fileId, this.#fileId) && kept.txid === head.txid && kept.address === head.address && kept.root === head.root && kept.end === head.end
-    if (kept !== undefined && !keptIsHead) {
-      try {
-        this.#validateSlot(kept)
-      } catch (err) {
-        if (!(err instanceof DbdbError) || err.code !== 'DBDB_CORRUPT') throw err
-        this.#slotTxids[keep] = -1
-      }
-    }
-  }
-
-
-  /** Whether the file now at `path` is another one than this handle has open. */
-  #replaced(): boolean {
-    if (this.#io.statSync === undefined) return false
-    const mine = this.#io.fstatSync(this.#fd)
-    try {
-      const now = this.#io.statSync(this.path)
-      return now.ino !== mine.ino || now.dev !== mine.dev
-    } catch {
-      return true
-    }
   }
 
   // ---- writing --------------------------------------------------------------
 
-  #reserve(size: number): void {
-    if (this.#bufLength + size <= this.#buf.length) return
-    if (this.#bufLength > 0 && this.#bufLength + size > WRITE_CHUNK) this.#flush()
-    if (this.#bufLength + size > this.#buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.#bufLength + size, Math.min(this.#buf.length * 2 || 65536, WRITE_CHUNK)))
-      this.#buf.copy(grown, 0, 0, this.#bufLength)
-      this.#buf = grown
-    }
-  }
-
-  /** Whether writing up to `end` grows the file (its size known, or looked up when it may have grown). */
-  #grows(end: number): boolean {
-    if (end <= this.#seenSize) return false
-    this.#seenSize = this.#io.fstatSync(this.#fd).size
-    return end > this.#seenSize
-  }
-
-  /**
-   * Zeros from `end` (where the commit that grew the file ends) to well past it (see
-   * RESERVE_TX_MAX), written before the commit's sync so that one sync covers both.
-   * Readers and recovery stop at a zero record header, so zeros are never taken for records.
-   */
-  #reserveAfter(end: number): void {
-    const target = this.#reserveTarget(end)
-    for (let at = end; at < target; ) {
-      const n = Math.min(ZEROS.length, target - at)
-      this.#writeAt(ZEROS.subarray(0, n), at)
-      at += n
-    }
-    this.#seenSize = target
-  }
-
-  /** #reserveAfter, with the writes on libuv's thread pool. */
-  async #reserveAfterAsync(end: number): Promise<void> {
-    const target = this.#reserveTarget(end)
-    for (let at = end; at < target; ) {
-      const n = Math.min(ZEROS.length, target - at)
-      await writeAsync(this.#io, this.#fd, ZEROS.subarray(0, n), at)
-      at += n
-    }
-    if (target > this.#seenSize) this.#seenSize = target
-  }
-
-  #reserveTarget(end: number): number {
-    return end + Math.min(RESERVE_MAX, Math.max(RESERVE_MIN, Math.floor(end / 16)))
-  }
-
-  /** Writes the buffered part of a large transaction early, keeping memory bounded. */
-  #flush(): void {
-    const chunk = this.#buf.subarray(0, this.#bufLength)
+  /** Writes the buffered part of a large transaction early (TxBuffer's): a failure loses the transaction. */
+  #writeEarly(bytes: Buffer, position: number): void {
     try {
-      this.#writeAt(chunk, this.#bufStart)
+      this.#file.writeAt(bytes, position)
     } catch (err) {
-      this.#fail(err, this.#head.end)
+      this.#fail(err, this.#known.head.end)
       throw new DbdbError('DBDB_IO', `write failed: ${(err as Error).message}`, { cause: err })
-    }
-    this.#txCrc = crc32(chunk, this.#txCrc)
-    this.#bufStart += this.#bufLength
-    this.#bufLength = 0
-  }
-
-  #writeAt(buf: Uint8Array, position: number): void {
-    let done = 0
-    while (done < buf.length) {
-      const n = this.#io.writeSync(this.#fd, buf, done, buf.length - done, position + done)
-      // A write that makes no progress would be retried forever.
-      if (!(n > 0)) throw new DbdbError('DBDB_IO', `writing ${this.path} made no progress (${n} bytes written at ${position + done})`)
-      done += n
     }
   }
 
   #resetBuffer(): void {
-    this.#bufStart = this.#head.end
-    this.#bufLength = 0
-    this.#txCrc = 0
-    if (this.#buf.length > WRITE_CHUNK) this.#buf = Buffer.alloc(0)
-  }
-
-  #truncate(end: number): void {
-    try {
-      this.#io.ftruncateSync(this.#fd, end)
-      this.#io.fdatasyncSync(this.#fd)
-      this.#tailClean = true
-      this.#syncedEnd = end
-    } catch (err) {
-      // DURABILITY: as in #fail, a failed sync cannot be retried; refuse to write
-      // on, and report it like every other failed write (not as a raw errno).
-      this.#failure = err
-      throw new DbdbError('DBDB_IO', `truncating ${this.path} failed: ${(err as Error).message}`, { cause: err })
-    }
-    this.#seenSize = end
+    this.#tx.reset(this.#known.head.end)
   }
 
   /**
-   * DURABILITY: after a failed write or sync the page cache may hold bytes that never
-   * reach the disk, and retrying the sync would report success for them. Cut the
-   * transaction off, and refuse to write again until the file is reopened.
+   * DURABILITY: a failed write or sync: the open transaction is dropped and the
+   * file cut off at `end` (see DurableFile.cutOff); the handle refuses to write again.
    */
   #fail(err: unknown, end: number, commitAt?: number): void {
-    this.#failure = err
     this.#resetBuffer()
-    try {
-      this.#io.ftruncateSync(this.#fd, end)
-      // Another handle's sync may have made the failed bytes durable meanwhile: make the
-      // cut durable too, if the disk lets us (nothing is believed synced because of it).
-      try {
-        this.#io.fdatasyncSync(this.#fd)
-      } catch {
-        // The next writer's commit sync carries the new size.
-      }
-    } catch {
-      // The commit record may still be in the page cache, where other handles would
-      // take it for a commit: zero the headers they look at (a scan stops at the
-      // transaction's first, a refresh compares the commit record), as best we can.
-      for (const at of commitAt === undefined ? [end] : [end, commitAt]) {
-        try {
-          this.#io.writeSync(this.#fd, ZEROS, 0, RECORD_HEADER, at)
-        } catch {
-          // Nothing more to do here; a reopen recovers from the file itself.
-        }
-      }
-    }
+    this.#file.cutOff(err, end, commitAt)
   }
 
   /** Points the older superblock slot at #synced: a commit that is confirmed and on disk. */
   #checkpoint(): void {
-    const older = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 0 : 1
     const head = this.#synced
     this.#sinceCheckpoint = 0
     if (head === undefined) return
-    const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
-    try {
-      this.#writeAt(slot, older * SLOT_SIZE)
-    } catch {
-      // A missing checkpoint costs only a longer scan at the next open.
-      return
-    }
-    this.#slotTxids[older] = head.txid
-  }
-
-  /**
-   * LOCKING HAZARD: a release that fails (ENOLCK, say) may leave the lock held, and
-   * whatever was committed is durable already: never throw for it (a commit that
-   * returned durable must not be reported as failed). Fence the handle instead: it
-   * refuses further writes, and other writers wait until it closes, which drops the lock.
-   */
-  #releaseLock(): void {
-    try {
-      this.#lock.release()
-    } catch (err) {
-      this.#lockFailure = err
-    }
+    this.#superblock.checkpoint({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta }, this.#file)
   }
 
   /**
@@ -1307,60 +568,9 @@ export class FileStorage implements Storage {
    */
   #syncAndCheckpoint(): void {
     const confirmed = this.#confirmed
-    try {
-      this.#io.fdatasyncSync(this.#fd)
-    } catch (err) {
-      this.#failure = err
-      throw new DbdbError('DBDB_IO', `sync of ${this.path} failed: ${(err as Error).message}`, { cause: err })
-    }
+    this.#file.sync(this.#known.head.end)
     this.#synced = confirmed
-    this.#syncedEnd = this.#head.end
     this.#checkpoint()
-  }
-
-  /**
-   * The newest commit that no failure can take back, for a copy that outlives the
-   * call. Another process's commit is readable from its write on, before its sync
-   * succeeds or fails (and is cut off); its writer holds the lock until then, so a
-   * head found holding the lock for a moment is finished. If the lock cannot be had
-   * soon (a long transaction holds it, or this installation has no lock), the
-   * commit before the newest: its writer found it holding the lock.
-   */
-  #finishedHead(): FileHead {
-    try {
-      // A shared lock on the writer's byte for a read-only handle: it waits for a
-      // commit in flight just as the writer lock does, takes nothing from writers
-      // but that moment, and needs no descriptor open for writing.
-      this.#lock.acquire(Math.min(this.lockTimeoutMs, BACKUP_LOCK_WAIT_MS), this.readOnly ? 'share' : 'lock')
-    } catch (err) {
-      if (!isDbdbError(err, 'DBDB_LOCKED') && !isDbdbError(err, 'DBDB_LOCK_UNAVAILABLE')) throw err
-      return this.#newestButOne()
-    }
-    try {
-      this.#refresh()
-      return this.#head
-    } finally {
-      this.#lock.release()
-    }
-  }
-
-  /** The commit before the newest (the newest, if it is the file's first). */
-  #newestButOne(): FileHead {
-    for (let attempt = 1; ; attempt++) {
-      this.#refresh()
-      const head = this.#head
-      if (head.address === 0) return head
-      try {
-        const record = this.#reader.readCommit(head.address, head.end, this.#fileId)
-        if (record.prev === 0) return baseHead(this.#base)
-        // A commit's txStart is where the one before it ends (the scan checked the chain).
-        const prev = this.#reader.readCommit(record.prev, record.txStart, this.#fileId)
-        return Object.freeze({ txid: prev.txid, root: prev.root, time: prev.time, address: prev.address, end: record.txStart })
-      } catch (err) {
-        // The newest commit vanished while read (its sync failed): look again.
-        if (!isDbdbError(err, 'DBDB_CORRUPT') || attempt >= REFRESH_ATTEMPTS) throw err
-      }
-    }
   }
 
   // ---- guards ---------------------------------------------------------------
@@ -1374,19 +584,8 @@ export class FileStorage implements Storage {
     if (this.#readOnlyReason !== undefined) {
       throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only (${this.#readOnlyReason})`)
     }
-    if (this.#failure !== undefined) {
-      throw new DbdbError('DBDB_IO', `an earlier write to ${this.path} failed; reopen the database to recover`, {
-        cause: this.#failure,
-      })
-    }
-    if (this.#lockFailure !== undefined) {
-      throw new DbdbError(
-        'DBDB_IO',
-        `releasing the writer lock on ${this.path} failed (${(this.#lockFailure as Error).message}); earlier commits stand, ` +
-          'but this handle refuses further writes and other writers wait until it is closed: close and reopen it',
-        { cause: this.#lockFailure },
-      )
-    }
+    this.#file.checkWritable()
+    this.#lock.checkReleased()
   }
 
   #checkTransaction(): void {
@@ -1394,82 +593,3 @@ export class FileStorage implements Storage {
     if (!this.#lock.held) throw new DbdbError('DBDB_TRANSACTION', 'append and commit need the writer lock (call lock() first)')
   }
 }
-
-/** Options are type-checked before anything is opened: a string where a number belongs would otherwise wait forever for a lock. */
-function checkOptions(options: FileStorageOptions): void {
-  for (const name of ['readOnly', 'create', 'exclusive'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${typeof options[name]}`)
-  }
-  if (options.lockTimeoutMs !== undefined) checkTimeout('lockTimeoutMs', options.lockTimeoutMs)
-  if (options.base !== undefined && (!Number.isSafeInteger(options.base) || options.base < 0)) {
-    throw new RangeError(`base must be a non-negative integer, not ${String(options.base)}`)
-  }
-}
-
-/** A wait in ms: a number >= 0, Infinity waiting without end (a string would never end one either). */
-function checkTimeout(name: string, timeout: unknown): void {
-  if (typeof timeout !== 'number') throw new TypeError(`${name} must be a number, not ${typeof timeout}`)
-  if (!(timeout >= 0)) throw new RangeError(`${name} must be >= 0 (Infinity waits without end), not ${timeout}`)
-}
-
-function publicHead(h: Head): Head {
-  return { txid: h.txid, root: h.root, time: h.time, address: h.address }
-}
-
-function newestOf(commits: readonly LaterCommit[]): FileHead {
-  const c = commits.reduce((a, b) => (b.txid > a.txid ? b : a))
-  return Object.freeze({ txid: c.txid, root: c.root, time: c.time, address: c.address, end: c.end })
-}
-
-/**
- * The damaged ranges that `later` (intact commits past where `scanned` stopped, in
- * file order) reveal: one before the first of them, and one before each commit that
- * does not continue the run before it.
- */
-function damageRegions(scanned: ScanResult, later: readonly LaterCommit[]): DamageReport[] {
-  const regions: Array<{ start: number; txid: number; commits: LaterCommit[] }> = []
-  let previous: LaterCommit | undefined
-  for (const c of later) {
-    if (previous === undefined || c.txStart !== previous.end || c.txid <= previous.txid) {
-      regions.push({ start: previous?.end ?? scanned.stoppedAt, txid: (previous?.txid ?? scanned.head.txid) + 1, commits: [] })
-    }
-    regions.at(-1)!.commits.push(c)
-    previous = c
-  }
-  return regions.map((r, i) => {
-    const first = r.commits[0]!
-    // Every commit from this region on: any written after a sync proves the damage was on disk.
-    const after = regions.slice(i).flatMap((x) => x.commits)
-    return Object.freeze({
-      start: r.start,
-      end: first.txStart > r.start ? first.txStart : first.end,
-      txid: r.txid,
-      commitsAfter: Object.freeze(r.commits.map((c) => c.txid)),
-      torn: after.every((c) => (c.flags & COMMIT_UNSYNCED_BEFORE) !== 0),
-    })
-  })
-}
-
-/** "35 to 40", or "35, 37" when they do not run on. */
-function txidList(txids: readonly number[]): string {
-  const runsOn = txids.every((t, i) => i === 0 || t === txids[i - 1]! + 1)
-  return txids.length > 2 && runsOn ? `${txids[0]} to ${txids.at(-1)}` : txids.join(', ')
-}
-
-function describeDamage(d: DamageReport): string {
-  return (
-    `transaction ${d.txid} (from address ${d.start}) is damaged: bytes ${d.start} to ${d.end} are not a valid transaction, ` +
-    `and intact commits follow them (transaction${d.commitsAfter.length === 1 ? '' : 's'} ${txidList(d.commitsAfter)}), ` +
-    'written after they were on disk: corruption, not a torn write'
-  )
-}
-
-function damaged(filePath: string, d: DamageReport): DbdbError {
-  return new DbdbError(
-    'DBDB_CORRUPT',
-    `${filePath}: ${describeDamage(d)}. Nothing was cut off; open it read-only to read the newest commit, ` +
-      'or copy what is readable into a new file with salvage (dbdb salvage)',
-    { address: d.start },
-  )
-}
-

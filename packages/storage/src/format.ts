@@ -88,7 +88,7 @@ export function encodeSlot(slot: Omit<Slot, 'version'>): Buffer {
 }
 
 // Reading a slot or commit record happens at every open, in a new process, where each
-// Node Buffer helper runs for the first time and is compiled then (~20–35 µs each):
+// Node Buffer helper runs for the first time and is compiled then, each at a cost:
 // the read side uses typed-array built-ins and loops over a few bytes instead of
 // Buffer.compare, equals, Buffer.from and readDoubleLE.
 

@@ -1,7 +1,7 @@
 export type { Durability, Head, Storage, StorageMeta } from './storage.js'
 export { DbdbError, isDbdbError, isSystemError, corrupt, type DbdbErrorCode } from './errors.js'
 export { syncDirectory } from './file-create.js'
-export { FileStorage, type CommitOptions, type DamageReport, type FileStorageOptions, type StorageReport, type SlotReport } from './file-storage.js'
+export { FileStorage, type BackupOptions, type CommitOptions, type DamageReport, type FileStorageOptions, type StorageReport, type SlotReport } from './file-storage.js'
 export { MemoryStorage } from './memory-storage.js'
 export { COMMIT_RECORD, DATA_START, FORMAT_VERSION, MAGIC, SLOT_SIZE } from './format.js'
 export { nodeFileIO, type FileIO } from './file-io.js'

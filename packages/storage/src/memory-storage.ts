@@ -3,20 +3,17 @@
 // is readable once appended, a commit is atomic), no durability.
 
 import { corrupt, DbdbError } from './errors.js'
-import { COMMIT_PAYLOAD, DATA_START, RECORD_HEADER } from './format.js'
+import { COMMIT_RECORD, DATA_START, RECORD_HEADER } from './format.js'
 import type { Head, Storage, StorageMeta } from './storage.js'
-
-// Addresses as a file would give them: records after the superblock, each with its header.
-const FIRST_ADDRESS = DATA_START
-const RECORD_OVERHEAD = RECORD_HEADER
 
 export class MemoryStorage implements Storage {
   readonly readOnly = false
   readonly #meta: StorageMeta
   readonly #records = new Map<number, Uint8Array>()
   #commits: Head[] = []
-  #end = FIRST_ADDRESS
-  #committedEnd = FIRST_ADDRESS
+  // Addresses as a file would give them: records after the superblock, each with its header.
+  #end = DATA_START
+  #committedEnd = DATA_START
   #locked = false
   #closed = false
   /** Counters that tests use to check the write path (e.g. O(height) records per commit). */
@@ -54,7 +51,7 @@ export class MemoryStorage implements Storage {
     this.#checkLocked()
     const address = this.#end
     this.#records.set(address, Uint8Array.from(bytes))
-    this.#end += RECORD_OVERHEAD + bytes.length
+    this.#end += RECORD_HEADER + bytes.length
     this.stats.appends++
     this.stats.appendedBytes += bytes.length
     return address
@@ -72,7 +69,7 @@ export class MemoryStorage implements Storage {
     this.#checkLocked()
     if (root !== 0 && !this.#records.has(root)) throw new RangeError(`root ${root} is not an address of this storage`)
     const head = { txid: this.head().txid + 1, root, time: Date.now(), address: this.#end }
-    this.#end += RECORD_OVERHEAD + COMMIT_PAYLOAD
+    this.#end += COMMIT_RECORD
     this.#committedEnd = this.#end
     this.#commits.push(head)
     this.stats.commits++

@@ -1,7 +1,6 @@
 // Looking after a database file: check, stats, history, compact, backup.
 
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { statSync } from 'node:fs'
 import { isDbdbError, salvage as salvageDatabase, type DamageReport } from '@dbdb/dbdb'
 import { showKey } from '../keys.js'
 import { during } from '../progress.js'
@@ -195,37 +194,9 @@ export const backup: Verb = {
     if (existing?.isDirectory()) throw new CliError(EXIT.DB_ERROR, `${dest} is a directory; give the backup's file name`)
     if (existing !== undefined && !options.flag('force')) throw new CliError(EXIT.DB_ERROR, `${dest} exists; pass --force to replace it`)
     const db = open()
-    const source = statSync(db.path)
-    if (existing !== undefined && existing.ino === source.ino && existing.dev === source.dev) {
-      throw new CliError(EXIT.DB_ERROR, `${dest} is the database itself`)
-    }
-    // Replacing: write beside DEST, then rename over it, so a failed backup leaves the old one.
-    const target = existing === undefined ? dest! : join(dirname(dest!), `.${basename(dest!)}.${globalThis.crypto.getRandomValues(Buffer.alloc(4)).toString('hex')}.tmp`)
-    let result: { txid: number; bytes: number }
-    try {
-      result = during(out.progress, `backing up ${file}`, () => db.backup(target))
-      if (target !== dest) {
-        renameSync(target, dest!)
-        syncDirectory(dirname(dest!))
-      }
-    } catch (err) {
-      if (target !== dest) rmSync(target, { force: true })
-      throw err
-    }
+    // The library replaces DEST crash-safely: the old one stays until the new one is whole.
+    const result = during(out.progress, `backing up ${file}`, () => db.backup(dest!, { replace: options.flag('force') }))
     out.stdout(`backed up ${file} at txid ${result.txid} to ${dest}: ${result.bytes} bytes\n`)
     return EXIT.OK
   },
-}
-
-/** Makes a rename in `dir` durable (where directories can be synced). */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Not supported here (Windows): the rename is still atomic, only maybe not yet durable.
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
 }
