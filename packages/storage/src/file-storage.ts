@@ -20,6 +20,7 @@ import { Superblock, SYNCED_CHECKPOINT_BYTES, UNSYNCED_CHECKPOINT_BYTES } from '
 import { DurableFile } from './durable-file.js'
 import { RESERVE_TX_MAX } from './reserved-space.js'
 import { TxBuffer } from './tx-buffer.js'
+import { SyncsInFlight } from './syncs-in-flight.js'
 import { movedError, prepareToWrite } from './writer-lock.js'
 import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
 import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
@@ -69,12 +70,8 @@ export class FileStorage implements Storage {
    * commit this handle wrote has been synced.
    */
   #unsyncedAfter: FileHead | undefined
-  /** syncAsync() calls in flight: the descriptor and the lock stay until they settle. */
-  #inflight = 0
-  /** close() was called while a sync was in flight: finish closing when it settles. */
-  #closing = false
-  /** Where the next syncAsync() writes reserved zeros first (a group commit grew the file). */
-  #reserveAt: number | undefined
+  /** syncAsync() calls running on the thread pool. */
+  readonly #syncs = new SyncsInFlight()
   /** The open transaction's records, on their way to the file. */
   readonly #tx: TxBuffer
   /** Committed bytes since the last checkpoint (with durability 'none', since the last sync too). */
@@ -136,6 +133,11 @@ export class FileStorage implements Storage {
 
   get locked(): boolean {
     return this.#lock.held
+  }
+
+  /** True while a syncAsync() writes reserved zeros past the head: commit() refuses until it settles. */
+  get writingReserve(): boolean {
+    return this.#syncs.writingZeros
   }
 
   get closed(): boolean {
@@ -235,6 +237,7 @@ export class FileStorage implements Storage {
 
   commit(root: number, options: CommitOptions = {}): Head {
     this.#checkTransaction()
+    if (this.#syncs.writingZeros) throw new DbdbError('DBDB_TRANSACTION', 'a commit cannot be written while a sync writes reserved zeros where it would go')
     const address = this.#tx.end
     if (!Number.isSafeInteger(root) || (root !== 0 && (root < DATA_START || root >= address))) {
       throw new RangeError(`root ${root} is not an address of this file`)
@@ -268,7 +271,7 @@ export class FileStorage implements Storage {
       this.#file.writeAt(this.#tx.bytes, this.#tx.start)
       // A group commit's zeros are written by its syncAsync, on the thread pool: up
       // to 16 MiB of them would otherwise block the event loop.
-      if (reserve && deferred) this.#reserveAt = end
+      if (reserve && deferred) this.#syncs.reserveAfter(end)
       else if (reserve) this.#file.reserveAfter(end)
       if (sync) {
         this.#io.fdatasyncSync(this.#fd)
@@ -339,40 +342,41 @@ export class FileStorage implements Storage {
    * head falls back to the last synced commit, and the handle refuses further writes
    * (DBDB_IO): after a failed fsync the page cache may hold bytes that never reach
    * the disk, and a retried sync would report success for them. Needs the lock.
+   * Several may be in flight (a commit written while an earlier one syncs): each
+   * settles after the ones called before it, and once one has failed every later one
+   * rejects too, whatever its fdatasync returned.
    */
   async syncAsync(): Promise<void> {
     this.#checkTransaction()
     const covered = this.#known.head
-    const durable = this.#unsyncedAfter
-    const reserveAt = this.#reserveAt
-    this.#reserveAt = undefined
-    this.#inflight++
-    let error: unknown
+    // DURABILITY: outcomes are taken in call order, so that a failure's fallback
+    // point (#unsyncedAfter) already counts every earlier sync that succeeded.
+    const { error, settled } = await this.#syncs.run(
+      (at) => this.#file.reserveAfterAsync(at),
+      () => fdatasyncAsync(this.#io, this.#fd),
+    )
     try {
-      if (reserveAt !== undefined) await this.#file.reserveAfterAsync(reserveAt)
-      await fdatasyncAsync(this.#io, this.#fd)
-    } catch (err) {
-      error = err
-    }
-    this.#inflight--
-    try {
+      // An earlier write or sync failed and cut off what it covered, this sync's
+      // commits too: a success now may report pages that were dropped.
+      this.#file.checkWritable()
       if (error !== undefined) {
-        const back = durable ?? covered
+        const back = this.#unsyncedAfter ?? covered
         // LOCKING: the lock is still held (close waits for this), so nobody else
         // has appended after the commits being cut off.
-        if (!this.#file.failed) {
-          this.#fail(error, back.end)
-          this.#moveBackTo(back)
-        }
+        this.#fail(error, back.end)
+        this.#moveBackTo(back)
         throw new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${back.txid}: ${(error as Error).message}`, { cause: error })
       }
       // Commits written after the sync began are not covered: they wait for the next one.
-      if (this.#unsyncedAfter === durable) this.#unsyncedAfter = covered === this.#known.head ? undefined : covered
+      if (this.#unsyncedAfter !== undefined && this.#unsyncedAfter.txid < covered.txid) {
+        this.#unsyncedAfter = covered === this.#known.head ? undefined : covered
+      }
       this.#synced = this.#confirmed = covered
       if (covered.end > this.#file.syncedEnd) this.#file.syncedTo(covered.end)
       if (this.#sinceCheckpoint >= SYNCED_CHECKPOINT_BYTES) this.#checkpoint()
     } finally {
-      if (this.#inflight === 0 && this.#closing) this.#closeNow()
+      settled()
+      if (!this.#syncs.running && this.#syncs.closing) this.#closeNow()
     }
   }
 
@@ -460,11 +464,11 @@ export class FileStorage implements Storage {
 
   close(): void {
     if (this.#closed) return
-    if (this.#inflight > 0) {
+    if (this.#syncs.running) {
       // A sync is running on the thread pool with this descriptor: closing it now
       // could hand the number to another file mid-sync. Finish when it settles.
       this.#closed = true
-      this.#closing = true
+      this.#syncs.closing = true
       return
     }
     this.#closed = true
@@ -472,7 +476,7 @@ export class FileStorage implements Storage {
   }
 
   #closeNow(): void {
-    this.#closing = false
+    this.#syncs.closing = false
     try {
       if (this.#unsyncedAfter !== undefined && !this.#file.failed) {
         // DURABILITY: commits written for a group sync that never came: make them
