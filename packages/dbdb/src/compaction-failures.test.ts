@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { isDbdbError, type FileIO } from '@dbdb/storage'
 import { describe, expect, it } from 'vitest'
 import { compactionPath } from './leftover.js'
-import { Database } from './database.js'
+import type { Database } from './database.js'
 import { open } from './index.js'
 import { composeDatabase, code, tempFile, useTempDir } from './test-helpers.fixture.js'
 

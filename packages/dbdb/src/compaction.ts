@@ -89,7 +89,7 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
     const root = tree.build ? tree.build(context, copied.entries(), copied.size) : insertAll(tree, context, copied)
     if (first.txid > 0) target.commit(root, { txid: first.txid, time: first.time })
     let done = first
-    let copy = tree.open(context, root)
+    const copy = tree.open(context, root)
     const catchUp = (to: Head): void => {
       if (to.txid === done.txid) return
       const next = read(to)

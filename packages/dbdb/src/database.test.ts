@@ -54,11 +54,11 @@ describe('the Map-like handle', () => {
   it('stores every kind of value the codec supports', () => {
     const db = fresh()
     const values: unknown[] = ['', 'text', 0, -1, 1.5, 2 ** 53 - 1, true, false, null, [], [1, [2, [3]]], {}, { nested: { deep: [null, 'x'] } }, new Date(0)]
-    values.forEach((v, i) => db.set(`k${i}`, v))
+    for (const [i, v] of values.entries()) db.set(`k${i}`, v)
     db.commit()
     db.close()
     const again = open(tempFile(dir))
-    values.forEach((v, i) => expect(again.get(`k${i}`)).toEqual(v))
+    for (const [i, v] of values.entries()) expect(again.get(`k${i}`)).toEqual(v)
     expect(Uint8Array.from(again.set('bin', Uint8Array.of(1, 2, 3)).get('bin'))).toEqual(Uint8Array.of(1, 2, 3))
     again.close()
   })

@@ -42,6 +42,7 @@ export interface DatabaseParts<K> {
   maxQueuedBytes?: number | undefined
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: values default to any, as a Map's do: a handle holds whatever its codec stores
 export class Database<K = string, V = any> extends Reader<K, V> {
   /** The newest commit as this handle sees it, and the file it reads (see latest-view.ts). */
   readonly #latestView: LatestView

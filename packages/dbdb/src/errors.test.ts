@@ -6,7 +6,7 @@ import { existsSync, linkSync, symlinkSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { nodeFileIO, type FileIO } from '@dbdb/storage'
 import { describe, expect, it } from 'vitest'
-import { Database } from './database.js'
+import type { Database } from './database.js'
 import { open, type OpenOptions } from './index.js'
 import { composeDatabase, code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
@@ -199,7 +199,12 @@ function flakyFiles(): { io: FileIO; fail: (reads?: number) => void } {
       return nodeFileIO.readSync(fd, buf, offset, length, position)
     },
   })
-  return { io, fail: (reads = 1) => void (failing = reads) }
+  return {
+    io,
+    fail: (reads = 1) => {
+      failing = reads
+    },
+  }
 }
 
 /** What open() composes, with the storage reading through `io`, and a cold cache. */

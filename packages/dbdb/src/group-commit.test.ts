@@ -1,10 +1,10 @@
 // The async write path: setAsync / deleteAsync / transactionAsync, group commit,
 // ordering, failures, back-pressure and how it meets synchronous transactions.
 import * as fs from 'node:fs'
-import { type FileIO } from '@dbdb/storage'
+import type { FileIO } from '@dbdb/storage'
 import { countingFileIO, SimDisk } from '@dbdb/storage/testing'
 import { describe, expect, it } from 'vitest'
-import { Database } from './database.js'
+import type { Database } from './database.js'
 import { open } from './open.js'
 import { composeDatabase, tempFile, useTempDir } from './test-helpers.fixture.js'
 

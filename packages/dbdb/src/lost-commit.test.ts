@@ -6,7 +6,7 @@
 import { FileStorage, type Head } from '@dbdb/storage'
 import { SimDisk } from '@dbdb/storage/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Database } from './database.js'
+import type { Database } from './database.js'
 import { composeDatabase, code } from './test-helpers.fixture.js'
 
 const DB = '/db/lost.db'

@@ -22,7 +22,10 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true })
   dir = undefined
 })
-const file = (name = 'by-hand.db') => join((dir ??= mkdtempSync(join(tmpdir(), 'dbdb-pick-and-mix-'))), name)
+const file = (name = 'by-hand.db') => {
+  dir ??= mkdtempSync(join(tmpdir(), 'dbdb-pick-and-mix-'))
+  return join(dir, name)
+}
 
 /** The README example, with the path, tree and codec as parameters and a few more keys; returns what it prints. */
 function composeByHand(path: string, factory: TreeFactory, codec: Codec): string {

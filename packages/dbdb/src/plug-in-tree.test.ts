@@ -157,7 +157,10 @@ describe('a tree from outside, plugged into open()', () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
     dir = undefined
   })
-  const file = () => join((dir ??= mkdtempSync(join(tmpdir(), 'dbdb-plug-in-'))), 'plugged.db')
+  const file = () => {
+    dir ??= mkdtempSync(join(tmpdir(), 'dbdb-plug-in-'))
+    return join(dir, 'plugged.db')
+  }
   const errorOf = (fn: () => unknown): unknown => {
     try { fn() } catch (err) { return err }
   }

@@ -117,7 +117,7 @@ class Salvager {
     const joined: Gap[] = []
     for (const gap of this.#lost.sort((a, b) => compareBound(a.lo, b.lo))) {
       const last = joined.at(-1)
-      if (last !== undefined && last.hi !== undefined && gap.lo !== undefined && gap.lo.inclusive && equalKeys(last.hi, gap.lo.key)) {
+      if (last !== undefined && last.hi !== undefined && gap.lo?.inclusive && equalKeys(last.hi, gap.lo.key)) {
         joined[joined.length - 1] = { lo: last.lo, hi: gap.hi, addresses: [...new Set([...last.addresses, ...gap.addresses])] }
       } else joined.push(gap)
     }

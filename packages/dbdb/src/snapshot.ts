@@ -7,6 +7,7 @@ import { DbdbError } from '@dbdb/storage'
 import type { KeyCodec } from './key-encoding.js'
 import { Reader } from './reader.js'
 
+// biome-ignore lint/suspicious/noExplicitAny: values default to any, as a Map's do: a view holds whatever its codec stores
 export class Snapshot<K = string, V = any> extends Reader<K, V> {
   /** The commit this view shows. */
   readonly txid: number

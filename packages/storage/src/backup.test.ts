@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isDbdbError } from './errors.js'
 import { nodeFileIO, type FileIO } from './file-io.js'
-import { FileStorage } from './file-storage.js'
+import { type BackupOptions, FileStorage } from './file-storage.js'
 import { SimDisk } from './testing/sim-disk.js'
 
 let dir: string | undefined
@@ -182,7 +182,7 @@ describe('FileStorage.backup with replace', () => {
     }
     expect(leftovers(dir, 'a.db', 'b.db')).toEqual([])
     expect(() => s.backup(dest, { replace: 'yes' as unknown as boolean })).toThrow(TypeError)
-    expect(() => s.backup(dest, null as unknown as {})).toThrow(TypeError)
+    expect(() => s.backup(dest, null as unknown as BackupOptions)).toThrow(TypeError)
     s.close()
   })
 

@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest'
 import { DbdbError } from './errors.js'
+import type { FileStorage } from './file-storage.js'
 import { COMMIT_RECORD, DATA_START, encodeSlot, RECORD_HEADER, SLOT_SIZE, SLOT_USED, decodeSlot } from './format.js'
 import {
   buildSmallDb,
@@ -227,7 +228,7 @@ describe('truncation', () => {
     for (const length of lengths) {
       for (const readOnly of [false, true]) {
         const where = `length ${length}${readOnly ? ', read-only' : ''} (seed ${seed})`
-        let s
+        let s: FileStorage
         try {
           s = openImage(final.subarray(0, length), { readOnly })
         } catch (err) {

@@ -86,7 +86,11 @@ class Holder {
     children.push(this.proc)
     this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.#out += chunk
-      this.#waiters = this.#waiters.filter((w) => (this.#out.includes(w.text) ? (w.resolve(), false) : true))
+      this.#waiters = this.#waiters.filter((w) => {
+        if (!this.#out.includes(w.text)) return true
+        w.resolve()
+        return false
+      })
     })
   }
 
@@ -100,7 +104,7 @@ class Holder {
   }
 
   send(line: string): void {
-    this.proc.stdin!.write(line + '\n')
+    this.proc.stdin!.write(`${line}\n`)
   }
 
   exited(): Promise<void> {
@@ -160,7 +164,11 @@ describe('the writer lock excludes', () => {
       { eval: true },
     )
     try {
-      const next = (): Promise<unknown> => new Promise((resolve, reject) => (worker.once('message', resolve), worker.once('error', reject)))
+      const next = (): Promise<unknown> =>
+        new Promise((resolve, reject) => {
+          worker.once('message', resolve)
+          worker.once('error', reject)
+        })
       expect(await next()).toBe('locked')
       expect(codeOf(() => main.lock())).toBe('DBDB_LOCKED')
       worker.postMessage('release')

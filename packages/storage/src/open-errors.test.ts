@@ -180,7 +180,10 @@ describe('FileStorage: the OS failing a call at open, creation or read', () => {
     const s = FileStorage.open(DB, { io: disk })
     const read = disk.readSync.bind(disk)
     let calls = 0
-    disk.readSync = (...args) => (calls++, read(...args))
+    disk.readSync = (...args) => {
+      calls++
+      return read(...args)
+    }
     expect(s.verify().problems).toEqual([])
     const reads = calls
     expect(reads).toBeGreaterThan(2)

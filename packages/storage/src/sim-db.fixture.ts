@@ -98,7 +98,7 @@ export function openImage(image: Uint8Array, options: FileStorageOptions = {}): 
 
 function treeNode(addresses: readonly number[]): Buffer {
   const node = Buffer.alloc(4 * addresses.length)
-  addresses.forEach((a, i) => node.writeUInt32LE(a, 4 * i))
+  for (const [i, a] of addresses.entries()) node.writeUInt32LE(a, 4 * i)
   return node
 }
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type FileIO } from './file-io.js'
+import type { FileIO } from './file-io.js'
 import { FileStorage } from './file-storage.js'
 
 let dir: string
