@@ -376,7 +376,9 @@ describe('back-pressure', () => {
     expect(db.get('k0')).toBe(0)
     expect(db.get(`k${settled.ok - 1}`)).toBe(settled.ok - 1)
     expect(db.get(`k${settled.ok}`)).toBeUndefined()
-    console.log(`[back-pressure] ${settled.ok} accepted, ${settled.busy} DBDB_BUSY, heap grew ${(heapGrowth / 2 ** 20).toFixed(0)} MiB while queueing`)
+    console.log(
+      `[back-pressure] ${settled.ok} accepted, ${settled.busy} DBDB_BUSY, heap grew ${(heapGrowth / 2 ** 20).toFixed(0)} MiB while queueing`,
+    )
     db.close()
   })
 })

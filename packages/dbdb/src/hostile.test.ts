@@ -3,8 +3,8 @@
 // the file names, or return data that was never written.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
-import { describe, expect, it } from 'vitest'
 import { FileStorage } from '@dbdb/storage'
+import { describe, expect, it } from 'vitest'
 import { type Database, isDbdbError, open } from './index.js'
 import { tempFile, useTempDir } from './test-helpers.fixture.js'
 

@@ -2,9 +2,9 @@
 // with what the file records, and hands back the database handle.
 
 import { FileStorage } from '@dbdb/storage'
-import { removeLeftover } from './leftover.js'
 import { Database } from './database.js'
-import { metaFor, reconcile, resolveOptions, type OpenOptions } from './options.js'
+import { removeLeftover } from './leftover.js'
+import { metaFor, type OpenOptions, reconcile, resolveOptions } from './options.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: values default to any, as a Map's do: a handle holds whatever its codec stores
 export function open<V = any>(path: string, options?: OpenOptions & { keyEncoding?: 'utf8' }): Database<string, V>

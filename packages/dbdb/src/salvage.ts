@@ -6,7 +6,7 @@
 // both sides and looks for readable keys between by probing keys in the middle.
 
 import { rmSync } from 'node:fs'
-import { isDbdbError, type DamageReport } from '@dbdb/storage'
+import { type DamageReport, isDbdbError } from '@dbdb/storage'
 import type { Database } from './database.js'
 import { MAX_KEY_BYTES } from './key-encoding.js'
 import { open } from './open.js'

@@ -49,7 +49,10 @@ export class Snapshot<K = string, V = any> extends Reader<K, V> {
     // Its records' addresses now hold other transactions' records: reading on would
     // return their data as this commit's.
     if (this.#lost()) {
-      throw new DbdbError('DBDB_NO_SUCH_COMMIT', `transaction ${this.txid}, which this snapshot shows, never committed: its sync failed and its writer cut it off`)
+      throw new DbdbError(
+        'DBDB_NO_SUCH_COMMIT',
+        `transaction ${this.txid}, which this snapshot shows, never committed: its sync failed and its writer cut it off`,
+      )
     }
     return this.#tree
   }

@@ -8,7 +8,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isDbdbError } from './errors.js'
-import { nodeFileIO, type FileIO } from './file-io.js'
+import { type FileIO, nodeFileIO } from './file-io.js'
 import { type BackupOptions, FileStorage } from './file-storage.js'
 import { SimDisk } from './testing/sim-disk.js'
 

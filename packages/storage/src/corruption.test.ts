@@ -6,18 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { DbdbError } from './errors.js'
 import type { FileStorage } from './file-storage.js'
-import { COMMIT_RECORD, DATA_START, encodeSlot, RECORD_HEADER, SLOT_SIZE, SLOT_USED, decodeSlot } from './format.js'
-import {
-  buildSmallDb,
-  commitRecords,
-  dbdbCode,
-  DB,
-  expectAtCommit,
-  expectCode,
-  openDb,
-  openImage,
-  type Commit,
-} from './sim-db.fixture.js'
+import { COMMIT_RECORD, DATA_START, decodeSlot, encodeSlot, RECORD_HEADER, SLOT_SIZE, SLOT_USED } from './format.js'
+import { buildSmallDb, type Commit, commitRecords, DB, dbdbCode, expectAtCommit, expectCode, openDb, openImage } from './sim-db.fixture.js'
 import { prng, randomBytes, randomInt, SimDisk, testSeed } from './testing/index.js'
 
 const { history, images, reachable, disk: built } = buildSmallDb()
@@ -310,7 +300,15 @@ describe('slots that point somewhere impossible', () => {
         const s = openDb(disk)
         expect(s.head().txid, what).toBe(txid)
         expect(expectCode(() => s.read(address), 'DBDB_CORRUPT').address, what).toBe(address)
-        expect([...s.history()].map((h) => h.txid), what).toEqual(history.slice(0, txid).map((c) => c.head.txid).reverse())
+        expect(
+          [...s.history()].map((h) => h.txid),
+          what,
+        ).toEqual(
+          history
+            .slice(0, txid)
+            .map((c) => c.head.txid)
+            .reverse(),
+        )
         expect(disk.largestRead, what).toBeLessThanOrEqual(final.length)
       }
     }

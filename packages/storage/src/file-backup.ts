@@ -63,7 +63,8 @@ export interface HeadSource {
 /** Options are type-checked before anything is written. */
 export function checkBackupOptions(options: BackupOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('backup options must be an object')
-  if (options.replace !== undefined && typeof options.replace !== 'boolean') throw new TypeError(`replace must be a boolean, not ${typeof options.replace}`)
+  if (options.replace !== undefined && typeof options.replace !== 'boolean')
+    throw new TypeError(`replace must be a boolean, not ${typeof options.replace}`)
 }
 
 /**
@@ -77,7 +78,9 @@ export function writeBackup(src: BackupSource, dest: string, options: BackupOpti
   if (replace) checkReplaceable(src, dest)
   const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
   const failed = (what: string, err: unknown): DbdbError =>
-    err instanceof DbdbError ? err : new DbdbError('DBDB_IO', `backup of ${src.path} to ${dest} failed ${what}: ${(err as Error).message}`, { cause: err })
+    err instanceof DbdbError
+      ? err
+      : new DbdbError('DBDB_IO', `backup of ${src.path} to ${dest} failed ${what}: ${(err as Error).message}`, { cause: err })
   let out: number
   try {
     out = io.openSync(tmp, 'wx+')
@@ -137,9 +140,13 @@ export function writeBackup(src: BackupSource, dest: string, options: BackupOpti
   try {
     io.unlinkSync(tmp)
   } catch (err) {
-    throw new DbdbError('DBDB_IO', `backed up ${src.path} to ${dest}, complete, but removing its temporary name ${tmp} failed: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new DbdbError(
+      'DBDB_IO',
+      `backed up ${src.path} to ${dest}, complete, but removing its temporary name ${tmp} failed: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
   syncDirectory(io, dir)
 }
@@ -218,7 +225,9 @@ function checkReplaceable(src: BackupSource, dest: string): void {
       ours = now.ino === mine.ino && now.dev === mine.dev
     }
   } catch (err) {
-    throw new DbdbError('DBDB_IO', `cannot back up ${src.path} to ${dest}: looking at ${dest} failed: ${(err as Error).message}`, { cause: err })
+    throw new DbdbError('DBDB_IO', `cannot back up ${src.path} to ${dest}: looking at ${dest} failed: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
   if (there !== undefined && !there.isFile()) {
     throw new DbdbError('DBDB_EXISTS', `${dest} exists and is not a regular file; a backup replaces only a file`)

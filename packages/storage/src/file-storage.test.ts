@@ -239,8 +239,12 @@ describe('FileStorage: reopening and other handles', () => {
   })
 
   it('does not create a missing file when create is false', () => {
-    expect(() => FileStorage.open(file, { create: false })).toThrow(expect.objectContaining({ code: 'DBDB_NOT_FOUND', cause: expect.objectContaining({ code: 'ENOENT' }) }))
-    expect(() => FileStorage.open(file, { readOnly: true })).toThrow(expect.objectContaining({ code: 'DBDB_NOT_FOUND', cause: expect.objectContaining({ code: 'ENOENT' }) }))
+    expect(() => FileStorage.open(file, { create: false })).toThrow(
+      expect.objectContaining({ code: 'DBDB_NOT_FOUND', cause: expect.objectContaining({ code: 'ENOENT' }) }),
+    )
+    expect(() => FileStorage.open(file, { readOnly: true })).toThrow(
+      expect.objectContaining({ code: 'DBDB_NOT_FOUND', cause: expect.objectContaining({ code: 'ENOENT' }) }),
+    )
     expect(fs.existsSync(file)).toBe(false)
   })
 })
@@ -297,7 +301,12 @@ describe('FileStorage: abort and truncation', () => {
     expect(fs.statSync(file).size).toBe(size)
     s.close()
     expect(openStorage().head()).toEqual(head)
-    expect(openStorage().verify()).toMatchObject({ problems: [], tailBytes: 0, reservedBytes: size - head.address - COMMIT_RECORD, commits: head.txid })
+    expect(openStorage().verify()).toMatchObject({
+      problems: [],
+      tailBytes: 0,
+      reservedBytes: size - head.address - COMMIT_RECORD,
+      commits: head.txid,
+    })
   })
 
   it('bytes left after reserved zeros (a torn write whose first sector never landed) are never read as records', () => {
@@ -324,7 +333,10 @@ describe('FileStorage: abort and truncation', () => {
   })
 
   it('durable commits checkpoint the superblock every 1 MiB and at close; a lagging slot costs only a scan', () => {
-    const slotTxids = (): number[] => openStorage().verify().slots.map((slot) => slot.txid ?? -1)
+    const slotTxids = (): number[] =>
+      openStorage()
+        .verify()
+        .slots.map((slot) => slot.txid ?? -1)
     const s = openStorage()
     s.lock()
     const first = s.commit(s.append(bytes('first')))

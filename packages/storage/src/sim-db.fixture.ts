@@ -56,7 +56,12 @@ export function expectAtCommit(s: FileStorage, history: History, txid: number): 
       if (!bytes.equals(got)) throw new Error(`record ${address} of txid ${commit.head.txid} reads back wrong`)
     }
   }
-  expect([...s.history()].map((h) => h.txid)).toEqual(history.slice(0, txid).map((c) => c.head.txid).reverse())
+  expect([...s.history()].map((h) => h.txid)).toEqual(
+    history
+      .slice(0, txid)
+      .map((c) => c.head.txid)
+      .reverse(),
+  )
 }
 
 /** The bytes of the record at `address`, as written. */

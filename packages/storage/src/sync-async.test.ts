@@ -42,7 +42,14 @@ function gatedIO(gateWrites = false): { io: FileIO; syncs: Array<{ run: () => vo
     },
     ...(gateWrites
       ? {
-          write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number, callback: (err: NodeJS.ErrnoException | null, n: number) => void): void {
+          write(
+            fd: number,
+            buffer: Uint8Array,
+            offset: number,
+            length: number,
+            position: number,
+            callback: (err: NodeJS.ErrnoException | null, n: number) => void,
+          ): void {
             writes.push(() => fs.write(fd, buffer, offset, length, position, callback))
           },
         }
