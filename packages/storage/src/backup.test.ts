@@ -216,6 +216,48 @@ describe('FileStorage.backup with replace', () => {
     s.close()
   })
 
+  it('refuses to replace through a FileIO that cannot look at the destination or rename: TypeError, nothing written', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
+    const file = path.join(dir, 'a.db')
+    withData(FileStorage.open(file)).close()
+    const dest = path.join(dir, 'b.db')
+    fs.writeFileSync(dest, 'keep me')
+    for (const missing of ['lstatSync', 'statSync', 'renameSync'] as const) {
+      const s = FileStorage.open(file, { io: { ...nodeFileIO, [missing]: undefined } })
+      expect(() => s.backup(dest, { replace: true }), missing).toThrow(TypeError)
+      expect(() => s.backup(file, { replace: true }), missing).toThrow(TypeError)
+      s.close()
+      expect(fs.readFileSync(dest, 'utf8')).toBe('keep me')
+      expect(leftovers(dir, 'a.db', 'b.db')).toEqual([])
+    }
+  })
+
+  it('looks at the destination again before the rename: one that became a folder during the copy is refused', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
+    const file = path.join(dir, 'a.db')
+    withData(FileStorage.open(file)).close()
+    const dest = path.join(dir, 'b.db')
+    fs.writeFileSync(dest, 'an older backup')
+    const io: FileIO = {
+      ...nodeFileIO,
+      fsyncSync(fd) {
+        nodeFileIO.fsyncSync(fd)
+        // Someone else puts a folder at the destination while the copy is made.
+        if (fs.statSync(dest).isFile()) {
+          fs.rmSync(dest)
+          fs.mkdirSync(dest)
+        }
+      },
+    }
+    const s = FileStorage.open(file, { io })
+    const err = errorOf(() => s.backup(dest, { replace: true }))
+    s.close()
+    expect(err.code).toBe('DBDB_EXISTS')
+    expect(err.message).toContain('not a regular file')
+    expect(fs.statSync(dest).isDirectory()).toBe(true)
+    expect(leftovers(dir, 'a.db', 'b.db')).toEqual([])
+  })
+
   it('ENOSPC or EIO at any call of a replacing backup: the old file whole or the new one, no temporary file', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
     const file = path.join(dir, 'a.db')

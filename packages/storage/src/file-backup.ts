@@ -18,7 +18,7 @@ import { REFRESH_ATTEMPTS } from './head-record.js'
 const COPY_CHUNK = 1024 * 1024
 /**
  * How long backup() waits for the writer lock, to be sure the commit it copies is
- * finished. A commit holds it for about a millisecond; past this wait the backup
+ * finished. A commit holds it only for its write and sync; past this wait the backup
  * copies the commit before the newest instead, which is finished in any case.
  */
 const BACKUP_LOCK_WAIT_MS = 100
@@ -119,8 +119,9 @@ export function writeBackup(src: BackupSource, dest: string, options: BackupOpti
     // until the directory is synced a crash may bring back the old name, never a
     // half-written file.
     try {
-      if (io.renameSync === undefined) throw new Error('this FileIO cannot rename')
-      io.renameSync(tmp, dest)
+      // The copy may have taken long: what is at dest now is what the rename replaces.
+      checkReplaceable(src, dest)
+      io.renameSync!(tmp, dest)
     } catch (err) {
       quietly(() => io.unlinkSync(tmp))
       throw failed(`renaming ${tmp} over it`, err)
@@ -214,12 +215,15 @@ function newestButOne(src: HeadSource): FileHead {
  */
 function checkReplaceable(src: BackupSource, dest: string): void {
   const { io } = src
+  if (io.renameSync === undefined || io.lstatSync === undefined || io.statSync === undefined) {
+    throw new TypeError('a backup that replaces its destination needs a FileIO with renameSync, lstatSync and statSync')
+  }
   let there: { isFile(): boolean } | undefined
   let ours = false
   try {
     // Not following a symbolic link: the rename would replace the link itself.
-    there = io.lstatSync?.(dest, { throwIfNoEntry: false })
-    if (there?.isFile() === true && io.statSync !== undefined) {
+    there = io.lstatSync(dest, { throwIfNoEntry: false })
+    if (there?.isFile() === true) {
       const mine = io.fstatSync(src.fd)
       const now = io.statSync(dest)
       ours = now.ino === mine.ino && now.dev === mine.dev
