@@ -23,17 +23,23 @@ try {
   db.set('dog:fido', { name: 'Fido', breed: 'beagle', good: true })
   db.set('cat:tom', { name: 'Tom', good: false })
   const info = db.commit()
-  show("set 3 keys, commit()", `-> txid ${info.txid}, ${info.size} keys`)
+  show('set 3 keys, commit()', `-> txid ${info.txid}, ${info.size} keys`)
   db.transaction(() => {
     const rex = db.get('dog:rex')
     db.set('dog:rex', { ...rex, tricks: ['sit', 'stay'] })
   })
-  show("transaction(): read-modify-write dog:rex", JSON.stringify(db.get('dog:rex')))
+  show('transaction(): read-modify-write dog:rex', JSON.stringify(db.get('dog:rex')))
   show("keys({ gte: 'dog:', lt: 'dog;' })", JSON.stringify([...db.keys({ gte: 'dog:', lt: 'dog;' })]))
   db.set('cat:tom', 'not committed')
   db.rollback()
-  show("set then rollback(): cat:tom is still", JSON.stringify(db.get('cat:tom')))
-  show('history()', db.history().map((c) => `txid ${c.txid}: ${c.size} keys`).join(', '))
+  show('set then rollback(): cat:tom is still', JSON.stringify(db.get('cat:tom')))
+  show(
+    'history()',
+    db
+      .history()
+      .map((c) => `txid ${c.txid}: ${c.size} keys`)
+      .join(', '),
+  )
   // Async writes: the 20 calls of this turn form one group, one commit and one fdatasync.
   const before = db.txid
   await Promise.all(Array.from({ length: 20 }, (_, i) => db.setAsync(`visit:${i}`, { at: i })))
@@ -52,7 +58,13 @@ const dbdb = (...args) => {
     return { code: err.status, out: String(err.stderr).trimEnd() }
   }
 }
-for (const args of [['set', 'greeting', 'hello, world'], ['get', 'greeting'], ['get', 'dog:fido', '--json'], ['delete', 'greeting'], ['get', 'greeting']]) {
+for (const args of [
+  ['set', 'greeting', 'hello, world'],
+  ['get', 'greeting'],
+  ['get', 'dog:fido', '--json'],
+  ['delete', 'greeting'],
+  ['get', 'greeting'],
+]) {
   const { code, out } = dbdb(...args)
   show(`dbdb demo.db ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`, `exit ${code}${out ? `: ${out}` : ''}`)
 }

@@ -36,7 +36,11 @@ const run = spawnSync(
 const minutes = ((Date.now() - started) / 60_000).toFixed(1)
 
 const summaries = existsSync(summaryFile)
-  ? readFileSync(summaryFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  ? readFileSync(summaryFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
   : []
 let passed = 0
 let failed = 0

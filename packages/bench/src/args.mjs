@@ -58,32 +58,73 @@ export function parseArgs(argv) {
   const args = argv.filter((a) => a !== '--')
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
     const value = () => {
       if (inline !== undefined) return inline
       if (i + 1 >= args.length) throw new Error(`${flag} needs a value`)
       return args[++i]
     }
     switch (flag) {
-      case '--n': o.n = int('--n', value(), 1); break
-      case '--runs': o.runs = int('--runs', value(), 1); break
-      case '--only': o.only = value(); break
-      case '--seed': o.seed = int('--seed', value()); break
-      case '--gets': o.gets = int('--gets', value()); break
-      case '--commits': o.commits = int('--commits', value()); break
-      case '--ranges': o.ranges = int('--ranges', value()); break
-      case '--range-length': o.rangeLength = int('--range-length', value(), 1); break
-      case '--rounds': o.rounds = int('--rounds', value()); break
-      case '--out': o.out = resolve(value()); break
-      case '--tmp': o.tmp = resolve(value()); break
-      case '--timeout': o.timeout = int('--timeout', value(), 1); break
-      case '--no-latest': o.latest = false; break
-      case '--no-concurrent': o.concurrent = false; break
-      case '--concurrent-only': o.concurrentOnly = true; break
-      case '--writers': case '--writes': case '--stores': o.concurrentArgs.push(flag, value()); break
-      case '--list': o.list = true; break
-      case '--help': case '-h': o.help = true; break
-      default: throw new Error(`unknown option ${a}\n${USAGE}`)
+      case '--n':
+        o.n = int('--n', value(), 1)
+        break
+      case '--runs':
+        o.runs = int('--runs', value(), 1)
+        break
+      case '--only':
+        o.only = value()
+        break
+      case '--seed':
+        o.seed = int('--seed', value())
+        break
+      case '--gets':
+        o.gets = int('--gets', value())
+        break
+      case '--commits':
+        o.commits = int('--commits', value())
+        break
+      case '--ranges':
+        o.ranges = int('--ranges', value())
+        break
+      case '--range-length':
+        o.rangeLength = int('--range-length', value(), 1)
+        break
+      case '--rounds':
+        o.rounds = int('--rounds', value())
+        break
+      case '--out':
+        o.out = resolve(value())
+        break
+      case '--tmp':
+        o.tmp = resolve(value())
+        break
+      case '--timeout':
+        o.timeout = int('--timeout', value(), 1)
+        break
+      case '--no-latest':
+        o.latest = false
+        break
+      case '--no-concurrent':
+        o.concurrent = false
+        break
+      case '--concurrent-only':
+        o.concurrentOnly = true
+        break
+      case '--writers':
+      case '--writes':
+      case '--stores':
+        o.concurrentArgs.push(flag, value())
+        break
+      case '--list':
+        o.list = true
+        break
+      case '--help':
+      case '-h':
+        o.help = true
+        break
+      default:
+        throw new Error(`unknown option ${a}\n${USAGE}`)
     }
   }
   o.gets ??= o.n

@@ -57,7 +57,9 @@ const { adapter, unavailable } = await loadAvailable(family)
 if (unavailable !== undefined) {
   // Not a failure: this machine installed without the peer. The runner reports it as unavailable.
   log(`unavailable: ${unavailable}`)
-  process.stdout.write(`${JSON.stringify({ target: variant, family, durable: target.durable, unavailable, ok: true, figures: {}, notes: [], checks: [] })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({ target: variant, family, durable: target.durable, unavailable, ok: true, figures: {}, notes: [], checks: [] })}\n`,
+  )
   process.exit(0)
 }
 const dir = join(tmp, 'store')
@@ -111,7 +113,9 @@ if (store) {
     const after = await step('size after compaction', () => store.fileBytes())
     figures.bytesAfterCompact = after?.allocated
     extra.apparentBytesAfterCompact = after?.apparent
-    log(`compaction ${formatMs(figures.compactMs)}: ${formatBytes(figures.bytesBeforeCompact)} -> ${formatBytes(figures.bytesAfterCompact)}`)
+    log(
+      `compaction ${formatMs(figures.compactMs)}: ${formatBytes(figures.bytesBeforeCompact)} -> ${formatBytes(figures.bytesAfterCompact)}`,
+    )
   }
   await step('scan after compaction', () => phase.fullScan(store, w, checks, expected, 'scan after overwrites and compaction'))
   await step('close', () => store.close())
@@ -144,7 +148,9 @@ if (store) {
     figures.importMs = median(importTimes)
     extra.reopenRunsMs = times
     extra.reopenProcessMs = median(processTimes)
-    log(`reopen + 1 get ${formatMs(figures.reopenMs)}, median of ${REOPENS} processes (${times.map(formatMs).join(', ')}); import ${formatMs(figures.importMs)}`)
+    log(
+      `reopen + 1 get ${formatMs(figures.reopenMs)}, median of ${REOPENS} processes (${times.map(formatMs).join(', ')}); import ${formatMs(figures.importMs)}`,
+    )
   })
 }
 figures.peakRssBytes = procStatusBytes('VmHWM')

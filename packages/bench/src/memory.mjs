@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+
 // Memory scenario (`pnpm --filter @dbdb/bench memory`): a DBDB B+ tree of 2,000,000 keys
 // with 100-byte values, written in commits of 50,000 keys with cacheBytes = 64 MiB (in key
 // order by default, as a bulk import is; `--order random` scatters every batch over the
@@ -11,23 +12,43 @@
 //   node --expose-gc src/memory.mjs [--n 2000000] [--batch 50000] [--reads 200000] [--order sorted|random]
 //                                   [--cache-mib 64] [--seed 42] [--tmp DIR] [--out DIR]
 
-import { open } from '@dbdb/dbdb'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { KeyMaker, KEY_BYTES, prng, VALUE_BYTES, writeValueWords } from './data.mjs'
+import { open } from '@dbdb/dbdb'
+import { KEY_BYTES, KeyMaker, prng, VALUE_BYTES, writeValueWords } from './data.mjs'
 import { formatBytes, formatCount, formatMs } from './format.mjs'
 import { diskUse, procStatusBytes } from './fsutil.mjs'
 
 const MiB = 1024 * 1024
 const TARGET = 256 * MiB
-const o = { order: 'sorted', n: 2_000_000, batch: 50_000, reads: 200_000, cacheMib: 64, seed: 42, tmp: tmpdir(), out: resolve(dirname(fileURLToPath(import.meta.url)), '..', 'results') }
+const o = {
+  order: 'sorted',
+  n: 2_000_000,
+  batch: 50_000,
+  reads: 200_000,
+  cacheMib: 64,
+  seed: 42,
+  tmp: tmpdir(),
+  out: resolve(dirname(fileURLToPath(import.meta.url)), '..', 'results'),
+}
 const args = process.argv.slice(2).filter((a) => a !== '--')
 for (let i = 0; i < args.length; i += 2) {
-  const key = { '--order': 'order', '--n': 'n', '--batch': 'batch', '--reads': 'reads', '--cache-mib': 'cacheMib', '--seed': 'seed', '--tmp': 'tmp', '--out': 'out' }[args[i]]
+  const key = {
+    '--order': 'order',
+    '--n': 'n',
+    '--batch': 'batch',
+    '--reads': 'reads',
+    '--cache-mib': 'cacheMib',
+    '--seed': 'seed',
+    '--tmp': 'tmp',
+    '--out': 'out',
+  }[args[i]]
   if (!key || args[i + 1] === undefined) {
-    console.error(`unknown option ${args[i]}\nusage: node --expose-gc src/memory.mjs [--n N] [--batch B] [--reads R] [--cache-mib M] [--seed S] [--tmp DIR] [--out DIR]`)
+    console.error(
+      `unknown option ${args[i]}\nusage: node --expose-gc src/memory.mjs [--n N] [--batch B] [--reads R] [--cache-mib M] [--seed S] [--tmp DIR] [--out DIR]`,
+    )
     process.exit(1)
   }
   o[key] = key === 'tmp' || key === 'out' ? resolve(args[i + 1]) : key === 'order' ? args[i + 1] : Number(args[i + 1])
@@ -52,7 +73,8 @@ const dir = mkdtempSync(join(o.tmp, 'dbdb-memory-'))
 const path = join(dir, 'memory.dbdb')
 const randomKeys = new KeyMaker(o.seed)
 /** Key i: seeded random bytes, or (sorted) i as 16 hex digits, so that key order is index order. */
-const maker = o.order === 'random' ? randomKeys : { write: (i, buf, at) => buf.write(i.toString(16).padStart(KEY_BYTES, '0'), at, 'latin1') }
+const maker =
+  o.order === 'random' ? randomKeys : { write: (i, buf, at) => buf.write(i.toString(16).padStart(KEY_BYTES, '0'), at, 'latin1') }
 const key = Buffer.alloc(KEY_BYTES)
 const value = Buffer.alloc(VALUE_BYTES)
 const valueWords = new Uint32Array(value.buffer, value.byteOffset, VALUE_BYTES / 4)
@@ -61,7 +83,9 @@ let firstFailure
 
 try {
   const db = open(path, { tree: 'bplus', codec: 'msgpack', valueCodec: 'raw', keyEncoding: 'binary', cacheBytes: o.cacheMib * MiB })
-  log(`memory scenario: ${formatCount(o.n)} keys (${o.order} order) in commits of ${formatCount(o.batch)}, cacheBytes ${o.cacheMib} MiB, then ${formatCount(o.reads)} random reads`)
+  log(
+    `memory scenario: ${formatCount(o.n)} keys (${o.order} order) in commits of ${formatCount(o.batch)}, cacheBytes ${o.cacheMib} MiB, then ${formatCount(o.reads)} random reads`,
+  )
   let t0 = performance.now()
   for (let start = 0; start < o.n; start += o.batch) {
     const end = Math.min(o.n, start + o.batch)
@@ -74,7 +98,10 @@ try {
       }
     })
     const s = sample(`after commit ${start / o.batch + 1}`)
-    if ((start / o.batch) % 8 === 7 || end === o.n) log(`  ${formatCount(end)} keys written, rss ${formatBytes(s.rss)}, heap ${formatBytes(s.heapUsed)}, external ${formatBytes(s.external)}`)
+    if ((start / o.batch) % 8 === 7 || end === o.n)
+      log(
+        `  ${formatCount(end)} keys written, rss ${formatBytes(s.rss)}, heap ${formatBytes(s.heapUsed)}, external ${formatBytes(s.external)}`,
+      )
   }
   const writeMs = performance.now() - t0
   gc()
@@ -108,7 +135,8 @@ try {
   const vmhwm = procStatusBytes('VmHWM')
 
   const other = (s) => s.rss - s.heapTotal - s.external
-  const row = (s) => `| ${s.phase} | ${formatBytes(s.rss)} | ${formatBytes(s.heapUsed)} / ${formatBytes(s.heapTotal)} | ${formatBytes(s.external)} (${formatBytes(s.arrayBuffers)} in ArrayBuffers) | ${formatBytes(other(s))} |`
+  const row = (s) =>
+    `| ${s.phase} | ${formatBytes(s.rss)} | ${formatBytes(s.heapUsed)} / ${formatBytes(s.heapTotal)} | ${formatBytes(s.external)} (${formatBytes(s.arrayBuffers)} in ArrayBuffers) | ${formatBytes(other(s))} |`
   const lines = [
     `# DBDB memory scenario`,
     ``,
@@ -133,7 +161,10 @@ try {
   ]
   process.stdout.write(lines.join('\n'))
   mkdirSync(o.out, { recursive: true })
-  writeFileSync(join(o.out, 'memory-latest.json'), `${JSON.stringify({ options: o, vmhwm, target: TARGET, met: vmhwm < TARGET, failures, firstFailure, writeMs, readMs, file, baseline, peak, afterWritesGc, afterReadsGc, samples }, null, 2)}\n`)
+  writeFileSync(
+    join(o.out, 'memory-latest.json'),
+    `${JSON.stringify({ options: o, vmhwm, target: TARGET, met: vmhwm < TARGET, failures, firstFailure, writeMs, readMs, file, baseline, peak, afterWritesGc, afterReadsGc, samples }, null, 2)}\n`,
+  )
   process.exitCode = failures ? 2 : 0
 } finally {
   rmSync(dir, { recursive: true, force: true })

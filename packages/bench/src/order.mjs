@@ -39,12 +39,27 @@ function child(order, durability) {
       fn()
       return performance.now() - t
     }
-    const load = time(() => db.transaction(() => { for (let i = 0; i < N; i++) db.set(keys[i], value) }))
+    const load = time(() =>
+      db.transaction(() => {
+        for (let i = 0; i < N; i++) db.set(keys[i], value)
+      }),
+    )
     const file0 = statSync(file).size
-    const commits = time(() => { for (let i = N; i < N + COMMITS; i++) { db.set(keys[i], value); db.commit() } })
+    const commits = time(() => {
+      for (let i = N; i < N + COMMITS; i++) {
+        db.set(keys[i], value)
+        db.commit()
+      }
+    })
     const bytesPerCommit = (statSync(file).size - file0) / COMMITS
-    const gets = time(() => { for (let i = 0; i < N; i++) db.get(keys[(i * 7919) % N]) })
-    const scan = time(() => { for (const _ of db.keys()) { /* count */ } })
+    const gets = time(() => {
+      for (let i = 0; i < N; i++) db.get(keys[(i * 7919) % N])
+    })
+    const scan = time(() => {
+      for (const _ of db.keys()) {
+        /* count */
+      }
+    })
     db.close()
     return { load, commits, bytesPerCommit, gets, scan, file: file0 }
   } finally {
@@ -74,10 +89,14 @@ if (process.argv[2] === '--child') {
     const xs = rs.map((r) => r[k])
     return `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`
   }
-  console.log(`${N.toLocaleString('en')} keys (16 bytes, random order) with ${VALUE_BYTES}-byte values, durability '${durability}', ${runs} rounds, a process per order and round; medians (range)\n`)
+  console.log(
+    `${N.toLocaleString('en')} keys (16 bytes, random order) with ${VALUE_BYTES}-byte values, durability '${durability}', ${runs} rounds, a process per order and round; medians (range)\n`,
+  )
   console.log('| order | bulk load | 1,000 small commits | bytes per commit | 200k gets | full scan | file |')
   console.log('|---|---|---|---|---|---|---|')
   for (const [order, rs] of results) {
-    console.log(`| ${order} | ${cell(rs, 'load')} | ${cell(rs, 'commits')} | ${median(rs.map((r) => r.bytesPerCommit)).toFixed(0)} | ${cell(rs, 'gets')} | ${cell(rs, 'scan')} | ${(median(rs.map((r) => r.file)) / 1e6).toFixed(1)} MB |`)
+    console.log(
+      `| ${order} | ${cell(rs, 'load')} | ${cell(rs, 'commits')} | ${median(rs.map((r) => r.bytesPerCommit)).toFixed(0)} | ${cell(rs, 'gets')} | ${cell(rs, 'scan')} | ${(median(rs.map((r) => r.file)) / 1e6).toFixed(1)} MB |`,
+    )
   }
 }

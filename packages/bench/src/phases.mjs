@@ -1,8 +1,8 @@
 // The timed phases of one run against one store. Every phase checks what the store
 // returned, with the clock paused while checking, so checks cost no store any time.
 
-import { Clock } from './clock.mjs'
 import { sameBytes, show } from './checks.mjs'
+import { Clock } from './clock.mjs'
 import { valueSlab } from './data.mjs'
 
 const CHUNK = 4096
@@ -52,7 +52,11 @@ export async function pointGets(store, w, checks, expected) {
       const v = out[j - start]
       if (idx < live) {
         hits++
-        checks.ok('gets return the stored value', sameBytes(v, expected(idx)), () => `key ${keys[idx]} -> ${show(v)}, expected ${show(expected(idx))}`)
+        checks.ok(
+          'gets return the stored value',
+          sameBytes(v, expected(idx)),
+          () => `key ${keys[idx]} -> ${show(v)}, expected ${show(expected(idx))}`,
+        )
       } else {
         checks.ok('gets of missing keys return undefined', v === undefined, () => `missing key ${keys[idx]} -> ${show(v)}`)
       }
@@ -69,8 +73,19 @@ function checkRun(checks, name, w, expected, pos, gotKeys, gotValues) {
       checks.ok(`${name}: no entries past the last key`, false, () => `extra entry ${show(gotKeys[j])} at position ${pos + j}`)
       return
     }
-    if (!checks.ok(`${name}: keys in order`, sameBytes(gotKeys[j], w.keys[idx]), () => `position ${pos + j}: ${show(gotKeys[j])}, expected ${w.keys[idx]}`)) return
-    checks.ok(`${name}: values`, sameBytes(gotValues[j], expected(idx)), () => `key ${w.keys[idx]}: ${show(gotValues[j])}, expected ${show(expected(idx))}`)
+    if (
+      !checks.ok(
+        `${name}: keys in order`,
+        sameBytes(gotKeys[j], w.keys[idx]),
+        () => `position ${pos + j}: ${show(gotKeys[j])}, expected ${w.keys[idx]}`,
+      )
+    )
+      return
+    checks.ok(
+      `${name}: values`,
+      sameBytes(gotValues[j], expected(idx)),
+      () => `key ${w.keys[idx]}: ${show(gotValues[j])}, expected ${show(expected(idx))}`,
+    )
   }
 }
 
@@ -121,7 +136,11 @@ export async function rangeScans(store, w, checks, expected) {
     clock.start()
     await settle(store.range(startKey, w.rangeLength, visit))
     clock.stop()
-    checks.ok('range scans: count', ks.length === w.rangeLength, () => `range from ${startKey}: ${ks.length} entries, expected ${w.rangeLength}`)
+    checks.ok(
+      'range scans: count',
+      ks.length === w.rangeLength,
+      () => `range from ${startKey}: ${ks.length} entries, expected ${w.rangeLength}`,
+    )
     checkRun(checks, 'range scans', w, expected, pos, ks, vs)
   }
   return clock.total

@@ -21,7 +21,10 @@ const readJson = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'ut
 
 /** Every README as it is and as the results make it. */
 export function regenerate({ results = join(pkg, 'results'), readmes = READMES } = {}) {
-  const render = renderers({ latest: readJson(join(results, 'latest.json')), concurrent: readJson(join(results, 'latest-concurrent.json')) })
+  const render = renderers({
+    latest: readJson(join(results, 'latest.json')),
+    concurrent: readJson(join(results, 'latest-concurrent.json')),
+  })
   return readmes.map((path) => {
     const before = readFileSync(path, 'utf8')
     return { path, before, after: fillBlocks(before, render, relative(root, path)) }

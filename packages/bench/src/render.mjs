@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url'
 import { toMarkdown } from './report/markdown.mjs'
 import { toSvg } from './report/svg.mjs'
 
-const path = resolve(process.argv.slice(2).find((a) => a !== '--') ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'latest.json'))
+const path = resolve(
+  process.argv.slice(2).find((a) => a !== '--') ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'latest.json'),
+)
 const report = JSON.parse(readFileSync(path, 'utf8'))
 const base = path.replace(/\.json$/, '')
 writeFileSync(`${base}.md`, toMarkdown(report))

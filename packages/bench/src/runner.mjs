@@ -39,7 +39,12 @@ function runChild(target, { n, seed, settings, tmp, timeout }) {
       }
       if (result === undefined || code !== 0) {
         const why = timedOut ? `timed out after ${timeout} s` : `exited with ${signal ?? code}`
-        resolve({ target: target.id, ok: false, error: `child ${why}; stderr ends: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}`, figures: result?.figures ?? {} })
+        resolve({
+          target: target.id,
+          ok: false,
+          error: `child ${why}; stderr ends: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}`,
+          figures: result?.figures ?? {},
+        })
       } else {
         resolve(result)
       }
@@ -64,7 +69,13 @@ export async function runAll(targets, options, log) {
       result.round = round
       result.wallMs = performance.now() - t0
       runs.get(target.id).push(result)
-      const outcome = result.unavailable ? `unavailable: ${result.unavailable}` : result.error ? `ERROR ${result.error}` : result.ok ? 'checks passed' : 'CHECKS FAILED'
+      const outcome = result.unavailable
+        ? `unavailable: ${result.unavailable}`
+        : result.error
+          ? `ERROR ${result.error}`
+          : result.ok
+            ? 'checks passed'
+            : 'CHECKS FAILED'
       log(`    ${target.id}: ${outcome} (${formatMs(result.wallMs)})`)
     }
   }

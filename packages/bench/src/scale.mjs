@@ -29,7 +29,9 @@ if (process.argv[2] === '--verify') {
     previous = k
     count++
   }
-  console.log(JSON.stringify({ ok: ok && count === Number(n), openAndFirstGetMs: Math.round(opened), height: db.stats().height, rss: peakRss() }))
+  console.log(
+    JSON.stringify({ ok: ok && count === Number(n), openAndFirstGetMs: Math.round(opened), height: db.stats().height, rss: peakRss() }),
+  )
   db.close()
   process.exit(0)
 }

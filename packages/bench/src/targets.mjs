@@ -45,7 +45,10 @@ export function targetById(id) {
  */
 export function selectTargets(only) {
   if (!only) return { targets: TARGETS, added: [] }
-  const wanted = only.split(',').map((s) => s.trim()).filter(Boolean)
+  const wanted = only
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const picked = new Set()
   for (const w of wanted) {
     const matches = TARGETS.filter((t) => t.id === w || t.id.startsWith(`${w}-`))

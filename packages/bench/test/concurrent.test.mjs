@@ -29,13 +29,29 @@ describe('concurrent writers: one tiny run per store', () => {
 })
 
 describe('concurrent writers report', () => {
-  const row = (store, c, writesPerSec, loopP99 = 0.5) => ({ store, c, writesPerSec, p50: 1, p99: 2, loopP99, runs: [writesPerSec], syncsPerWrite: 0.1 })
+  const row = (store, c, writesPerSec, loopP99 = 0.5) => ({
+    store,
+    c,
+    writesPerSec,
+    p50: 1,
+    p99: 2,
+    loopP99,
+    runs: [writesPerSec],
+    syncsPerWrite: 0.1,
+  })
   const result = {
     writes: 100,
     runs: 1,
     writers: [1, 64],
     stores: STORES.map(({ id, label, durable, api }) => ({ id, label, durable, api })),
-    rows: [row('dbdb-async', 64, 3000), row('lmdb-put', 64, 1000), row('sqlite-full', 64, 100), row('dbdb-async', 1, 95), row('dbdb-sync', 1, 100), { store: 'level-sync', c: 1, unavailable: 'not installed' }],
+    rows: [
+      row('dbdb-async', 64, 3000),
+      row('lmdb-put', 64, 1000),
+      row('sqlite-full', 64, 100),
+      row('dbdb-async', 1, 95),
+      row('dbdb-sync', 1, 100),
+      { store: 'level-sync', c: 1, unavailable: 'not installed' },
+    ],
   }
 
   it('computes the goals as ratios of the same run', () => {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { KeyMaker, makeValue, makeWorkload } from '../src/data.mjs'
-import { buildReport } from '../src/report/model.mjs'
 import { toMarkdown } from '../src/report/markdown.mjs'
+import { buildReport } from '../src/report/model.mjs'
 import { toSvg } from '../src/report/svg.mjs'
 import { median, ratio } from '../src/stats.mjs'
 import { selectTargets, TARGETS } from '../src/targets.mjs'
@@ -57,14 +57,44 @@ describe('stats and targets', () => {
 })
 
 describe('reports', () => {
-  const fake = (id, figures, extra = {}) => ({ target: id, round: 0, ok: true, figures, checks: [{ name: 'gets', passed: 10, failed: 0, examples: [] }], notes: [], ...extra })
+  const fake = (id, figures, extra = {}) => ({
+    target: id,
+    round: 0,
+    ok: true,
+    figures,
+    checks: [{ name: 'gets', passed: 10, failed: 0, examples: [] }],
+    notes: [],
+    ...extra,
+  })
   const targets = selectTargets('dbdb-bplus-msgpack-fsync,lmdb-sync').targets.filter((t) => t.durable)
   const runs = new Map([
-    ['dbdb-bplus-msgpack-fsync', [fake('dbdb-bplus-msgpack-fsync', { bulkLoadMs: 30, getsMs: 5 }, { ok: false, checks: [{ name: 'gets <x>', passed: 1, failed: 2, examples: ['key a -> b'] }] })]],
+    [
+      'dbdb-bplus-msgpack-fsync',
+      [
+        fake(
+          'dbdb-bplus-msgpack-fsync',
+          { bulkLoadMs: 30, getsMs: 5 },
+          { ok: false, checks: [{ name: 'gets <x>', passed: 1, failed: 2, examples: ['key a -> b'] }] },
+        ),
+      ],
+    ],
     ['lmdb-sync', [fake('lmdb-sync', { bulkLoadMs: 5, getsMs: 20 }, { notes: ['compaction n/a: none'] })]],
     ['sqlite-full', [fake('sqlite-full', { bulkLoadMs: 10, getsMs: 10 })]],
   ])
-  const meta = { date: '2026-01-01T00:00:00.000Z', node: '20', cpus: 2, cpuModel: 'cpu', memTotal: 1, n: 100, seed: 1, runs: 1, settings: {}, tmp: '/tmp', ramDisk: false, durationMs: 1 }
+  const meta = {
+    date: '2026-01-01T00:00:00.000Z',
+    node: '20',
+    cpus: 2,
+    cpuModel: 'cpu',
+    memTotal: 1,
+    n: 100,
+    seed: 1,
+    runs: 1,
+    settings: {},
+    tmp: '/tmp',
+    ramDisk: false,
+    durationMs: 1,
+  }
   const report = buildReport({ targets, runs, meta, workload: { n: 100, commits: 2, gets: 100, ranges: 1, rangeLength: 10, rounds: 1 } })
 
   it('divides by better-sqlite3 and strikes out a store that failed its checks', () => {
@@ -84,7 +114,7 @@ describe('reports', () => {
     expect(svg.trim().endsWith('</svg>')).toBe(true)
     expect(svg).toContain('gets &lt;x&gt;')
     expect(svg).not.toMatch(/<x>/)
-    expect(svg).toContain("url(#hatch)")
+    expect(svg).toContain('url(#hatch)')
     expect(svg).toContain('>1×<')
   })
 })
@@ -95,7 +125,9 @@ function tinyRun(id, nodeArgs = []) {
   try {
     const family = TARGETS.find((t) => t.id === id).family
     const settings = { commits: 20, gets: 300, ranges: 5, rangeLength: 50, rounds: 2 }
-    const r = spawnSync(process.execPath, [...nodeArgs, '--expose-gc', childPath, family, id, '300', '3', dir, JSON.stringify(settings)], { encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [...nodeArgs, '--expose-gc', childPath, family, id, '300', '3', dir, JSON.stringify(settings)], {
+      encoding: 'utf8',
+    })
     return { status: r.status, stderr: r.stderr, result: r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()) : undefined }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -115,7 +147,18 @@ describe('one tiny run per store family', () => {
         }
         expect(result.checks.filter((c) => c.failed)).toEqual([])
         expect(result.ok).toBe(true)
-        for (const key of ['bulkLoadMs', 'bytesAfterLoad', 'commitsMs', 'getsMs', 'scanMs', 'rangesMs', 'overwriteMs', 'bytesBeforeCompact', 'reopenMs', 'peakRssBytes']) {
+        for (const key of [
+          'bulkLoadMs',
+          'bytesAfterLoad',
+          'commitsMs',
+          'getsMs',
+          'scanMs',
+          'rangesMs',
+          'overwriteMs',
+          'bytesBeforeCompact',
+          'reopenMs',
+          'peakRssBytes',
+        ]) {
           expect(typeof result.figures[key], key).toBe('number')
         }
       }
@@ -136,7 +179,20 @@ describe('one tiny run per store family', () => {
       ['dbdb-bplus-msgpack-none', [dbdbRun]],
       ['sqlite-off', [{ ...result, round: 0 }]],
     ])
-    const meta = { date: '2026-01-01T00:00:00.000Z', node: '20', cpus: 2, cpuModel: 'cpu', memTotal: 1, n: 100, seed: 1, runs: 1, settings: {}, tmp: '/tmp', ramDisk: false, durationMs: 1 }
+    const meta = {
+      date: '2026-01-01T00:00:00.000Z',
+      node: '20',
+      cpus: 2,
+      cpuModel: 'cpu',
+      memTotal: 1,
+      n: 100,
+      seed: 1,
+      runs: 1,
+      settings: {},
+      tmp: '/tmp',
+      ramDisk: false,
+      durationMs: 1,
+    }
     const report = buildReport({ targets, runs, meta, workload: { n: 100, commits: 2, gets: 100, ranges: 1, rangeLength: 10, rounds: 1 } })
     expect(report.targets.map((t) => t.id)).toEqual(['dbdb-bplus-msgpack-none'])
     expect(report.targets[0].ok).toBe(true)

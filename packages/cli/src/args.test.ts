@@ -1,7 +1,7 @@
 // The parser and the range options, in-process.
 import { isUtf8 } from 'node:buffer'
 import { describe, expect, it } from 'vitest'
-import { parseArgs, UsageError, type OptionSpec } from './args.js'
+import { type OptionSpec, parseArgs, UsageError } from './args.js'
 import { prefixEnd, RANGE_OPTIONS, rangeFromOptions } from './range.js'
 
 const SPECS: OptionSpec[] = [

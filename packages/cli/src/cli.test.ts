@@ -226,7 +226,8 @@ describe('help', () => {
 
   it('help names each option of a verb', () => {
     const scan = dbdb('help', 'scan').stdout
-    for (const option of ['--gt K', '--gte K', '--lt K', '--lte K', '--prefix P', '--limit N', '--reverse', '--json', '--keys-only']) expect(scan).toContain(option)
+    for (const option of ['--gt K', '--gte K', '--lt K', '--lte K', '--prefix P', '--limit N', '--reverse', '--json', '--keys-only'])
+      expect(scan).toContain(option)
     expect(dbdb('help', 'load').stdout).toContain('--batch N')
     expect(dbdb('help', 'backup').stdout).toContain('--force')
     expect(dbdb('help', 'compact').stdout).toContain('--keep N')
@@ -238,14 +239,36 @@ describe('help', () => {
 })
 
 describe('scan', () => {
-  const data = { a: 'A', b: { n: 2 }, ba: 3, bb: [4], c: 'C', d: null, 'user:1': 'ann', 'user:2': 'bob', 'user:3': 'cy', usera: 'not a user:' }
+  const data = {
+    a: 'A',
+    b: { n: 2 },
+    ba: 3,
+    bb: [4],
+    c: 'C',
+    d: null,
+    'user:1': 'ann',
+    'user:2': 'bob',
+    'user:3': 'cy',
+    usera: 'not a user:',
+  }
 
   it('lists every key in order as KEY<TAB>VALUE, strings raw and others as JSON', () => {
     fill(data)
     const r = dbdb(file, 'scan')
     expect(r.status).toBe(0)
     expect(r.stderr).toBe('')
-    expect(lines(r.stdout)).toEqual(['a\tA', 'b\t{"n":2}', 'ba\t3', 'bb\t[4]', 'c\tC', 'd\tnull', 'user:1\tann', 'user:2\tbob', 'user:3\tcy', 'usera\tnot a user:'])
+    expect(lines(r.stdout)).toEqual([
+      'a\tA',
+      'b\t{"n":2}',
+      'ba\t3',
+      'bb\t[4]',
+      'c\tC',
+      'd\tnull',
+      'user:1\tann',
+      'user:2\tbob',
+      'user:3\tcy',
+      'usera\tnot a user:',
+    ])
   })
 
   it('ranges: --gt, --gte, --lt, --lte, and --opt=value', () => {
@@ -308,7 +331,7 @@ describe('dump and load', () => {
     object: { nested: { list: [1, 'two', null, true] } },
     empty: '',
     nothing: null,
-    'ключ': 'значение',
+    ключ: 'значение',
     'emoji 🐕': '🦴',
     'tab\tand\nnewline': 'line\nbreak',
   }
@@ -332,7 +355,12 @@ describe('dump and load', () => {
     db.close()
     // Text output shows them as 0x and hex, JSON lines as "keyHex"; UTF-8 keys stay text.
     expect(lines(dbdb(file, 'scan', '--keys-only').stdout)).toEqual(['\u0000', 'text', '0xc3', '0xff0080'])
-    expect(lines(dbdb(file, 'scan', '--json', '--keys-only').stdout)).toEqual(['{"key":"\\u0000"}', '{"key":"text"}', '{"keyHex":"c3"}', '{"keyHex":"ff0080"}'])
+    expect(lines(dbdb(file, 'scan', '--json', '--keys-only').stdout)).toEqual([
+      '{"key":"\\u0000"}',
+      '{"key":"text"}',
+      '{"keyHex":"c3"}',
+      '{"keyHex":"ff0080"}',
+    ])
     const dumped = dbdb(file, 'dump')
     expect(lines(dumped.stdout)).toContain('{"keyHex":"ff0080","value":"v0"}')
     const fresh = join(dir, 'fresh-binary.db')
@@ -431,7 +459,10 @@ describe('dump and load', () => {
 
   it('a long load is quiet on stderr when it is not a terminal, and commits in batches', { timeout: 60_000 }, () => {
     const n = 25_000
-    const input = Array.from({ length: n }, (_, i) => `{"key":"key:${String(i).padStart(6, '0')}","value":{"i":${i},"pad":"${'x'.repeat(40)}"}}`).join('\n')
+    const input = Array.from(
+      { length: n },
+      (_, i) => `{"key":"key:${String(i).padStart(6, '0')}","value":{"i":${i},"pad":"${'x'.repeat(40)}"}}`,
+    ).join('\n')
     const r = dbdbWith({ input }, file, 'load')
     expect(r.status, r.stderr).toBe(0)
     expect(r.stderr).toBe('')
@@ -441,7 +472,9 @@ describe('dump and load', () => {
     expect(dbdb(file, 'get', 'key:012345', '--json').stdout).toContain('"i":12345')
 
     // ... and so is dump, which stops quietly when its reader goes away.
-    const head = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${main}" "${file}" dump | head -n 2`], { encoding: 'utf8' })
+    const head = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${main}" "${file}" dump | head -n 2`], {
+      encoding: 'utf8',
+    })
     expect(head.status, head.stderr).toBe(0)
     expect(head.stderr).toBe('')
     expect(lines(head.stdout)).toHaveLength(2)
@@ -484,7 +517,15 @@ describe('stats', () => {
   it('prints keys, file bytes, live bytes, height, txid, tree and codecs', () => {
     for (let i = 0; i < 3; i++) dbdb(file, 'set', `k${i}`, `v${i}`)
     const json = JSON.parse(dbdb(file, 'stats', '--json').stdout)
-    expect(json).toMatchObject({ file, keys: 3, txid: 3, tree: 'bplus', codec: 'msgpack', valueCodec: 'msgpack', fileBytes: statSync(file).size })
+    expect(json).toMatchObject({
+      file,
+      keys: 3,
+      txid: 3,
+      tree: 'bplus',
+      codec: 'msgpack',
+      valueCodec: 'msgpack',
+      fileBytes: statSync(file).size,
+    })
     expect(json.liveBytes).toBeGreaterThan(0)
     expect(json.liveBytes).toBeLessThanOrEqual(json.fileBytes)
     expect(json.height).toBeGreaterThanOrEqual(1)

@@ -2,15 +2,15 @@
 // line and an exit code. `run` takes its output streams as arguments so it can
 // be called in-process too. Parsing is in args.ts, the verbs in verbs/*.ts.
 
-import { isDbdbError, type Database } from '@dbdb/dbdb'
+import { type Database, isDbdbError } from '@dbdb/dbdb'
 import { parseArgs, UsageError } from './args.js'
+import { oneLine } from './format.js'
 import { isBrokenPipe } from './io.js'
+import { CliError, type Context, EXIT, type Output, openDatabase, type Verb } from './verb.js'
 import { dump } from './verbs/dump.js'
 import { backup, check, compact, history, salvage, stats } from './verbs/maintain.js'
 import { get, scan } from './verbs/read.js'
 import { del, load, set } from './verbs/write.js'
-import { oneLine } from './format.js'
-import { CliError, EXIT, openDatabase, type Context, type Output, type Verb } from './verb.js'
 
 export { EXIT, type Output } from './verb.js'
 
@@ -148,7 +148,10 @@ function helpVerb([name, ...extra]: string[], out: Output): number {
 
 /** Exit 1: the mistake in one line, then the usage (of the verb, when there is one). */
 function badArgs(out: Output, why: string, verb?: Verb): number {
-  const more = verb === undefined ? usage() : `Usage: ${[synopsis(verb), optionSynopsis(verb)].filter(Boolean).join(' ')}\nMore: dbdb help ${verb.name}\n`
+  const more =
+    verb === undefined
+      ? usage()
+      : `Usage: ${[synopsis(verb), optionSynopsis(verb)].filter(Boolean).join(' ')}\nMore: dbdb help ${verb.name}\n`
   out.stderr(`dbdb: ${oneLine(why)}\n${more}`)
   return EXIT.BAD_ARGS
 }

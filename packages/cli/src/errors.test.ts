@@ -27,7 +27,12 @@ interface Result {
 /** Runs the command; a run that has not ended after 20 s is killed (status null): it hung. */
 function dbdb(args: string[], options: { env?: NodeJS.ProcessEnv; preload?: string } = {}): Result {
   const pre = options.preload === undefined ? [] : ['--import', options.preload]
-  const r = spawnSync(process.execPath, [...pre, main, ...args], { encoding: 'utf8', input: '', timeout: 20_000, env: { ...process.env, ...options.env } })
+  const r = spawnSync(process.execPath, [...pre, main, ...args], {
+    encoding: 'utf8',
+    input: '',
+    timeout: 20_000,
+    env: { ...process.env, ...options.env },
+  })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -42,11 +47,14 @@ const hasMkfifo = spawnSync('mkfifo', ['--version']).status === 0
 if (!hasMkfifo) console.log('cli errors.test: no mkfifo on this machine; the FIFO tests are skipped')
 
 describe('a path that is not a database file', () => {
-  it.skipIf(!hasMkfifo).each([['get', 'k'], ['scan'], ['stats'], ['check'], ['set', 'k', 'v']])('a FIFO: %s exits 4 at once, naming it', (...args) => {
-    const fifo = join(dir, 'pipe.db')
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
-    expectOneLine(dbdb([fifo, ...args]), 4, /FIFO/)
-  })
+  it.skipIf(!hasMkfifo).each([['get', 'k'], ['scan'], ['stats'], ['check'], ['set', 'k', 'v']])(
+    'a FIFO: %s exits 4 at once, naming it',
+    (...args) => {
+      const fifo = join(dir, 'pipe.db')
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
+      expectOneLine(dbdb([fifo, ...args]), 4, /FIFO/)
+    },
+  )
 
   it.each([['get', 'k'], ['check'], ['set', 'k', 'v']])('/dev/null: %s exits 4, naming it a device', (...args) => {
     expectOneLine(dbdb(['/dev/null', ...args]), 4, /character device/)
@@ -108,7 +116,7 @@ syncBuiltinESMExports()
 
   it('is an I/O error (exit 4, one line naming EIO), never "DAMAGED", at whichever read it fails', () => {
     const db = open(file)
-    for (let i = 0; i < 200; i++) db.set(`k${i}`, { i, pad: "x".repeat(50) })
+    for (let i = 0; i < 200; i++) db.set(`k${i}`, { i, pad: 'x'.repeat(50) })
     db.commit()
     db.set('k1', 'again')
     db.commit()

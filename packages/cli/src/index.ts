@@ -1,1 +1,1 @@
-export { run, usage, EXIT, type Output } from './cli.js'
+export { EXIT, type Output, run, usage } from './cli.js'

@@ -5,9 +5,12 @@
 // UTF-8, else as 0x and hex (text output) or as "keyHex" (JSON lines).
 
 import { isUtf8 } from 'node:buffer'
-import { UsageError, type OptionSpec } from './args.js'
+import { type OptionSpec, UsageError } from './args.js'
 
-export const HEX_OPTION: OptionSpec = { name: 'hex', help: 'keys on the command line (KEY, bounds, prefix) are hex bytes, for keys that are not UTF-8' }
+export const HEX_OPTION: OptionSpec = {
+  name: 'hex',
+  help: 'keys on the command line (KEY, bounds, prefix) are hex bytes, for keys that are not UTF-8',
+}
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/
 

@@ -1,6 +1,6 @@
 // The progress bar, in-process, with a fake terminal and a fake clock.
 import { describe, expect, it } from 'vitest'
-import { during, progress, type ProgressStream } from './progress.js'
+import { during, type ProgressStream, progress } from './progress.js'
 
 function fakeStream(isTTY: boolean, columns = 80): ProgressStream & { written: string[] } {
   const written: string[] = []

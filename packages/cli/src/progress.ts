@@ -85,7 +85,8 @@ export class Progress {
     const total = this.#total
     const unit = this.#options.unit ?? 'keys'
     const seconds = Math.floor((now - this.#started) / 1000)
-    const detail = this.#options.detail?.(done) ?? (total !== undefined ? `${group(done)}/${group(total)} ${unit}` : `${group(done)} ${unit}`)
+    const detail =
+      this.#options.detail?.(done) ?? (total !== undefined ? `${group(done)}/${group(total)} ${unit}` : `${group(done)} ${unit}`)
     let line: string
     if (total !== undefined && total > 0) {
       const fraction = Math.min(1, Math.max(0, done / total))
@@ -122,5 +123,7 @@ export function during<T>(stream: ProgressStream | undefined, label: string, wor
 
 /** 1234567 -> "1,234,567" */
 export function group(n: number): string {
-  return Math.floor(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return Math.floor(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }

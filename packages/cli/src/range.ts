@@ -2,7 +2,7 @@
 // and how they become the API's Range.
 
 import type { Range } from '@dbdb/dbdb'
-import { UsageError, type OptionSpec, type Options } from './args.js'
+import { type OptionSpec, type Options, UsageError } from './args.js'
 import { HEX_OPTION, keyArg } from './keys.js'
 
 export const RANGE_OPTIONS: readonly OptionSpec[] = [
@@ -32,8 +32,10 @@ export function rangeFromOptions(options: Options): Range<Uint8Array> {
   const lte = key('lte')
   if (gt !== undefined && gte !== undefined) throw new UsageError('give --gt or --gte, not both')
   if (lt !== undefined && lte !== undefined) throw new UsageError('give --lt or --lte, not both')
-  let lower: Bound | undefined = gt !== undefined ? { key: gt, inclusive: false } : gte !== undefined ? { key: gte, inclusive: true } : undefined
-  let upper: Bound | undefined = lt !== undefined ? { key: lt, inclusive: false } : lte !== undefined ? { key: lte, inclusive: true } : undefined
+  let lower: Bound | undefined =
+    gt !== undefined ? { key: gt, inclusive: false } : gte !== undefined ? { key: gte, inclusive: true } : undefined
+  let upper: Bound | undefined =
+    lt !== undefined ? { key: lt, inclusive: false } : lte !== undefined ? { key: lte, inclusive: true } : undefined
   const prefix = key('prefix')
   if (prefix !== undefined && prefix.length > 0) {
     lower = tighter(lower, { key: prefix, inclusive: true }, 1)

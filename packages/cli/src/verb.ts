@@ -1,6 +1,6 @@
 // What every verb is made of, the exit codes, the error verbs fail with, and how they open the database.
 
-import { open, type Database, type OpenOptions } from '@dbdb/dbdb'
+import { type Database, type OpenOptions, open } from '@dbdb/dbdb'
 import type { OptionSpec, Options } from './args.js'
 import type { ProgressStream } from './progress.js'
 
@@ -66,7 +66,8 @@ export class CliError extends Error {
 }
 
 export function openDatabase(file: string, mode: OpenMode): Database<Uint8Array> {
-  const modeOptions: OpenOptions = mode === 'read' ? { readOnly: true, createIfMissing: false } : mode === 'existing' ? { createIfMissing: false } : {}
+  const modeOptions: OpenOptions =
+    mode === 'read' ? { readOnly: true, createIfMissing: false } : mode === 'existing' ? { createIfMissing: false } : {}
   const options = { ...modeOptions, keyEncoding: 'binary' as const }
   try {
     return open(file, options)
@@ -74,7 +75,10 @@ export function openDatabase(file: string, mode: OpenMode): Database<Uint8Array>
     const code = (err as NodeJS.ErrnoException).code
     const cause = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code
     if (code === 'DBDB_NOT_FOUND') {
-      throw new CliError(EXIT.DB_ERROR, mode === 'create' ? `cannot create ${file}: its directory does not exist` : `${file} does not exist`)
+      throw new CliError(
+        EXIT.DB_ERROR,
+        mode === 'create' ? `cannot create ${file}: its directory does not exist` : `${file} does not exist`,
+      )
     }
     if (cause === 'EACCES' || cause === 'EPERM') throw new CliError(EXIT.DB_ERROR, `${file}: permission denied`)
     throw err

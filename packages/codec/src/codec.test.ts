@@ -1,8 +1,23 @@
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
-import { checkMsgpack, CodecError, jsonCodec, msgpackCodec, rawCodec, type Codec } from './index.js'
+import { type Codec, CodecError, checkMsgpack, jsonCodec, msgpackCodec, rawCodec } from './index.js'
 
-const plain: unknown[] = [null, true, false, 0, -1, 2 ** 31, -(2 ** 40), 1.5, '', 'text \u00e9 \u{1f600}', [], [1, [2]], {}, { a: { b: [null, 'x'] } }]
+const plain: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  2 ** 31,
+  -(2 ** 40),
+  1.5,
+  '',
+  'text \u00e9 \u{1f600}',
+  [],
+  [1, [2]],
+  {},
+  { a: { b: [null, 'x'] } },
+]
 
 describe.each([msgpackCodec, jsonCodec] as Codec[])('$id codec', (codec) => {
   it('round-trips JSON-like values', () => {
@@ -34,11 +49,27 @@ describe.each([msgpackCodec, jsonCodec] as Codec[])('$id codec', (codec) => {
 
 describe('msgpack', () => {
   it('reads standard MessagePack as msgpackr writes it', () => {
-    const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false, bundleStrings: false, mapsAsObjects: true, int64AsType: 'number' })
+    const packr = new Packr({
+      useRecords: false,
+      moreTypes: false,
+      structuredClone: false,
+      bundleStrings: false,
+      mapsAsObjects: true,
+      int64AsType: 'number',
+    })
     const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key${i}`, i % 3 ? 'v'.repeat(i) : i * 1.5]))
     const values: unknown[] = [
-      ...plain, many, 'x'.repeat(40), '\u00e9\u{1f600}'.repeat(30), 'z'.repeat(70_000), [undefined, null], { d: new Date(-1) }, new Date(2 ** 34 * 1000 + 5),
-      { b: Buffer.from('bytes') }, [1.5, -(2 ** 40), 2 ** 53 - 1, NaN, -Infinity], Array.from({ length: 20 }, (_, i) => ({ i })),
+      ...plain,
+      many,
+      'x'.repeat(40),
+      '\u00e9\u{1f600}'.repeat(30),
+      'z'.repeat(70_000),
+      [undefined, null],
+      { d: new Date(-1) },
+      new Date(2 ** 34 * 1000 + 5),
+      { b: Buffer.from('bytes') },
+      [1.5, -(2 ** 40), 2 ** 53 - 1, NaN, -Infinity],
+      Array.from({ length: 20 }, (_, i) => ({ i })),
     ]
     for (const v of values) expect(msgpackCodec.decode(packr.pack(v))).toStrictEqual(packr.unpack(packr.pack(v)))
     // An int 64, which msgpackr writes for a bigint in the 64-bit range, reads as a bigint.
@@ -46,7 +77,16 @@ describe('msgpack', () => {
     // A map with a key that is not a string is no object this codec writes (a Map has
     // an extension type of its own): it is refused, not read with its keys turned into strings.
     for (const key of [1, 2n ** 63n, true, null, [1]]) {
-      expect(() => msgpackCodec.decode(packr.pack(new Map<unknown, unknown>([[key, 'a'], ['b', 2]])))).toThrow(/an object key that is not a string/)
+      expect(() =>
+        msgpackCodec.decode(
+          packr.pack(
+            new Map<unknown, unknown>([
+              [key, 'a'],
+              ['b', 2],
+            ]),
+          ),
+        ),
+      ).toThrow(/an object key that is not a string/)
     }
   })
 

@@ -1,5 +1,5 @@
-export { CodecError, type Codec } from './codec.js'
-export { msgpackCodec } from './msgpack.js'
+export { type Codec, CodecError } from './codec.js'
 export { jsonCodec } from './json.js'
-export { rawCodec } from './raw.js'
+export { msgpackCodec } from './msgpack.js'
 export { checkMsgpack } from './msgpack-check.js'
+export { rawCodec } from './raw.js'

@@ -6,7 +6,7 @@
 // turned into its string, undefined, NaN, -0, a Map as {}, a class instance's
 // prototype) is a TypeError at encode, never a different value at decode.
 
-import { CodecError, type Codec } from './codec.js'
+import { type Codec, CodecError } from './codec.js'
 
 const BYTES_TAG = '$dbdb:bytes'
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
@@ -40,7 +40,12 @@ function replacer(this: Record<string, unknown>, key: string, converted: unknown
     if (converted !== value) refuse('an array with a toJSON method')
     return converted
   }
-  if (proto !== Object.prototype) refuse(proto === null ? 'an object without prototype' : `a ${(proto as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'}`)
+  if (proto !== Object.prototype)
+    refuse(
+      proto === null
+        ? 'an object without prototype'
+        : `a ${(proto as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'}`,
+    )
   if (Object.getOwnPropertySymbols(value).length > 0) refuse('an object with symbol keys')
   if (Object.hasOwn(value, BYTES_TAG)) throw new TypeError(`the json codec reserves the key ${BYTES_TAG}`)
   // A toJSON method would store what it returns instead.

@@ -43,29 +43,86 @@ function checkRange(b: Uint8Array, start: number, n: number, depth: number): voi
     else if (t <= 0xbf) skip = t & 0x1f
     else {
       switch (t) {
-        case 0xc4: case 0xd9: skip = need(1) && b[p]!; p += 1; break
-        case 0xc5: case 0xda: skip = need(2) && view.getUint16(p); p += 2; break
-        case 0xc6: case 0xdb: skip = need(4) && view.getUint32(p); p += 4; break
-        case 0xcc: case 0xd0: skip = 1; break
-        case 0xcd: case 0xd1: skip = 2; break
-        case 0xca: case 0xce: case 0xd2: skip = 4; break
-        case 0xcb: case 0xcf: case 0xd3: skip = 8; break
-        case 0xdc: items = need(2) && view.getUint16(p); p += 2; break
-        case 0xdd: items = need(4) && view.getUint32(p); p += 4; break
-        case 0xde: items = (need(2) && view.getUint16(p)) * 2; p += 2; break
-        case 0xdf: items = (need(4) && view.getUint32(p)) * 2; p += 4; break
-        case 0xd4: skip = 1; break // fixext 1, 2, 4, 8, 16
-        case 0xd5: skip = 2; break
-        case 0xd6: skip = 4; break
-        case 0xd7: skip = 8; break
-        case 0xd8: skip = 16; break
-        case 0xc7: skip = need(1) && b[p]!; p += 1; break // ext 8, 16, 32
-        case 0xc8: skip = need(2) && view.getUint16(p); p += 2; break
-        case 0xc9: skip = need(4) && view.getUint32(p); p += 4; break
+        case 0xc4:
+        case 0xd9:
+          skip = need(1) && b[p]!
+          p += 1
+          break
+        case 0xc5:
+        case 0xda:
+          skip = need(2) && view.getUint16(p)
+          p += 2
+          break
+        case 0xc6:
+        case 0xdb:
+          skip = need(4) && view.getUint32(p)
+          p += 4
+          break
+        case 0xcc:
+        case 0xd0:
+          skip = 1
+          break
+        case 0xcd:
+        case 0xd1:
+          skip = 2
+          break
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          skip = 4
+          break
+        case 0xcb:
+        case 0xcf:
+        case 0xd3:
+          skip = 8
+          break
+        case 0xdc:
+          items = need(2) && view.getUint16(p)
+          p += 2
+          break
+        case 0xdd:
+          items = need(4) && view.getUint32(p)
+          p += 4
+          break
+        case 0xde:
+          items = (need(2) && view.getUint16(p)) * 2
+          p += 2
+          break
+        case 0xdf:
+          items = (need(4) && view.getUint32(p)) * 2
+          p += 4
+          break
+        case 0xd4:
+          skip = 1
+          break // fixext 1, 2, 4, 8, 16
+        case 0xd5:
+          skip = 2
+          break
+        case 0xd6:
+          skip = 4
+          break
+        case 0xd7:
+          skip = 8
+          break
+        case 0xd8:
+          skip = 16
+          break
+        case 0xc7:
+          skip = need(1) && b[p]!
+          p += 1
+          break // ext 8, 16, 32
+        case 0xc8:
+          skip = need(2) && view.getUint16(p)
+          p += 2
+          break
+        case 0xc9:
+          skip = need(4) && view.getUint32(p)
+          p += 4
+          break
         default:
           fail(`type byte 0x${t.toString(16)} is not allowed`, p - 1)
       }
-      if (t >= 0xd4 && t <= 0xd8 || t >= 0xc7 && t <= 0xc9) {
+      if ((t >= 0xd4 && t <= 0xd8) || (t >= 0xc7 && t <= 0xc9)) {
         need(1)
         ext = b[p]!
         if (!ALLOWED_EXTENSIONS.has(ext)) fail(`extension type ${(ext << 24) >> 24} is not allowed`, p)

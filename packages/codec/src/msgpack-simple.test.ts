@@ -20,9 +20,33 @@ function mulberry32(a: number): () => number {
   }
 }
 
-const reference = new Packr({ useRecords: false, moreTypes: false, structuredClone: false, bundleStrings: false, mapsAsObjects: true, int64AsType: 'number' })
+const reference = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  structuredClone: false,
+  bundleStrings: false,
+  mapsAsObjects: true,
+  int64AsType: 'number',
+})
 
-const edges = [0, 1, 0x1f, 0x20, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER]
+const edges = [
+  0,
+  1,
+  0x1f,
+  0x20,
+  0x7f,
+  0x80,
+  0xff,
+  0x100,
+  0xffff,
+  0x10000,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 40,
+  Number.MAX_SAFE_INTEGER,
+]
 const numbers = [...edges, ...edges.map((n) => -n), -0x21, -0x81, -0x8001, 1.5, -0.25, Math.PI, NaN, Infinity, -Infinity, -0]
 const lengths = [0, 1, 15, 16, 255, 256, 65535, 65536]
 

@@ -278,7 +278,8 @@ function readBin(n: number): Uint8Array {
 function readArray(n: number, depth: number): unknown[] {
   if (depth >= MAX_DEPTH) throw NOT_SIMPLE
   // Every item takes at least one byte: a count past the end is a lie, not an allocation.
-  if (n > src.length - pos) throw new CodecError(`malformed MessagePack at byte ${pos}: an array of ${n} items in ${src.length - pos} bytes`)
+  if (n > src.length - pos)
+    throw new CodecError(`malformed MessagePack at byte ${pos}: an array of ${n} items in ${src.length - pos} bytes`)
   const out = new Array<unknown>(n)
   const end = src.length
   for (let i = 0; i < n; i++) {

@@ -6,14 +6,14 @@
 // TypeError at encode. The bytes are standard MessagePack, and for JSON-like values,
 // binary and Dates what msgpackr writes (see msgpack-encode).
 
-// The fast path is imported first, so that the bundle holds its code before the
-// general coder's: the order of the two in the bundle changes how fast V8 runs the
-// same code, and this one decodes tree nodes faster.
-import { decodeSimple, encodeSimple, NOT_SIMPLE_VALUE } from './msgpack-simple.js'
 import type { Codec } from './codec.js'
 import { checkMsgpack } from './msgpack-check.js'
 import { decodeGeneral } from './msgpack-decode.js'
 import { encodeGeneral } from './msgpack-encode.js'
+// The fast path is imported first, so that the bundle holds its code before the
+// general coder's: the order of the two in the bundle changes how fast V8 runs the
+// same code, and this one decodes tree nodes faster.
+import { decodeSimple, encodeSimple, NOT_SIMPLE_VALUE } from './msgpack-simple.js'
 
 function unpack(bytes: Uint8Array, share: boolean): unknown {
   const simple = decodeSimple(bytes, share)

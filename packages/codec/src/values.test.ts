@@ -3,7 +3,7 @@
 // TypeError. Seeded generated values mix every type, supported or not.
 import { prng, randomInt, testSeed } from '@dbdb/storage/testing'
 import { describe, expect, it } from 'vitest'
-import { CodecError, jsonCodec, msgpackCodec, type Codec } from './index.js'
+import { type Codec, CodecError, jsonCodec, msgpackCodec } from './index.js'
 
 /** A generated value, and whether each codec must carry it (else it must refuse it). */
 interface Sample {
@@ -12,11 +12,86 @@ interface Sample {
   json: boolean
 }
 
-const TYPED = [Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array]
-const NUMBERS = [0, -0, 1, -1, 0x7f, 0x80, -0x21, 0xffff, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 53 - 1, -(2 ** 53), 1.5, -0.1, Math.PI, 1e300, 5e-324, NaN, Infinity, -Infinity]
-const BIGINTS = [0n, 1n, -1n, 10n, 2n ** 60n + 1n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 63n, 2n ** 64n - 1n, 2n ** 64n, -(2n ** 63n) - 1n, 2n ** 200n + 7n, -(3n ** 150n)]
-const STRINGS = ['', 'a', 'text \u00e9 \u{1f600}', '\ud800', '\udfff', 'a\ud83dz', '\ude00\ud83d', 'x'.repeat(40), '\u00e9'.repeat(70), 'y'.repeat(300)]
-const KEYS = ['a', 'b', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '0', '1', '10', '-1', '01', '1.5', '', '\ud800', 'k\u00e9y', 'then']
+const TYPED = [
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+]
+const NUMBERS = [
+  0,
+  -0,
+  1,
+  -1,
+  0x7f,
+  0x80,
+  -0x21,
+  0xffff,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  -(2 ** 53),
+  1.5,
+  -0.1,
+  Math.PI,
+  1e300,
+  5e-324,
+  NaN,
+  Infinity,
+  -Infinity,
+]
+const BIGINTS = [
+  0n,
+  1n,
+  -1n,
+  10n,
+  2n ** 60n + 1n,
+  2n ** 63n - 1n,
+  -(2n ** 63n),
+  2n ** 63n,
+  2n ** 64n - 1n,
+  2n ** 64n,
+  -(2n ** 63n) - 1n,
+  2n ** 200n + 7n,
+  -(3n ** 150n),
+]
+const STRINGS = [
+  '',
+  'a',
+  'text \u00e9 \u{1f600}',
+  '\ud800',
+  '\udfff',
+  'a\ud83dz',
+  '\ude00\ud83d',
+  'x'.repeat(40),
+  '\u00e9'.repeat(70),
+  'y'.repeat(300),
+]
+const KEYS = [
+  'a',
+  'b',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '0',
+  '1',
+  '10',
+  '-1',
+  '01',
+  '1.5',
+  '',
+  '\ud800',
+  'k\u00e9y',
+  'then',
+]
 const DATES = [0, 1, -1, 1500, 2 ** 32 * 1000, 2 ** 34 * 1000 + 7, -62135596800000, 8.64e15, -8.64e15, 1_700_000_000_123, NaN]
 
 function pick<T>(rand: () => number, list: readonly T[]): T {
@@ -79,7 +154,8 @@ function sample(rand: () => number, depth: number): Sample {
     const n = randomInt(rand, 6)
     const raw = Uint8Array.from({ length: n * Kind.BYTES_PER_ELEMENT }, () => randomInt(rand, 256))
     const typed = new Kind(raw.buffer)
-    if (typed instanceof Float32Array || typed instanceof Float64Array) if (n > 0 && rand() < 0.5) typed[0] = pick(rand, [NaN, -0, Infinity])
+    if (typed instanceof Float32Array || typed instanceof Float64Array)
+      if (n > 0 && rand() < 0.5) typed[0] = pick(rand, [NaN, -0, Infinity])
     // Sometimes a view into a larger buffer.
     const value = rand() < 0.3 && n > 1 ? typed.subarray(1) : typed
     return { value, msgpack: true, json: false }
@@ -141,7 +217,8 @@ export function expectSame(back: unknown, want: unknown, path = 'value'): void {
   if (want instanceof Uint8Array) {
     // Documented: bytes (Uint8Array, Buffer) come back as Buffer.
     if (!(b instanceof Buffer)) fail('bytes did not come back as a Buffer')
-  } else if (Object.getPrototypeOf(b) !== Object.getPrototypeOf(want)) fail(`prototype ${b.constructor?.name} instead of ${want.constructor?.name}`)
+  } else if (Object.getPrototypeOf(b) !== Object.getPrototypeOf(want))
+    fail(`prototype ${b.constructor?.name} instead of ${want.constructor?.name}`)
   if (ArrayBuffer.isView(want)) {
     const wb = Buffer.from(want.buffer, want.byteOffset, want.byteLength)
     const bb = Buffer.from((b as ArrayBufferView).buffer, (b as ArrayBufferView).byteOffset, (b as ArrayBufferView).byteLength)
@@ -223,7 +300,20 @@ describe.each(CODECS)('%s codec: exact round trip or TypeError', (name, codec: C
   it('refuses with TypeError what it cannot carry', () => {
     // biome-ignore lint/suspicious/noSparseArray: an array with a hole is a case under test
     const sparse = [1, , 3]
-    const refused: unknown[] = [() => 1, Symbol('s'), new Point(), new WeakMap(), Promise.resolve(), /x/, new Error('e'), { [Symbol('k')]: 1 }, sparse, { f() {} }, [Symbol('s')], { toJSON: () => 5 }]
+    const refused: unknown[] = [
+      () => 1,
+      Symbol('s'),
+      new Point(),
+      new WeakMap(),
+      Promise.resolve(),
+      /x/,
+      new Error('e'),
+      { [Symbol('k')]: 1 },
+      sparse,
+      { f() {} },
+      [Symbol('s')],
+      { toJSON: () => 5 },
+    ]
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
     refused.push(cyclic)
@@ -234,15 +324,34 @@ describe.each(CODECS)('%s codec: exact round trip or TypeError', (name, codec: C
 describe('msgpack carries every listed type', () => {
   it('bigints of any size, -0, NaN, infinities, Map, Set, Date, typed arrays, undefined in containers', () => {
     const values: unknown[] = [
-      2n ** 60n + 1n, 10n, -(2n ** 100n), 0n, -0, NaN, Infinity, -Infinity,
-      new Map<unknown, unknown>([[1, 'one'], ['1', 'string one'], [2n, new Set([1])], [null, undefined], [{ k: 1 }, [1]], [new Date(3), 'd']]),
+      2n ** 60n + 1n,
+      10n,
+      -(2n ** 100n),
+      0n,
+      -0,
+      NaN,
+      Infinity,
+      -Infinity,
+      new Map<unknown, unknown>([
+        [1, 'one'],
+        ['1', 'string one'],
+        [2n, new Set([1])],
+        [null, undefined],
+        [{ k: 1 }, [1]],
+        [new Date(3), 'd'],
+      ]),
       new Set([1, '1', 1n, undefined, null, [1]]),
-      new Date(5), new Date(NaN), new Date(-1), new Date(8.64e15),
+      new Date(5),
+      new Date(NaN),
+      new Date(-1),
+      new Date(8.64e15),
       ...TYPED.map((Kind) => new Kind(4).fill(Kind === BigInt64Array || Kind === BigUint64Array ? (7n as never) : (7 as never))),
       new Float64Array([-0, NaN, Infinity, 1.5]),
-      [undefined, 1], { a: undefined },
+      [undefined, 1],
+      { a: undefined },
       Object.assign(Object.create(null) as object, { a: 1 }),
-      '\ud800', { '\ud800': '\udfff' },
+      '\ud800',
+      { '\ud800': '\udfff' },
     ]
     for (const v of values) expectSame(msgpackCodec.decode(msgpackCodec.encode(v)), v)
   })
@@ -270,6 +379,7 @@ describe('msgpack carries every listed type', () => {
       [0xd7, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], // timestamp with 2^30 - 1 nanoseconds
       [0xd4, 0x04, 0x01], // null-prototype object whose payload is not a map
     ]
-    for (const bytes of bad) expect(() => msgpackCodec.decode(Uint8Array.from(bytes)), Buffer.from(bytes).toString('hex')).toThrow(CodecError)
+    for (const bytes of bad)
+      expect(() => msgpackCodec.decode(Uint8Array.from(bytes)), Buffer.from(bytes).toString('hex')).toThrow(CodecError)
   })
 })

@@ -13,7 +13,19 @@ import { join } from 'node:path'
 import { open } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { killAll, makeTempDir, removeDir, report, sleep, spawnWorker, tally, timeoutFor, trialCount, trialNumbers, trialSeed } from './harness.js'
+import {
+  killAll,
+  makeTempDir,
+  removeDir,
+  report,
+  sleep,
+  spawnWorker,
+  tally,
+  timeoutFor,
+  trialCount,
+  trialNumbers,
+  trialSeed,
+} from './harness.js'
 
 const TRIALS = trialCount('async-writers', 10, 200)
 const WRITERS = 16
@@ -34,14 +46,21 @@ function check(file: string, acked: number[]): { problem?: string; kept: number;
     let writing = 0
     for (let w = 0; w < WRITERS; w++) {
       const last = (db.get(`w${w}:last`) as number | undefined) ?? 0
-      if (last < acked[w]!) return { problem: `writer ${w}: acked ${acked[w]}, but its last transaction in the file is ${last}`, kept, unacked }
-      if (last > acked[w]! + 1) return { problem: `writer ${w}: acked ${acked[w]}, but the file holds ${last} (only one may be in flight)`, kept, unacked }
+      if (last < acked[w]!)
+        return { problem: `writer ${w}: acked ${acked[w]}, but its last transaction in the file is ${last}`, kept, unacked }
+      if (last > acked[w]! + 1)
+        return { problem: `writer ${w}: acked ${acked[w]}, but the file holds ${last} (only one may be in flight)`, kept, unacked }
       if (last > acked[w]!) unacked++
       for (let i = 1; i <= last + 1; i++) {
         const present = [0, 1, 2].map((k) => db.get(`w${w}:${i}:${k}`))
         const whole = present.every((v) => v === i)
         const absent = present.every((v) => v === undefined)
-        if (i <= last && !whole) return { problem: `writer ${w}: transaction ${i} is not whole (${JSON.stringify(present)}) though ${last} is there`, kept, unacked }
+        if (i <= last && !whole)
+          return {
+            problem: `writer ${w}: transaction ${i} is not whole (${JSON.stringify(present)}) though ${last} is there`,
+            kept,
+            unacked,
+          }
         if (i > last && !absent) return { problem: `writer ${w}: transaction ${i} is (partly) there without its w${w}:last`, kept, unacked }
       }
       kept += last

@@ -12,11 +12,33 @@ import { open } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyCommit, BIG_KEYS, bigKey, expectedEntries } from '../workers/workload.mjs'
-import { codeOf, makeTempDir, removeDir, report, sleep, spawnWorker, tally, timeoutFor, trialNumbers, trialSeed, type Worker } from './harness.js'
-import { attempt, byKey, describeDiff, entriesOf, historyOf, linesStarting, sameEntries, TRIALS, useCleanup, type Entry } from './compaction.fixture.js'
+import {
+  attempt,
+  byKey,
+  describeDiff,
+  type Entry,
+  entriesOf,
+  historyOf,
+  linesStarting,
+  sameEntries,
+  TRIALS,
+  useCleanup,
+} from './compaction.fixture.js'
+import {
+  codeOf,
+  makeTempDir,
+  removeDir,
+  report,
+  sleep,
+  spawnWorker,
+  tally,
+  timeoutFor,
+  trialNumbers,
+  trialSeed,
+  type Worker,
+} from './harness.js'
 
 const track = useCleanup()
-
 
 /** The base database: commits 1..BASE_TXID of workload.mjs's small mode, each also rewriting BIG keys. */
 const BASE_TXID = 4
@@ -95,7 +117,9 @@ describe('compaction killed at a random instant', () => {
     const problems: string[] = []
     const workers: Worker[] = []
     const done = (outcome: string): { outcome: string; failure?: string } =>
-      problems.length === 0 ? { outcome } : { outcome: 'error', failure: `${problems.slice(0, 5).join('\n  ')}\n  facts: ${JSON.stringify(facts)}` }
+      problems.length === 0
+        ? { outcome }
+        : { outcome: 'error', failure: `${problems.slice(0, 5).join('\n  ')}\n  facts: ${JSON.stringify(facts)}` }
     try {
       let txid = BASE_TXID
       let outcome: string
@@ -119,7 +143,8 @@ describe('compaction killed at a random instant', () => {
         const took = /^compacted \d+ \d+ \d+ (\d+)$/m.exec(exit.stdout)
         if (took !== null) durations[keep]!.push(Number(took[1]))
         facts.exit = exit.signal ?? exit.code
-        if (exit.signal !== 'SIGKILL' && exit.code !== 0) problems.push(`the compactor failed: ${exit.code} ${exit.stderr.trim().slice(0, 2000)}`)
+        if (exit.signal !== 'SIGKILL' && exit.code !== 0)
+          problems.push(`the compactor failed: ${exit.code} ${exit.stderr.trim().slice(0, 2000)}`)
         renamed = statSync(file).ino !== ino0
         const leftover = existsSync(`${file}.compacting`)
         const movedTail = !renamed && statSync(file).size > size0
@@ -134,19 +159,22 @@ describe('compaction killed at a random instant', () => {
         if (ro !== undefined) {
           if (ro.txid !== BASE_TXID) problems.push(`read-only: txid ${ro.txid}, expected ${BASE_TXID}`)
           const got = entriesOf(ro)
-          if (!sameEntries(got, expectedAt(BASE_TXID))) problems.push(`read-only: content differs: ${describeDiff(got, expectedAt(BASE_TXID))}`)
+          if (!sameEntries(got, expectedAt(BASE_TXID)))
+            problems.push(`read-only: content differs: ${describeDiff(got, expectedAt(BASE_TXID))}`)
           const rep = ro.check()
           if (!rep.ok) problems.push(`read-only check() not ok: ${rep.problems.join('; ')}`)
           const hist = historyOf(ro, problems, 'read-only')
           const want = !renamed || keep === 3 ? [4, 3, 2, 1].slice(0, renamed ? 3 : 4) : [4]
-          if (hist !== undefined && hist.join() !== want.join()) problems.push(`read-only history ${hist.join(',')}, expected ${want.join(',')}`)
+          if (hist !== undefined && hist.join() !== want.join())
+            problems.push(`read-only history ${hist.join(',')}, expected ${want.join(',')}`)
           if (renamed && keep === 3) {
             for (const x of [2, 3]) {
               const snap = attempt(problems, `at(${x})`, () => ro.at(x))
               if (snap !== undefined) {
                 const got = entriesOf(snap)
                 snap.close()
-                if (!sameEntries(got, expectedAt(x))) problems.push(`at(${x}) after a kept-history compaction: ${describeDiff(got, expectedAt(x))}`)
+                if (!sameEntries(got, expectedAt(x)))
+                  problems.push(`at(${x}) after a kept-history compaction: ${describeDiff(got, expectedAt(x))}`)
               }
             }
             const old = codeOf(() => ro.at(1).close())
@@ -177,11 +205,16 @@ describe('compaction killed at a random instant', () => {
         const compactedTxid = compacted === null ? undefined : Number(compacted[3])
         Object.assign(facts, { acks: acks.length, lastAcked, compactedTxid, writerExit: wexit.signal ?? wexit.code })
         if (wexit.signal !== 'SIGKILL') problems.push(`the writer was not killed: ${wexit.code} ${wexit.stderr.trim().slice(0, 2000)}`)
-        if (cexit.code !== 0 || compactedTxid === undefined) problems.push(`the compactor process failed (a writer was committing, then killed): ${cexit.code ?? cexit.signal} ${cexit.stderr.trim().slice(0, 2000)}`)
+        if (cexit.code !== 0 || compactedTxid === undefined)
+          problems.push(
+            `the compactor process failed (a writer was committing, then killed): ${cexit.code ?? cexit.signal} ${cexit.stderr.trim().slice(0, 2000)}`,
+          )
         acks.forEach((a, i) => {
-          if (a !== BASE_TXID + 1 + i) problems.push(`the writer acked ${acks.slice(0, 20).join(',')}...: not one txid after another across the compaction`)
+          if (a !== BASE_TXID + 1 + i)
+            problems.push(`the writer acked ${acks.slice(0, 20).join(',')}...: not one txid after another across the compaction`)
         })
-        if (compactedTxid !== undefined && compactedTxid > lastAcked + 1) problems.push(`compacted txid ${compactedTxid} is past the writer's last commit`)
+        if (compactedTxid !== undefined && compactedTxid > lastAcked + 1)
+          problems.push(`compacted txid ${compactedTxid} is past the writer's last commit`)
         renamed = statSync(file).ino !== ino0
         if (compactedTxid !== undefined && !renamed) problems.push('the compaction succeeded but the file was not replaced')
         if (existsSync(`${file}.compacting`)) problems.push('the finished compaction left NAME.compacting behind')
@@ -195,16 +228,19 @@ describe('compaction killed at a random instant', () => {
           if (txid < lastAcked) problems.push(`acked commit ${lastAcked} lost: the file is at ${txid}`)
           if (txid > lastAcked + 1) problems.push(`the file is at ${txid}, past the commit in flight (${lastAcked + 1})`)
           const got = entriesOf(ro)
-          if (!sameEntries(got, expectedAt(txid))) problems.push(`content differs from commit ${txid}: ${describeDiff(got, expectedAt(txid))}`)
+          if (!sameEntries(got, expectedAt(txid)))
+            problems.push(`content differs from commit ${txid}: ${describeDiff(got, expectedAt(txid))}`)
           const rep = ro.check()
           if (!rep.ok) problems.push(`check() not ok: ${rep.problems.join('; ')}`)
           const hist = historyOf(ro, problems, 'read-only')
           if (hist !== undefined) {
             if (hist[0] !== txid) problems.push(`history starts at ${hist[0]}, the head is ${txid}`)
-            if (compactedTxid !== undefined && hist.at(-1)! > compactedTxid) problems.push(`history ${hist.slice(-5).join(',')} lacks the compacted commit ${compactedTxid}`)
+            if (compactedTxid !== undefined && hist.at(-1)! > compactedTxid)
+              problems.push(`history ${hist.slice(-5).join(',')} lacks the compacted commit ${compactedTxid}`)
             const oldest = hist.at(-1)!
             const older = oldest > 1 ? codeOf(() => ro.at(oldest - 1).close()) : 'DBDB_NO_SUCH_COMMIT'
-            if (older !== 'DBDB_NO_SUCH_COMMIT') problems.push(`at(${oldest - 1}), before the compacted file's first commit, gave ${older ?? 'a view'}`)
+            if (older !== 'DBDB_NO_SUCH_COMMIT')
+              problems.push(`at(${oldest - 1}), before the compacted file's first commit, gave ${older ?? 'a view'}`)
           }
           ro.close()
         }
@@ -224,11 +260,13 @@ describe('compaction killed at a random instant', () => {
         if (info !== undefined) {
           if (info.txid !== txid + 1) problems.push(`the second compaction reached txid ${info.txid}, expected ${txid + 1}`)
           const got = entriesOf(db)
-          if (!sameEntries(got, expectedAt(txid + 1))) problems.push(`after the second compaction: ${describeDiff(got, expectedAt(txid + 1))}`)
+          if (!sameEntries(got, expectedAt(txid + 1)))
+            problems.push(`after the second compaction: ${describeDiff(got, expectedAt(txid + 1))}`)
           const rep = db.check()
           if (!rep.ok) problems.push(`check() after the second compaction: ${rep.problems.join('; ')}`)
           const hist = historyOf(db, problems, 'after the second compaction')
-          if (hist !== undefined && hist.join() !== String(txid + 1)) problems.push(`history after the second compaction: ${hist.join(',')}`)
+          if (hist !== undefined && hist.join() !== String(txid + 1))
+            problems.push(`history after the second compaction: ${hist.join(',')}`)
           if (existsSync(`${file}.compacting`)) problems.push('the second compaction left NAME.compacting behind')
         }
         db.close()

@@ -7,11 +7,26 @@
 
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { open, type Database } from '@dbdb/dbdb'
+import { type Database, open } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
+import {
+  attempt,
+  byKey,
+  describeDiff,
+  type Entry,
+  entriesOf,
+  errText,
+  historyOf,
+  linesStarting,
+  type Round,
+  runRounds,
+  SNAPSHOT_ROUNDS,
+  sameEntries,
+  until,
+  useCleanup,
+} from './compaction.fixture.js'
 import { codeOf, makeTempDir, removeDir, Session, sleep, spawnWorker, timeoutFor, trialSeed, type Worker } from './harness.js'
-import { attempt, byKey, describeDiff, entriesOf, errText, historyOf, linesStarting, runRounds, sameEntries, SNAPSHOT_ROUNDS, until, useCleanup, type Entry, type Round } from './compaction.fixture.js'
 
 const track = useCleanup()
 
@@ -88,7 +103,8 @@ async function snapshotsRound(seed: number, t: number): Promise<Round> {
    */
   const checkKept = (where: string, recorded: Map<number, ReturnType<Database['at']>>, exact?: number[]): number | undefined => {
     const hist = historyOf(a, problems, where)
-    if (hist !== undefined && exact !== undefined && hist.join() !== exact.join()) p(`${where}: history ${hist.join(',')}, expected ${exact.join(',')}`)
+    if (hist !== undefined && exact !== undefined && hist.join() !== exact.join())
+      p(`${where}: history ${hist.join(',')}, expected ${exact.join(',')}`)
     let matched = 0
     for (const [x, before] of recorded) {
       const want = attempt(problems, `${where}: reading at(${x}) taken before the compaction`, () => entriesOf(before))
@@ -114,7 +130,8 @@ async function snapshotsRound(seed: number, t: number): Promise<Round> {
     for (const x of oldest === undefined ? [1] : [oldest - 1, 1]) {
       if (x < 1 || (oldest !== undefined && x >= oldest)) continue
       const code = codeOf(() => a.at(x).close())
-      if (code !== 'DBDB_NO_SUCH_COMMIT') p(`${where}: at(${x}), older than the kept history (oldest ${oldest ?? '?'}), gave ${code ?? 'a view'}`)
+      if (code !== 'DBDB_NO_SUCH_COMMIT')
+        p(`${where}: at(${x}), older than the kept history (oldest ${oldest ?? '?'}), gave ${code ?? 'a view'}`)
     }
     return oldest
   }
@@ -122,7 +139,8 @@ async function snapshotsRound(seed: number, t: number): Promise<Round> {
   const checkSnapshots = (where: string): void => {
     for (const s of snaps) {
       const got = attempt(problems, `${where}: snapshot ${s.name}`, () => entriesOf(s.snap))
-      if (got !== undefined && !sameEntries(got, s.entries)) p(`${where}: snapshot ${s.name} (txid ${s.snap.txid}) changed: ${describeDiff(got, s.entries)}`)
+      if (got !== undefined && !sameEntries(got, s.entries))
+        p(`${where}: snapshot ${s.name} (txid ${s.snap.txid}) changed: ${describeDiff(got, s.entries)}`)
     }
   }
 
@@ -170,7 +188,8 @@ async function snapshotsRound(seed: number, t: number): Promise<Round> {
       else sameAsModel(`${where}: the session reads`, r.entries as Entry[])
       const pre = await ses.call('snapEntries', { name: 'pre' })
       if (pre.error !== undefined) p(`${where}: the session's snapshot failed: ${JSON.stringify(pre).slice(0, 1500)}`)
-      else if (!sameEntries(pre.entries as Entry[], sessionPre.entries)) p(`${where}: the session's snapshot changed: ${describeDiff(pre.entries as Entry[], sessionPre.entries)}`)
+      else if (!sameEntries(pre.entries as Entry[], sessionPre.entries))
+        p(`${where}: the session's snapshot changed: ${describeDiff(pre.entries as Entry[], sessionPre.entries)}`)
     }
 
     // Phase 1: the background writer paused, so the kept history is exactly known.
@@ -180,7 +199,8 @@ async function snapshotsRound(seed: number, t: number): Promise<Round> {
     const s1 = a.snapshot()
     snaps.push({ name: 's1', snap: s1, entries: entriesOf(s1) })
     const sessionPre = (await ses.call('snapshot', { name: 'pre' })) as { txid: number; entries: Entry[] }
-    if (sessionPre.txid !== h1 || !sameEntries(sessionPre.entries, snaps[0]!.entries)) p(`phase 1: the session's snapshot is at ${sessionPre.txid}, this process's at ${h1}`)
+    if (sessionPre.txid !== h1 || !sameEntries(sessionPre.entries, snaps[0]!.entries))
+      p(`phase 1: the session's snapshot is at ${sessionPre.txid}, this process's at ${h1}`)
     const info1 = attempt(problems, 'phase 1: compact({ keepHistory: 3 })', () => a.compact({ keepHistory: 3 }))
     if (info1 !== undefined && info1.txid !== h1) p(`phase 1: compacted txid ${info1.txid}, expected ${h1}`)
     checkKept('phase 1', rec1, [h1, h1 - 1, h1 - 2])
@@ -191,12 +211,14 @@ async function snapshotsRound(seed: number, t: number): Promise<Round> {
     if (st.txid !== h1) p(`phase 1: the session is at txid ${JSON.stringify(st)}, expected ${h1}`)
     await sessionReads('phase 1')
     const sh = await ses.call('history')
-    if (sh.error !== undefined || (sh.txids as number[]).join() !== [h1, h1 - 1, h1 - 2].join()) p(`phase 1: the session's history() gave ${JSON.stringify(sh).slice(0, 500)}`)
+    if (sh.error !== undefined || (sh.txids as number[]).join() !== [h1, h1 - 1, h1 - 2].join())
+      p(`phase 1: the session's history() gave ${JSON.stringify(sh).slice(0, 500)}`)
     const sat = await ses.call('at', { txid: h1 - 1 })
     const at1 = attempt(problems, `phase 1: at(${h1 - 1})`, () => a.at(h1 - 1))
     const want1 = at1 === undefined ? [] : entriesOf(at1)
     at1?.close()
-    if (sat.error !== undefined || !sameEntries(sat.entries as Entry[], want1)) p(`phase 1: the session's at(${h1 - 1}) gave ${JSON.stringify(sat).slice(0, 500)}`)
+    if (sat.error !== undefined || !sameEntries(sat.entries as Entry[], want1))
+      p(`phase 1: the session's at(${h1 - 1}) gave ${JSON.stringify(sat).slice(0, 500)}`)
     await sessionWrite('phase 1', 's:1')
     resumeBg()
 
@@ -234,7 +256,8 @@ async function snapshotsRound(seed: number, t: number): Promise<Round> {
     const oldest3 = checkKept('phase 3', rec3)
     if (oldest2 !== undefined && oldest3 !== undefined && info3 !== undefined) {
       const code = codeOf(() => a.at(oldest2).close())
-      if (oldest2 < oldest3 && code !== 'DBDB_NO_SUCH_COMMIT') p(`phase 3: at(${oldest2}) (kept by the previous compaction only) gave ${code ?? 'a view'}`)
+      if (oldest2 < oldest3 && code !== 'DBDB_NO_SUCH_COMMIT')
+        p(`phase 3: at(${oldest2}) (kept by the previous compaction only) gave ${code ?? 'a view'}`)
     }
     checkSnapshots('phase 3')
     for (let i = 0; i < 3; i++) commitA()
@@ -249,7 +272,13 @@ async function snapshotsRound(seed: number, t: number): Promise<Round> {
     const bgCommits = Number(/^commits (\d+)$/m.exec(bexit.stdout)?.[1] ?? NaN)
     const bgTxids = linesStarting(bgw, 'acked ').map((l) => Number(l.split(' ')[1]))
     const allTxids = [...commitTxids, ...bgTxids]
-    if (new Set(allTxids).size !== allTxids.length) p(`a txid was committed twice: ${allTxids.sort((x, y) => x - y).join(',').slice(0, 1000)}`)
+    if (new Set(allTxids).size !== allTxids.length)
+      p(
+        `a txid was committed twice: ${allTxids
+          .sort((x, y) => x - y)
+          .join(',')
+          .slice(0, 1000)}`,
+      )
     const final = track(open(file, { readOnly: true }))
     if (final.get('bg:count') !== bgCommits) p(`bg:count is ${final.get('bg:count')}, the background writer made ${bgCommits} commits`)
     if (final.txid !== Math.max(...allTxids)) p(`the file is at txid ${final.txid}, the last commit made was ${Math.max(...allTxids)}`)

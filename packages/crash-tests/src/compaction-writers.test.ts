@@ -9,11 +9,24 @@
 
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { open, type Database } from '@dbdb/dbdb'
+import { type Database, open } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
-import { codeOf, lastJson, makeTempDir, removeDir, sleep, spawnWorker, STRESS, timeoutFor, trialSeed } from './harness.js'
-import { attempt, describeDiff, entriesOf, historyOf, linesStarting, runRounds, sameEntries, until, useCleanup, WRITER_ROUNDS, type Entry, type Round } from './compaction.fixture.js'
+import {
+  attempt,
+  describeDiff,
+  type Entry,
+  entriesOf,
+  historyOf,
+  linesStarting,
+  type Round,
+  runRounds,
+  sameEntries,
+  until,
+  useCleanup,
+  WRITER_ROUNDS,
+} from './compaction.fixture.js'
+import { codeOf, lastJson, makeTempDir, removeDir, STRESS, sleep, spawnWorker, timeoutFor, trialSeed } from './harness.js'
 
 const track = useCleanup()
 
@@ -95,9 +108,18 @@ async function writersRound(seed: number, t: number): Promise<Round> {
   setup.close()
 
   const writers = Array.from({ length: WRITERS }, (_, id) =>
-    spawnWorker('compaction-writer.mjs', [file, go, String(id), String(INCREMENTS), String(trialSeed(seed + id + 1, t)), String(WRITER_LOCK_TIMEOUT_MS)]),
+    spawnWorker('compaction-writer.mjs', [
+      file,
+      go,
+      String(id),
+      String(INCREMENTS),
+      String(trialSeed(seed + id + 1, t)),
+      String(WRITER_LOCK_TIMEOUT_MS),
+    ]),
   )
-  const readers = Array.from({ length: READERS }, () => spawnWorker('compaction-reader.mjs', [file, go, stop, String(SETUP), String(WRITERS)]))
+  const readers = Array.from({ length: READERS }, () =>
+    spawnWorker('compaction-reader.mjs', [file, go, stop, String(SETUP), String(WRITERS)]),
+  )
   const all = [...writers, ...readers]
   let db: Database | undefined
   try {
@@ -117,14 +139,16 @@ async function writersRound(seed: number, t: number): Promise<Round> {
       stats.compactions!++
       infos.push({ ...info, keep })
       const prev = infos[infos.length - 2]
-      if (prev !== undefined && info.txid < prev.txid) fail(`${where}: compacted txid ${info.txid} < the previous compaction's ${prev.txid}`)
+      if (prev !== undefined && info.txid < prev.txid)
+        fail(`${where}: compacted txid ${info.txid} < the previous compaction's ${prev.txid}`)
       const now = db.txid
       if (now < info.txid) fail(`${where}: the handle is at txid ${now} after compacting up to ${info.txid}`)
       if (!db.check().ok) fail(`${where}: check() not ok: ${db.check().problems.join('; ')}`)
       const hist = historyOf(db, failures, where)
       if (hist !== undefined) {
         const oldest = hist[hist.length - 1]!
-        if (keep === 3 && hist.filter((x) => x <= info.txid).length < 3) fail(`${where}: history ${hist.join(',')} keeps fewer than 3 commits up to ${info.txid}`)
+        if (keep === 3 && hist.filter((x) => x <= info.txid).length < 3)
+          fail(`${where}: history ${hist.join(',')} keeps fewer than 3 commits up to ${info.txid}`)
         if (oldest > info.txid) fail(`${where}: history ${hist.join(',')} lacks the compacted commit ${info.txid}`)
         // Every kept commit is one whole commit of the workload, readable with at().
         for (const x of hist) {
@@ -133,13 +157,15 @@ async function writersRound(seed: number, t: number): Promise<Round> {
           try {
             const counter = snap.get('counter')
             const incs = snap.count({ gte: 'inc:', lt: 'inc;' })
-            if (counter !== x - SETUP || incs !== counter) fail(`${where}: at(${x}) holds counter ${counter} and ${incs} inc: keys, expected ${x - SETUP}`)
+            if (counter !== x - SETUP || incs !== counter)
+              fail(`${where}: at(${x}) holds counter ${counter} and ${incs} inc: keys, expected ${x - SETUP}`)
           } finally {
             snap.close()
           }
         }
         const dropped = codeOf(() => db!.at(oldest - 1).close())
-        if (oldest - 1 >= 1 && dropped !== 'DBDB_NO_SUCH_COMMIT') fail(`${where}: at(${oldest - 1}), older than the kept history ${hist.join(',')}, gave ${dropped ?? 'a view'}`)
+        if (oldest - 1 >= 1 && dropped !== 'DBDB_NO_SUCH_COMMIT')
+          fail(`${where}: at(${oldest - 1}), older than the kept history ${hist.join(',')}, gave ${dropped ?? 'a view'}`)
         const key = keep === 3 ? 'commits-kept-by-keep3' : 'commits-kept-by-keep1'
         stats[key] = (stats[key] ?? 0) + hist.filter((x) => x <= info.txid).length
       }
@@ -160,9 +186,12 @@ async function writersRound(seed: number, t: number): Promise<Round> {
       })
       if (mine.length !== INCREMENTS) fail(`writer ${id} acked ${mine.length} of ${INCREMENTS}`)
       for (let i = 1; i < mine.length; i++) {
-        if (!(mine[i]!.txid > mine[i - 1]!.txid)) fail(`writer ${id} acked txids not increasing: ${mine[i - 1]!.txid} then ${mine[i]!.txid}`)
+        if (!(mine[i]!.txid > mine[i - 1]!.txid))
+          fail(`writer ${id} acked txids not increasing: ${mine[i - 1]!.txid} then ${mine[i]!.txid}`)
       }
-      for (const a of mine) if (a.value !== a.txid - SETUP) fail(`writer ${id} #${a.j}: commit ${a.txid} set the counter to ${a.value}, expected ${a.txid - SETUP}`)
+      for (const a of mine)
+        if (a.value !== a.txid - SETUP)
+          fail(`writer ${id} #${a.j}: commit ${a.txid} set the counter to ${a.value}, expected ${a.txid - SETUP}`)
       acks.push(...mine)
       const finalLine = linesStarting(writers[id]!, 'final ')[0]
       finals[id] = finalLine === undefined ? [] : (JSON.parse(finalLine.slice('final '.length)) as Entry[])
@@ -186,13 +215,18 @@ async function writersRound(seed: number, t: number): Promise<Round> {
       // (How much smaller than before depends on how many commits the writers
       // got in after the last concurrent compaction, which is timing.)
       const packed = packedBytes(content)
-      console.log(`[compaction writers] round ${t}: final compaction ${final.before} -> ${final.after} bytes after ${commitsSince} commits since the previous one; the content packed alone: ${packed} bytes`)
-      if (final.after > packed + PACKED_SLACK) fail(`final compaction ${final.before} -> ${final.after} bytes, more than the ${packed} bytes of the same content packed alone`)
-      if (commitsSince > 0 && !(final.after < final.before)) fail(`final compaction ${final.before} -> ${final.after} bytes after ${commitsSince} overwriting commits: no smaller`)
+      console.log(
+        `[compaction writers] round ${t}: final compaction ${final.before} -> ${final.after} bytes after ${commitsSince} commits since the previous one; the content packed alone: ${packed} bytes`,
+      )
+      if (final.after > packed + PACKED_SLACK)
+        fail(`final compaction ${final.before} -> ${final.after} bytes, more than the ${packed} bytes of the same content packed alone`)
+      if (commitsSince > 0 && !(final.after < final.before))
+        fail(`final compaction ${final.before} -> ${final.after} bytes after ${commitsSince} overwriting commits: no smaller`)
       if (final.txid !== db.txid) fail(`final compaction at txid ${final.txid}, the handle at ${db.txid}`)
       if (!sameEntries(entriesOf(db), content)) fail(`final compaction changed the content: ${describeDiff(entriesOf(db), content)}`)
       const hist = historyOf(db, failures, 'after the final compaction')
-      if (hist !== undefined && hist.join() !== String(final.txid)) fail(`history after the final compaction: ${hist.join(',')}, expected ${final.txid}`)
+      if (hist !== undefined && hist.join() !== String(final.txid))
+        fail(`history after the final compaction: ${hist.join(',')}, expected ${final.txid}`)
       stats['final-compaction-at-least-halved'] = final.after * 2 < final.before ? 1 : 0
       stats['final-compaction-bytes-over-packed'] = final.after - packed
     }
@@ -206,7 +240,9 @@ async function writersRound(seed: number, t: number): Promise<Round> {
     rexits.forEach((exit, i) => {
       const rep = lastJson<ReaderReport>(readers[i]!)
       if (exit.code !== 0 || rep === undefined) {
-        fail(`reader ${i} exited with ${exit.code ?? exit.signal}: ${JSON.stringify(rep?.bad ?? []).slice(0, 3000)} ${exit.stderr.trim().slice(0, 2000)}`)
+        fail(
+          `reader ${i} exited with ${exit.code ?? exit.signal}: ${JSON.stringify(rep?.bad ?? []).slice(0, 3000)} ${exit.stderr.trim().slice(0, 2000)}`,
+        )
         return
       }
       readerFinals.push({ reader: i, counter: rep.finalCounter, txid: rep.finalTxid })
@@ -221,9 +257,13 @@ async function writersRound(seed: number, t: number): Promise<Round> {
     const incs = entriesOf({ entries: () => check.entries({ gte: 'inc:', lt: 'inc;' }) })
     if (counter !== incs.length) fail(`lost update: counter is ${counter} but there are ${incs.length} inc: keys`)
     if (counter < acks.length) fail(`counter ${counter} < ${acks.length} acked increments`)
-    if (counter !== check.txid - SETUP) fail(`counter ${counter} at txid ${check.txid}: txids did not continue one per commit across compactions`)
+    if (counter !== check.txid - SETUP)
+      fail(`counter ${counter} at txid ${check.txid}: txids did not continue one per commit across compactions`)
     for (const r of readerFinals) {
-      if (r.txid !== check.txid || r.counter !== counter) fail(`reader ${r.reader}'s last read saw txid ${r.txid} (counter ${r.counter}), the file is at ${check.txid} (counter ${counter}): a handle opened before the compactions must follow them`)
+      if (r.txid !== check.txid || r.counter !== counter)
+        fail(
+          `reader ${r.reader}'s last read saw txid ${r.txid} (counter ${r.counter}), the file is at ${check.txid} (counter ${counter}): a handle opened before the compactions must follow them`,
+        )
     }
     for (const a of acks) {
       const v = check.get(`inc:${a.worker}:${a.j}`)
@@ -241,7 +281,10 @@ async function writersRound(seed: number, t: number): Promise<Round> {
     if (!report.ok) fail(`check() not ok: ${report.problems.join('; ')}`)
     check.close()
     Object.assign(stats, { commits: counter, acked: acks.length })
-    return { stats, problems: failures.map((f) => `writers round ${t} (replay: DBDB_SEED=${seed} DBDB_ONLY_TRIAL=${t}): ${f} ${JSON.stringify(facts)}`) }
+    return {
+      stats,
+      problems: failures.map((f) => `writers round ${t} (replay: DBDB_SEED=${seed} DBDB_ONLY_TRIAL=${t}): ${f} ${JSON.stringify(facts)}`),
+    }
   } finally {
     db?.close()
     for (const w of all) w.kill()

@@ -113,7 +113,12 @@ export interface Round {
 }
 
 /** Runs the rounds (or DBDB_ONLY_TRIAL's), prints their problems, reports the summed stats as `test`; returns every problem. */
-export async function runRounds(test: string, seed: number, count: number, round: (seed: number, t: number) => Promise<Round>): Promise<string[]> {
+export async function runRounds(
+  test: string,
+  seed: number,
+  count: number,
+  round: (seed: number, t: number) => Promise<Round>,
+): Promise<string[]> {
   const outcomes: Record<string, number> = {}
   const problems: string[] = []
   const rounds = trialNumbers(count)

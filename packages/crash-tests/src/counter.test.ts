@@ -7,7 +7,21 @@ import { join } from 'node:path'
 import { open } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { killAll, makeTempDir, removeDir, report, sleep, spawnWorker, tally, timeoutFor, trialCount, trialNumbers, trialSeed, STRESS, type Worker } from './harness.js'
+import {
+  killAll,
+  makeTempDir,
+  removeDir,
+  report,
+  STRESS,
+  sleep,
+  spawnWorker,
+  tally,
+  timeoutFor,
+  trialCount,
+  trialNumbers,
+  trialSeed,
+  type Worker,
+} from './harness.js'
 
 const WORKERS = 8
 const VICTIMS = 3
@@ -80,7 +94,8 @@ async function round(seed: number, t: number): Promise<RoundResult> {
         return { worker: id, txid: txid!, j: j!, value: value! }
       })
       for (let i = 1; i < mine.length; i++) {
-        if (!(mine[i]!.txid > mine[i - 1]!.txid)) fail(`worker ${id} acked txids not strictly increasing: ${mine.map((a) => a.txid).join(',')}`)
+        if (!(mine[i]!.txid > mine[i - 1]!.txid))
+          fail(`worker ${id} acked txids not strictly increasing: ${mine.map((a) => a.txid).join(',')}`)
       }
       if (!victims.has(id) && mine.length !== INCREMENTS) fail(`worker ${id} acked ${mine.length} of ${INCREMENTS}`)
       acks.push(...mine)
@@ -102,13 +117,17 @@ async function round(seed: number, t: number): Promise<RoundResult> {
       if (counter !== head) fail(`counter ${counter} at txid ${head}: some commit did not add exactly one`)
       const values = new Set(incs.map(([, v]) => v))
       if (values.size !== incs.length) fail(`two increments saw the same counter value`)
-      const history = db.history().map((h) => h.txid).reverse()
+      const history = db
+        .history()
+        .map((h) => h.txid)
+        .reverse()
       if (history.join() !== Array.from({ length: head }, (_, i) => i + 1).join()) {
         fail(`history is not 1..${head} without gaps: ${history.slice(0, 50).join(',')}`)
       }
       for (const a of acks) {
         if (a.value !== a.txid) fail(`worker ${a.worker} #${a.j}: commit ${a.txid} set the counter to ${a.value}`)
-        if (db.get(`inc:${a.worker}:${a.j}`) !== a.value) fail(`acked increment inc:${a.worker}:${a.j}=${a.value} is ${db.get(`inc:${a.worker}:${a.j}`)} in the file`)
+        if (db.get(`inc:${a.worker}:${a.j}`) !== a.value)
+          fail(`acked increment inc:${a.worker}:${a.j}=${a.value} is ${db.get(`inc:${a.worker}:${a.j}`)} in the file`)
       }
       // Every commit in the file is one increment: commit t holds counter t, and the
       // acked ones hold their own inc: key, which the commit before lacks.
@@ -117,8 +136,10 @@ async function round(seed: number, t: number): Promise<RoundResult> {
         try {
           if (snap.get('counter') !== txid) fail(`commit ${txid} holds counter ${snap.get('counter')}`)
           const a = byTxid.get(txid)
-          if (a !== undefined && snap.get(`inc:${a.worker}:${a.j}`) !== txid) fail(`commit ${txid} lacks worker ${a.worker}'s acked inc #${a.j}`)
-          if (snap.count({ gte: 'inc:', lt: 'inc;' }) !== txid) fail(`commit ${txid} has ${snap.count({ gte: 'inc:', lt: 'inc;' })} inc: keys`)
+          if (a !== undefined && snap.get(`inc:${a.worker}:${a.j}`) !== txid)
+            fail(`commit ${txid} lacks worker ${a.worker}'s acked inc #${a.j}`)
+          if (snap.count({ gte: 'inc:', lt: 'inc;' }) !== txid)
+            fail(`commit ${txid} has ${snap.count({ gte: 'inc:', lt: 'inc;' })} inc: keys`)
         } finally {
           snap.close()
         }

@@ -1,7 +1,7 @@
 // What every crash test needs: worker processes with line-based stdout, a registry
 // that kills whatever is still running, temp dirs, trial counts and summaries.
 
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -214,7 +214,9 @@ export function report(summary: Summary): void {
   const outcomes = Object.entries(summary.outcomes)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')
-  console.log(`[trials] ${summary.test}: ${summary.trials} trials, ${summary.failed} failed${summary.seed === undefined ? '' : ` (DBDB_SEED=${summary.seed})`} ${outcomes}`)
+  console.log(
+    `[trials] ${summary.test}: ${summary.trials} trials, ${summary.failed} failed${summary.seed === undefined ? '' : ` (DBDB_SEED=${summary.seed})`} ${outcomes}`,
+  )
   const file = process.env.DBDB_CRASH_SUMMARY
   if (file) appendFileSync(file, `${JSON.stringify(summary)}\n`)
 }

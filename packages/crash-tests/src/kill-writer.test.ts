@@ -21,7 +21,19 @@ import { type Database, open } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { applyCommit, expectedEntries, type Mode } from '../workers/workload.mjs'
-import { killAll, makeTempDir, removeDir, report, sleep, spawnWorker, tally, timeoutFor, trialCount, trialNumbers, trialSeed } from './harness.js'
+import {
+  killAll,
+  makeTempDir,
+  removeDir,
+  report,
+  sleep,
+  spawnWorker,
+  tally,
+  timeoutFor,
+  trialCount,
+  trialNumbers,
+  trialSeed,
+} from './harness.js'
 
 type Kind = 'create' | 'early' | 'big' | 'small'
 
@@ -84,7 +96,8 @@ async function trial(seed: number, t: number): Promise<TrialResult> {
     let txid = 0
     let outcome: string
     if (!existsSync(file)) {
-      if (opened || acks.length > 0) return { outcome: 'error', failure: `the file is missing after open() returned: ${JSON.stringify(facts)}` }
+      if (opened || acks.length > 0)
+        return { outcome: 'error', failure: `the file is missing after open() returned: ${JSON.stringify(facts)}` }
       outcome = `${kind}:no-file`
     } else {
       const size = statSync(file).size
@@ -102,10 +115,12 @@ async function trial(seed: number, t: number): Promise<TrialResult> {
           txid = db.txid
           facts.txid = txid
           if (txid < lastAcked) return `${what}: acked commit ${lastAcked} lost, the file is at ${txid}: ${JSON.stringify(facts)}`
-          if (txid > lastAcked + 1) return `${what}: the file is at ${txid}, past the commit in flight (${lastAcked + 1}): ${JSON.stringify(facts)}`
+          if (txid > lastAcked + 1)
+            return `${what}: the file is at ${txid}, past the commit in flight (${lastAcked + 1}): ${JSON.stringify(facts)}`
           const entries = [...db.entries()]
           const expected = expectedEntries(txid, mode)
-          if (!sameEntries(entries, expected)) return `${what}: content differs from commit ${txid}: ${describeDiff(entries, expected)}: ${JSON.stringify(facts)}`
+          if (!sameEntries(entries, expected))
+            return `${what}: content differs from commit ${txid}: ${describeDiff(entries, expected)}: ${JSON.stringify(facts)}`
           if (db.size !== expected.length) return `${what}: size ${db.size}, expected ${expected.length}: ${JSON.stringify(facts)}`
           return undefined
         } catch (err) {
@@ -126,7 +141,11 @@ async function trial(seed: number, t: number): Promise<TrialResult> {
       try {
         applyCommit(db, txid + 1, mode)
         const info = db.commit()
-        if (info?.txid !== txid + 1) return { outcome: 'error', failure: `the next commit got ${JSON.stringify(info)}, expected txid ${txid + 1}: ${JSON.stringify(facts)}` }
+        if (info?.txid !== txid + 1)
+          return {
+            outcome: 'error',
+            failure: `the next commit got ${JSON.stringify(info)}, expected txid ${txid + 1}: ${JSON.stringify(facts)}`,
+          }
       } finally {
         db.close()
       }
@@ -134,16 +153,23 @@ async function trial(seed: number, t: number): Promise<TrialResult> {
       try {
         const entries = [...again.entries()]
         if (!sameEntries(entries, expectedEntries(txid + 1, mode))) {
-          return { outcome: 'error', failure: `after the next commit: ${describeDiff(entries, expectedEntries(txid + 1, mode))}: ${JSON.stringify(facts)}` }
+          return {
+            outcome: 'error',
+            failure: `after the next commit: ${describeDiff(entries, expectedEntries(txid + 1, mode))}: ${JSON.stringify(facts)}`,
+          }
         }
         const history = again.history().map((h) => h.txid)
         const want = Array.from({ length: txid + 1 }, (_, i) => txid + 1 - i)
-        if (history.join() !== want.join()) return { outcome: 'error', failure: `history ${history.join(',')} after the next commit: ${JSON.stringify(facts)}` }
+        if (history.join() !== want.join())
+          return { outcome: 'error', failure: `history ${history.join(',')} after the next commit: ${JSON.stringify(facts)}` }
       } finally {
         again.close()
       }
     } catch (err) {
-      return { outcome: 'error', failure: `the next writer failed: ${(err as Error).stack} (${(err as { code?: string }).code}): ${JSON.stringify(facts)}` }
+      return {
+        outcome: 'error',
+        failure: `the next writer failed: ${(err as Error).stack} (${(err as { code?: string }).code}): ${JSON.stringify(facts)}`,
+      }
     }
     return { outcome }
   } finally {

@@ -68,7 +68,9 @@ async function attempt(reads: number): Promise<Attempt> {
     exits.forEach((exit, i) => {
       const rep = lastJson<ReaderReport>(readers[i]!)
       if (exit.code !== 0) {
-        problems.push(`reader ${i} exited with ${exit.code ?? exit.signal}: ${JSON.stringify(rep?.bad ?? [])} ${exit.stderr.trim().slice(0, 2000)}`)
+        problems.push(
+          `reader ${i} exited with ${exit.code ?? exit.signal}: ${JSON.stringify(rep?.bad ?? [])} ${exit.stderr.trim().slice(0, 2000)}`,
+        )
       }
       if (rep !== undefined) reports.push(rep)
       else problems.push(`reader ${i} reported nothing: ${exit.stdout.slice(0, 500)}`)
@@ -77,7 +79,8 @@ async function attempt(reads: number): Promise<Attempt> {
     const after = open(file, { readOnly: true })
     try {
       const values = [...after.values()]
-      if (values.length !== 100 || values.some((v) => v !== after.txid - 1)) problems.push(`final file: txid ${after.txid}, values ${[...new Set(values)].join(',')}`)
+      if (values.length !== 100 || values.some((v) => v !== after.txid - 1))
+        problems.push(`final file: txid ${after.txid}, values ${[...new Set(values)].join(',')}`)
       if (after.txid !== commits + 1) problems.push(`final txid ${after.txid} after the writer's ${commits} commits`)
     } finally {
       after.close()
@@ -105,7 +108,9 @@ describe('readers in other processes during fast commits', () => {
           outcomes.attempts = (outcomes.attempts ?? 0) + 1
           // Broken reads fail at once; too little overlap with the writer is retried with more reads.
           if (result.problems.length > 0 || overlapped) break
-          console.log(`[readers] round ${round} attempt ${a}: a reader saw fewer than 2 commits (${JSON.stringify(result.readers.map((r) => r.distinct))}); retrying with ${reads * 4} reads`)
+          console.log(
+            `[readers] round ${round} attempt ${a}: a reader saw fewer than 2 commits (${JSON.stringify(result.readers.map((r) => r.distinct))}); retrying with ${reads * 4} reads`,
+          )
         }
         const r = result!
         console.log(
@@ -113,7 +118,8 @@ describe('readers in other processes during fast commits', () => {
         )
         const these = [...r.problems]
         for (const [i, rep] of r.readers.entries()) {
-          if (!(rep.distinct > 1)) these.push(`reader ${i} saw only ${rep.distinct} distinct commit(s) in ${ATTEMPTS} attempts: it never ran during writing`)
+          if (!(rep.distinct > 1))
+            these.push(`reader ${i} saw only ${rep.distinct} distinct commit(s) in ${ATTEMPTS} attempts: it never ran during writing`)
         }
         if (these.length > 0) failed++
         problems.push(...these.map((p) => `round ${round}: ${p}`))

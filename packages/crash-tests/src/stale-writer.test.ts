@@ -4,7 +4,7 @@
 // A); "process 2" is workers/ops.mjs, run to completion for each step.
 
 import { join } from 'node:path'
-import { open, type Database, type OpenOptions } from '@dbdb/dbdb'
+import { type Database, type OpenOptions, open } from '@dbdb/dbdb'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { codeOf, killAll, makeTempDir, removeDir, report, spawnWorker, tally, timeoutFor, trialCount } from './harness.js'
@@ -92,63 +92,68 @@ describe('a stale handle', () => {
     expect(contentOf(old)).toEqual({ x: 0 })
   })
 
-  it(`interleaved with another process's commits keeps every commit (seeded, ${STEPS} steps)`, async () => {
-    const seed = testSeed('stale-writer interleaving')
-    const rand = prng(seed)
-    const model = new Map<string, unknown>()
-    const apply = (ops: Ops): void => {
-      for (const [k, v] of Object.entries(ops.set ?? {})) model.set(k, v)
-      for (const k of ops.del ?? []) model.delete(k)
-      for (const k of ops.inc ?? []) model.set(k, ((model.get(k) as number | undefined) ?? 0) + 1)
-    }
-    const snapshots: Array<{ snap: ReturnType<Database['snapshot']>; content: Record<string, unknown>; step: number }> = []
-    const outcomes: Record<string, number> = {}
-    const a = openHandle()
-    const sorted = (): Record<string, unknown> => Object.fromEntries([...model].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
-    for (let step = 0; step < STEPS; step++) {
-      const where = `step ${step} (DBDB_SEED=${seed})`
-      const r = rand()
-      const key = `k${Math.floor(rand() * 6)}`
-      if (r < 0.4) {
-        // Process 2 commits while A is idle (and so stale).
-        const ops: Ops = rand() < 0.5 ? { inc: ['x'], set: { [`p2:${step}`]: step } } : rand() < 0.5 ? { set: { [key]: `p2@${step}` } } : { del: [key] }
-        const got = await otherProcess(ops)
-        expect(got.error, `${where}: ${got.stderr}`).toBeUndefined()
-        apply(ops)
-        tally(outcomes, 'other-process-commits')
-      } else if (r < 0.55) {
-        a.set(key, `a@${step}`)
-        a.set(`a:${step}`, step)
-        a.commit()
-        apply({ set: { [key]: `a@${step}`, [`a:${step}`]: step } })
-        tally(outcomes, 'stale-set-commits')
-      } else if (r < 0.65) {
-        const existed = a.delete(key)
-        expect(existed, `${where}: delete(${key})`).toBe(model.has(key))
-        a.commit()
-        apply({ del: [key] })
-        tally(outcomes, 'stale-delete-commits')
-      } else if (r < 0.85) {
-        a.transaction(() => a.set('x', (a.get('x') ?? 0) + 1))
-        apply({ inc: ['x'] })
-        tally(outcomes, 'stale-transactions')
-      } else if (r < 0.93) {
-        // Reads outside a transaction see every commit that finished before them.
-        expect(a.get('x'), where).toBe(model.get('x'))
-        expect(contentOf(a), where).toEqual(sorted())
-        tally(outcomes, 'reads')
-      } else {
-        snapshots.push({ snap: a.snapshot(), content: sorted(), step })
-        tally(outcomes, 'snapshots')
+  it(
+    `interleaved with another process's commits keeps every commit (seeded, ${STEPS} steps)`,
+    async () => {
+      const seed = testSeed('stale-writer interleaving')
+      const rand = prng(seed)
+      const model = new Map<string, unknown>()
+      const apply = (ops: Ops): void => {
+        for (const [k, v] of Object.entries(ops.set ?? {})) model.set(k, v)
+        for (const k of ops.del ?? []) model.delete(k)
+        for (const k of ops.inc ?? []) model.set(k, ((model.get(k) as number | undefined) ?? 0) + 1)
       }
-    }
-    const final = openHandle({ readOnly: true })
-    expect(contentOf(final)).toEqual(sorted())
-    const head = final.txid
-    expect(final.history().map((h) => h.txid)).toEqual(Array.from({ length: head }, (_, i) => head - i))
-    for (const s of snapshots) expect(contentOf(s.snap), `snapshot of step ${s.step}`).toEqual(s.content)
-    report({ test: 'stale-writer', seed, trials: STEPS, failed: 0, outcomes })
-  }, timeoutFor(STEPS, 1_000))
+      const snapshots: Array<{ snap: ReturnType<Database['snapshot']>; content: Record<string, unknown>; step: number }> = []
+      const outcomes: Record<string, number> = {}
+      const a = openHandle()
+      const sorted = (): Record<string, unknown> => Object.fromEntries([...model].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      for (let step = 0; step < STEPS; step++) {
+        const where = `step ${step} (DBDB_SEED=${seed})`
+        const r = rand()
+        const key = `k${Math.floor(rand() * 6)}`
+        if (r < 0.4) {
+          // Process 2 commits while A is idle (and so stale).
+          const ops: Ops =
+            rand() < 0.5 ? { inc: ['x'], set: { [`p2:${step}`]: step } } : rand() < 0.5 ? { set: { [key]: `p2@${step}` } } : { del: [key] }
+          const got = await otherProcess(ops)
+          expect(got.error, `${where}: ${got.stderr}`).toBeUndefined()
+          apply(ops)
+          tally(outcomes, 'other-process-commits')
+        } else if (r < 0.55) {
+          a.set(key, `a@${step}`)
+          a.set(`a:${step}`, step)
+          a.commit()
+          apply({ set: { [key]: `a@${step}`, [`a:${step}`]: step } })
+          tally(outcomes, 'stale-set-commits')
+        } else if (r < 0.65) {
+          const existed = a.delete(key)
+          expect(existed, `${where}: delete(${key})`).toBe(model.has(key))
+          a.commit()
+          apply({ del: [key] })
+          tally(outcomes, 'stale-delete-commits')
+        } else if (r < 0.85) {
+          a.transaction(() => a.set('x', (a.get('x') ?? 0) + 1))
+          apply({ inc: ['x'] })
+          tally(outcomes, 'stale-transactions')
+        } else if (r < 0.93) {
+          // Reads outside a transaction see every commit that finished before them.
+          expect(a.get('x'), where).toBe(model.get('x'))
+          expect(contentOf(a), where).toEqual(sorted())
+          tally(outcomes, 'reads')
+        } else {
+          snapshots.push({ snap: a.snapshot(), content: sorted(), step })
+          tally(outcomes, 'snapshots')
+        }
+      }
+      const final = openHandle({ readOnly: true })
+      expect(contentOf(final)).toEqual(sorted())
+      const head = final.txid
+      expect(final.history().map((h) => h.txid)).toEqual(Array.from({ length: head }, (_, i) => head - i))
+      for (const s of snapshots) expect(contentOf(s.snap), `snapshot of step ${s.step}`).toEqual(s.content)
+      report({ test: 'stale-writer', seed, trials: STEPS, failed: 0, outcomes })
+    },
+    timeoutFor(STEPS, 1_000),
+  )
 
   it("waits for another process's lock, fails with DBDB_LOCKED after lockTimeoutMs, and succeeds once it is free", async () => {
     const a = openHandle()

@@ -41,7 +41,8 @@ run(() => {
     if (typeof counter !== 'number') return bad.push({ method, counter, ...extra })
     if (incs !== counter) bad.push({ method, torn: { counter, incs }, ...extra })
     for (let w = 0; w < WORKERS; w++) {
-      if (lasts !== undefined && (perWorker[w] ?? 0) !== (lasts[w] ?? -1) + 1) bad.push({ method, torn: { worker: w, incs: perWorker[w] ?? 0, last: lasts[w] ?? null }, ...extra })
+      if (lasts !== undefined && (perWorker[w] ?? 0) !== (lasts[w] ?? -1) + 1)
+        bad.push({ method, torn: { worker: w, incs: perWorker[w] ?? 0, last: lasts[w] ?? null }, ...extra })
     }
     if (counter < last) bad.push({ method, wentBack: { from: last, to: counter } })
     last = Math.max(last, counter)
@@ -72,7 +73,8 @@ run(() => {
       for (let w = 0; w < WORKERS; w++) {
         perWorker[w] = snap.count({ gte: `inc:${w}:`, lt: `inc:${w};` })
         lasts[w] = snap.get(`last:${w}`)
-        if (lasts[w] !== undefined && snap.get(`inc:${w}:${lasts[w]}`) === undefined) bad.push({ method, missing: `inc:${w}:${lasts[w]}`, txid: snap.txid })
+        if (lasts[w] !== undefined && snap.get(`inc:${w}:${lasts[w]}`) === undefined)
+          bad.push({ method, missing: `inc:${w}:${lasts[w]}`, txid: snap.txid })
       }
       if (counter !== snap.txid - SETUP) bad.push({ method, txid: snap.txid, counter, expected: snap.txid - SETUP })
       checkView(method, counter, incs, perWorker, lasts, { txid: snap.txid })

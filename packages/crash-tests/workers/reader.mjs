@@ -47,7 +47,11 @@ run(() => {
     const entries = [...db.entries({ gte: 'r050' })]
     const keysOk = entries.every(([k], i) => k === KEYS[50 + i])
     if (!keysOk) bad.push({ method: 'range', keys: entries.slice(0, 5).map(([k]) => k) })
-    check('range', entries.map(([, v]) => v), 50)
+    check(
+      'range',
+      entries.map(([, v]) => v),
+      50,
+    )
     if (bad.length > 20) break
   }
   db.close()

@@ -13,13 +13,20 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url))
 /** The file: URLs a new process loads as modules while it imports `specifier`. */
 function modulesLoadedBy(specifier: string): string[] {
   const hooks = tempFile(dir, 'hooks.mjs')
-  writeFileSync(hooks, `export async function load(url, context, next) {\n  if (url.startsWith('file:')) process.stderr.write('loaded ' + url + '\\n')\n  return next(url, context)\n}\n`)
+  writeFileSync(
+    hooks,
+    `export async function load(url, context, next) {\n  if (url.startsWith('file:')) process.stderr.write('loaded ' + url + '\\n')\n  return next(url, context)\n}\n`,
+  )
   const register = tempFile(dir, 'register.mjs')
   writeFileSync(register, `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(hooks).href)})\n`)
-  const child = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, '--input-type=module', '-e', `await import(${JSON.stringify(specifier)})`], {
-    cwd: packageDir,
-    encoding: 'utf8',
-  })
+  const child = spawnSync(
+    process.execPath,
+    ['--import', pathToFileURL(register).href, '--input-type=module', '-e', `await import(${JSON.stringify(specifier)})`],
+    {
+      cwd: packageDir,
+      encoding: 'utf8',
+    },
+  )
   expect(child.status, child.stderr).toBe(0)
   return child.stderr
     .split('\n')
@@ -33,9 +40,7 @@ describe('the built package', () => {
     const loaded = modulesLoadedBy('@dbdb/dbdb')
     // The codec has its own msgpack coder; msgpackr is not a dependency of the import.
     expect(loaded.filter((url) => url.includes('/msgpackr'))).toEqual([])
-    const ours = loaded
-      .map((url) => fileURLToPath(url))
-      .filter((path) => !path.includes('/node_modules/.pnpm/'))
+    const ours = loaded.map((url) => fileURLToPath(url)).filter((path) => !path.includes('/node_modules/.pnpm/'))
     const byPackage = new Map<string, string[]>()
     for (const path of ours) {
       const pkg = /\/packages\/([^/]+)\//.exec(path)?.[1] ?? path

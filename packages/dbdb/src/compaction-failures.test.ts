@@ -9,12 +9,12 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { isDbdbError, type FileIO } from '@dbdb/storage'
+import { type FileIO, isDbdbError } from '@dbdb/storage'
 import { describe, expect, it } from 'vitest'
-import { compactionPath } from './leftover.js'
-import { Database } from './database.js'
+import type { Database } from './database.js'
 import { open } from './index.js'
-import { composeDatabase, code, tempFile, useTempDir } from './test-helpers.fixture.js'
+import { compactionPath } from './leftover.js'
+import { code, composeDatabase, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
 const dist = fileURLToPath(new URL('../dist/bundle/index.js', import.meta.url))
@@ -166,7 +166,10 @@ describe('a failed compaction releases both locks, removes its file and reports 
     const file = makeDatabase()
     const db = openWith(
       file,
-      faultyIO({ open: (path, flags) => (path.includes(`${compactionPath(file).split('/').pop()}.`) && flags.startsWith('wx') ? 'ENOSPC' : undefined) }),
+      faultyIO({
+        open: (path, flags) =>
+          path.includes(`${compactionPath(file).split('/').pop()}.`) && flags.startsWith('wx') ? 'ENOSPC' : undefined,
+      }),
     )
     const err = errorOf(() => db.compact())
     expect(err.code).toBe('DBDB_IO')

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { compactionPath } from './leftover.js'
 import { open } from './index.js'
+import { compactionPath } from './leftover.js'
 import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
@@ -59,7 +59,11 @@ for (const tree of ['bplus', 'binary'] as const) {
       }
       const views = [4, 5, 6].map((t) => [...db.at(t).entries()])
       db.compact({ keepHistory: 3 })
-      expect(db.history().map((c) => [c.txid, c.size])).toEqual([[6, 3], [5, 3], [4, 2]])
+      expect(db.history().map((c) => [c.txid, c.size])).toEqual([
+        [6, 3],
+        [5, 3],
+        [4, 2],
+      ])
       expect(db.history({ limit: 2 }).map((c) => c.txid)).toEqual([6, 5])
       expect([4, 5, 6].map((t) => [...db.at(t).entries()])).toEqual(views)
       expect(code(() => db.at(3))).toBe('DBDB_NO_SUCH_COMMIT')

@@ -6,8 +6,8 @@
 
 import * as path from 'node:path'
 import type { Codec } from '@dbdb/codec'
-import { applyChanges, diffTrees, NodeCache, type LogicalTree, type TreeContext, type TreeFactory } from '@dbdb/logical'
-import { DbdbError, FileStorage, isDbdbError, type FileIO, type Head } from '@dbdb/storage'
+import { applyChanges, diffTrees, type LogicalTree, NodeCache, type TreeContext, type TreeFactory } from '@dbdb/logical'
+import { DbdbError, type FileIO, FileStorage, type Head, isDbdbError } from '@dbdb/storage'
 import type { Generation } from './generation.js'
 import { compactionPath, removeLeftover } from './leftover.js'
 
@@ -68,9 +68,13 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
       // DURABILITY: only the MOVED mark is ever written to the old file, and its sync
       // failed: as after any failed sync, this handle refuses to write (a retried sync
       // could report success for bytes never written); other handles are unaffected.
-      return new DbdbError('DBDB_IO', `compacting ${file} failed: ${err.message}; ${file} is unchanged, and this handle refuses writes until the database is reopened`, {
-        cause: err,
-      })
+      return new DbdbError(
+        'DBDB_IO',
+        `compacting ${file} failed: ${err.message}; ${file} is unchanged, and this handle refuses writes until the database is reopened`,
+        {
+          cause: err,
+        },
+      )
     }
     return err
   }
@@ -89,7 +93,7 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
     const root = tree.build ? tree.build(context, copied.entries(), copied.size) : insertAll(tree, context, copied)
     if (first.txid > 0) target.commit(root, { txid: first.txid, time: first.time })
     let done = first
-    let copy = tree.open(context, root)
+    const copy = tree.open(context, root)
     const catchUp = (to: Head): void => {
       if (to.txid === done.txid) return
       const next = read(to)
@@ -112,7 +116,10 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
     try {
       // A commit read without the lock, then lost (its sync failed), may have been copied.
       if (source.lostCommits !== lostAtStart) {
-        throw new DbdbError('DBDB_IO', `compaction of ${file} copied a commit whose sync then failed in its writer; the database is as it was: compact again`)
+        throw new DbdbError(
+          'DBDB_IO',
+          `compaction of ${file} copied a commit whose sync then failed in its writer; the database is as it was: compact again`,
+        )
       }
       catchUp(locked)
       target.sync()
@@ -125,11 +132,19 @@ export function compact(source: Generation, tree: TreeFactory, codec: Codec, loc
       if (!storage.atPath()) throw notAtPath(file)
       storage.markMoved()
       if (!storage.atPath()) throw notAtPath(file)
-      if (!target.atPath()) throw new DbdbError('DBDB_EXISTS', `compacting ${file} failed: ${tmp} was removed or replaced by something else meanwhile; ${file} is unchanged`)
+      if (!target.atPath())
+        throw new DbdbError(
+          'DBDB_EXISTS',
+          `compacting ${file} failed: ${tmp} was removed or replaced by something else meanwhile; ${file} is unchanged`,
+        )
       try {
         io.renameSync(tmp, file)
       } catch (err) {
-        throw new DbdbError('DBDB_IO', `compacting ${file} failed renaming ${tmp} over it: ${(err as Error).message}; ${file} is unchanged`, { cause: err })
+        throw new DbdbError(
+          'DBDB_IO',
+          `compacting ${file} failed renaming ${tmp} over it: ${(err as Error).message}; ${file} is unchanged`,
+          { cause: err },
+        )
       }
       renamed = true
       // DURABILITY: until the directory is synced the rename may be undone by a power
@@ -180,9 +195,13 @@ function createTarget(storage: FileStorage, tmp: string, base: number): FileStor
     // Another compaction created it since removeLeftover looked: it says which.
     if (isDbdbError(err, 'DBDB_EXISTS')) removeLeftover(storage, 'throw')
     if (isDbdbError(err)) throw err
-    throw new DbdbError('DBDB_IO', `compacting ${storage.path} failed creating the new file ${tmp}: ${(err as Error).message}; ${storage.path} is unchanged`, {
-      cause: err,
-    })
+    throw new DbdbError(
+      'DBDB_IO',
+      `compacting ${storage.path} failed creating the new file ${tmp}: ${(err as Error).message}; ${storage.path} is unchanged`,
+      {
+        cause: err,
+      },
+    )
   }
 }
 

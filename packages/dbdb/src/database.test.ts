@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { open, type Database } from './index.js'
+import { type Database, open } from './index.js'
 import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
@@ -53,17 +53,32 @@ describe('the Map-like handle', () => {
 
   it('stores every kind of value the codec supports', () => {
     const db = fresh()
-    const values: unknown[] = ['', 'text', 0, -1, 1.5, 2 ** 53 - 1, true, false, null, [], [1, [2, [3]]], {}, { nested: { deep: [null, 'x'] } }, new Date(0)]
-    values.forEach((v, i) => db.set(`k${i}`, v))
+    const values: unknown[] = [
+      '',
+      'text',
+      0,
+      -1,
+      1.5,
+      2 ** 53 - 1,
+      true,
+      false,
+      null,
+      [],
+      [1, [2, [3]]],
+      {},
+      { nested: { deep: [null, 'x'] } },
+      new Date(0),
+    ]
+    for (const [i, v] of values.entries()) db.set(`k${i}`, v)
     db.commit()
     db.close()
     const again = open(tempFile(dir))
-    values.forEach((v, i) => expect(again.get(`k${i}`)).toEqual(v))
+    for (const [i, v] of values.entries()) expect(again.get(`k${i}`)).toEqual(v)
     expect(Uint8Array.from(again.set('bin', Uint8Array.of(1, 2, 3)).get('bin'))).toEqual(Uint8Array.of(1, 2, 3))
     again.close()
   })
 
-  it('captures keys and values at set(); returned values are the caller\'s', () => {
+  it("captures keys and values at set(); returned values are the caller's", () => {
     const db = fresh()
     const value = { list: [1, 2] }
     db.set('a', value)
@@ -151,7 +166,11 @@ describe('the Map-like handle', () => {
     for (const k of ['b', 'a', 'ab', 'c', 'abc', 'b\u00e9', 'ba']) db.set(k, k.toUpperCase())
     expect([...db.keys()]).toEqual(['a', 'ab', 'abc', 'b', 'ba', 'b\u00e9', 'c'])
     expect([...db.keys({ reverse: true, limit: 2 })]).toEqual(['c', 'b\u00e9'])
-    expect([...db.entries({ gt: 'a', lte: 'b' })]).toEqual([['ab', 'AB'], ['abc', 'ABC'], ['b', 'B']])
+    expect([...db.entries({ gt: 'a', lte: 'b' })]).toEqual([
+      ['ab', 'AB'],
+      ['abc', 'ABC'],
+      ['b', 'B'],
+    ])
     expect([...db.values({ gte: 'b', lt: 'c' })]).toEqual(['B', 'BA', 'B\u00c9'])
     expect([...db.keys({ gte: 'ab', lt: 'ab\uffff' })]).toEqual(['ab', 'abc'])
     expect(db.count({ gte: 'b' })).toBe(4)
@@ -284,7 +303,11 @@ describe('handles, snapshots and history', () => {
       db.set(`k${i}`, i)
       db.commit()
     }
-    expect(db.history().map((c) => [c.txid, c.size])).toEqual([[3, 3], [2, 2], [1, 1]])
+    expect(db.history().map((c) => [c.txid, c.size])).toEqual([
+      [3, 3],
+      [2, 2],
+      [1, 1],
+    ])
     const past = db.at(2)
     expect([...past.keys()]).toEqual(['k1', 'k2'])
     expect(db.at(0).size).toBe(0)

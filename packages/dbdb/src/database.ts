@@ -6,13 +6,13 @@
 
 import type { Codec } from '@dbdb/codec'
 import type { LogicalTree, TreeFactory } from '@dbdb/logical'
-import { type BackupOptions, DbdbError, isDbdbError, type Durability, type FileStorage, type Head } from '@dbdb/storage'
-import { compact, type CompactInfo, type CompactOptions } from './compaction.js'
+import { type BackupOptions, DbdbError, type Durability, type FileStorage, type Head, isDbdbError } from '@dbdb/storage'
+import { type CompactInfo, type CompactOptions, compact } from './compaction.js'
 import type { Generation } from './generation.js'
-import { GroupCommit, MAX_QUEUED_BYTES, type GroupHost } from './group-commit.js'
+import { GroupCommit, type GroupHost, MAX_QUEUED_BYTES } from './group-commit.js'
 import type { KeyCodec } from './key-encoding.js'
 import { LatestView } from './latest-view.js'
-import { checkFile, copiedBytes, measureTree, type CheckReport, type DatabaseStats } from './maintenance.js'
+import { type CheckReport, checkFile, copiedBytes, type DatabaseStats, measureTree } from './maintenance.js'
 import { Reader } from './reader.js'
 import { Snapshot } from './snapshot.js'
 
@@ -42,6 +42,7 @@ export interface DatabaseParts<K> {
   maxQueuedBytes?: number | undefined
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: values default to any, as a Map's do: a handle holds whatever its codec stores
 export class Database<K = string, V = any> extends Reader<K, V> {
   /** The newest commit as this handle sees it, and the file it reads (see latest-view.ts). */
   readonly #latestView: LatestView
@@ -252,7 +253,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     if (typeof options !== 'object' || options === null) throw new TypeError('history() takes an options object')
     const limit = options.limit ?? Infinity
     if (typeof limit !== 'number') throw new TypeError(`history({ limit }) takes a number, not ${typeof limit}`)
-    if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) throw new RangeError(`history({ limit }) takes a whole number >= 0 or Infinity, not ${limit}`)
+    if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit)))
+      throw new RangeError(`history({ limit }) takes a whole number >= 0 or Infinity, not ${limit}`)
     const newest = this.#latest().head.txid
     const out: CommitInfo[] = []
     const { storage, context } = this.#gen
@@ -292,7 +294,8 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    */
   compact(options: CompactOptions = {}): CompactInfo {
     this.#checkOpen()
-    if (this.#tx !== undefined || this.#group.active) throw new DbdbError('DBDB_TRANSACTION', 'commit or roll back (and await async writes) before compact()')
+    if (this.#tx !== undefined || this.#group.active)
+      throw new DbdbError('DBDB_TRANSACTION', 'commit or roll back (and await async writes) before compact()')
     if (this.readOnly) throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only`)
     this.#latest()
     for (let moves = 0; ; moves++) {

@@ -4,11 +4,11 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, linkSync, symlinkSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { nodeFileIO, type FileIO } from '@dbdb/storage'
+import { type FileIO, nodeFileIO } from '@dbdb/storage'
 import { describe, expect, it } from 'vitest'
-import { Database } from './database.js'
-import { open, type OpenOptions } from './index.js'
-import { composeDatabase, code, tempFile, useTempDir } from './test-helpers.fixture.js'
+import type { Database } from './database.js'
+import { type OpenOptions, open } from './index.js'
+import { code, composeDatabase, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
 const hasMkfifo = spawnSync('mkfifo', ['--version']).status === 0
@@ -195,11 +195,17 @@ function flakyFiles(): { io: FileIO; fail: (reads?: number) => void } {
   let failing = 0
   const io: FileIO = Object.assign(Object.create(nodeFileIO) as FileIO, {
     readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
-      if (failing > 0 && --failing === 0) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO', errno: -5, syscall: 'read' })
+      if (failing > 0 && --failing === 0)
+        throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO', errno: -5, syscall: 'read' })
       return nodeFileIO.readSync(fd, buf, offset, length, position)
     },
   })
-  return { io, fail: (reads = 1) => void (failing = reads) }
+  return {
+    io,
+    fail: (reads = 1) => {
+      failing = reads
+    },
+  }
 }
 
 /** What open() composes, with the storage reading through `io`, and a cold cache. */
@@ -269,7 +275,10 @@ describe('an OS error on a read (EIO) is DBDB_IO on every path of the public API
     const { io, fail } = flakyFiles()
     for (let n = 1; n < 5; n++) {
       fail(n)
-      expect(code(() => openWith(file, io)), `read ${n}`).toBe('DBDB_IO')
+      expect(
+        code(() => openWith(file, io)),
+        `read ${n}`,
+      ).toBe('DBDB_IO')
     }
   })
 })

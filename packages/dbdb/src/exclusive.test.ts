@@ -11,7 +11,6 @@ import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 const dir = useTempDir()
 const dist = fileURLToPath(new URL('../dist/bundle/index.js', import.meta.url))
 
-
 describe('open with errorIfExists', () => {
   it('creates a new file, and refuses an existing one with DBDB_EXISTS, leaving it untouched', () => {
     const file = tempFile(dir)
@@ -48,7 +47,14 @@ describe('open with errorIfExists', () => {
         `try { open(${JSON.stringify(file)}, { errorIfExists: true }).close(); console.log('created') } ` +
         `catch (err) { console.log(err.code ?? err.message) }`
       const outputs = await Promise.all(Array.from({ length: 6 }, () => runModule(script)))
-      expect(outputs.sort(), `round ${round}`).toEqual(['DBDB_EXISTS', 'DBDB_EXISTS', 'DBDB_EXISTS', 'DBDB_EXISTS', 'DBDB_EXISTS', 'created'])
+      expect(outputs.sort(), `round ${round}`).toEqual([
+        'DBDB_EXISTS',
+        'DBDB_EXISTS',
+        'DBDB_EXISTS',
+        'DBDB_EXISTS',
+        'DBDB_EXISTS',
+        'created',
+      ])
     }
   }, 60_000)
 })

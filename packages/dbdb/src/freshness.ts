@@ -21,7 +21,10 @@ const localCommits = new Map<string, { n: number }>()
 
 function counterOf(identity: string): { n: number } {
   let commits = localCommits.get(identity)
-  if (commits === undefined) localCommits.set(identity, (commits = { n: 0 }))
+  if (commits === undefined) {
+    commits = { n: 0 }
+    localCommits.set(identity, commits)
+  }
   return commits
 }
 /** Longest a synchronous run of reads goes without looking at the file, in ms. */

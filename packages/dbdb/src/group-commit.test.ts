@@ -1,10 +1,10 @@
 // The async write path: setAsync / deleteAsync / transactionAsync, group commit,
 // ordering, failures, back-pressure and how it meets synchronous transactions.
 import * as fs from 'node:fs'
-import { type FileIO } from '@dbdb/storage'
+import type { FileIO } from '@dbdb/storage'
 import { countingFileIO, SimDisk } from '@dbdb/storage/testing'
 import { describe, expect, it } from 'vitest'
-import { Database } from './database.js'
+import type { Database } from './database.js'
 import { open } from './open.js'
 import { composeDatabase, tempFile, useTempDir } from './test-helpers.fixture.js'
 
@@ -376,7 +376,9 @@ describe('back-pressure', () => {
     expect(db.get('k0')).toBe(0)
     expect(db.get(`k${settled.ok - 1}`)).toBe(settled.ok - 1)
     expect(db.get(`k${settled.ok}`)).toBeUndefined()
-    console.log(`[back-pressure] ${settled.ok} accepted, ${settled.busy} DBDB_BUSY, heap grew ${(heapGrowth / 2 ** 20).toFixed(0)} MiB while queueing`)
+    console.log(
+      `[back-pressure] ${settled.ok} accepted, ${settled.busy} DBDB_BUSY, heap grew ${(heapGrowth / 2 ** 20).toFixed(0)} MiB while queueing`,
+    )
     db.close()
   })
 })

@@ -3,9 +3,9 @@
 // the file names, or return data that was never written.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
-import { describe, expect, it } from 'vitest'
 import { FileStorage } from '@dbdb/storage'
-import { isDbdbError, open } from './index.js'
+import { describe, expect, it } from 'vitest'
+import { type Database, isDbdbError, open } from './index.js'
 import { tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()
@@ -13,7 +13,7 @@ const ALLOWED = new Set(['DBDB_CORRUPT', 'DBDB_NOT_A_DATABASE', 'DBDB_VERSION', 
 
 /** Everything a reader can do with a handle. Returns the entries it read, or the error code. */
 function readEverything(file: string): { code: string } | { entries: Array<[string, unknown]> } {
-  let db
+  let db: Database<string, unknown> | undefined
   try {
     db = open(file, { readOnly: true, cacheBytes: 1 << 16 })
     const entries = [...db.entries()]

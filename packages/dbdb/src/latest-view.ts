@@ -67,7 +67,12 @@ export class LatestView {
     const view = this.#view
     // A head that moved back (a lost commit) may come back with the same txid and root
     // as the lost one: the generation's count of lost commits tells them apart.
-    if (head.txid !== view.head.txid || head.root !== view.head.root || view.gen !== this.#gen || view.lostCommits !== this.#gen.lostCommits) {
+    if (
+      head.txid !== view.head.txid ||
+      head.root !== view.head.root ||
+      view.gen !== this.#gen ||
+      view.lostCommits !== this.#gen.lostCommits
+    ) {
       this.#view = this.#viewAt(head, this.#factory.open(this.#gen.context, head.root))
     }
     return this.#view

@@ -2,7 +2,7 @@
 // how it is told from anything else at that name and removed (only it, only
 // holding its lock). Every read-write open and every compaction looks first.
 
-import { DbdbError, FileStorage, isDbdbError, type FileIO, type StorageMeta } from '@dbdb/storage'
+import { DbdbError, type FileIO, FileStorage, isDbdbError, type StorageMeta } from '@dbdb/storage'
 
 /** Where a compaction of `file` builds its new file. */
 export function compactionPath(file: string): string {
@@ -40,12 +40,17 @@ function removeFound(storage: FileStorage, tmp: string, busy: 'throw' | 'skip'):
     if (verdict === 'gone') return
     if (verdict === 'busy') throw new DbdbError('DBDB_LOCKED', `another compaction of ${storage.path} is running (it holds ${tmp})`)
     if (verdict !== 'ours') {
-      throw new DbdbError('DBDB_EXISTS', `${tmp} is in the way of compacting ${storage.path}: ${verdict}, so no compaction of it left it there; move or remove it`)
+      throw new DbdbError(
+        'DBDB_EXISTS',
+        `${tmp} is in the way of compacting ${storage.path}: ${verdict}, so no compaction of it left it there; move or remove it`,
+      )
     }
   } catch (err) {
     if (busy === 'skip') return // tidying at open must never fail the open
     if (isDbdbError(err)) throw err
-    throw new DbdbError('DBDB_IO', `compacting ${storage.path} failed: removing the leftover ${tmp}: ${(err as Error).message}`, { cause: err })
+    throw new DbdbError('DBDB_IO', `compacting ${storage.path} failed: removing the leftover ${tmp}: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
 }
 

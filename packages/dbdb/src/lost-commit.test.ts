@@ -6,8 +6,8 @@
 import { FileStorage, type Head } from '@dbdb/storage'
 import { SimDisk } from '@dbdb/storage/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Database } from './database.js'
-import { composeDatabase, code } from './test-helpers.fixture.js'
+import type { Database } from './database.js'
+import { code, composeDatabase } from './test-helpers.fixture.js'
 
 const DB = '/db/lost.db'
 const KEYS = 300

@@ -2,10 +2,10 @@
 // walk of the newest tree read from the file, a tally of the bytes it reads, and the
 // size of a backup.
 
+import { statSync } from 'node:fs'
 import type { Codec } from '@dbdb/codec'
 import { NodeCache, type TreeFactory } from '@dbdb/logical'
-import { statSync } from 'node:fs'
-import { DbdbError, isDbdbError, type Head, type Storage, type StorageReport } from '@dbdb/storage'
+import { DbdbError, type Head, isDbdbError, type Storage, type StorageReport } from '@dbdb/storage'
 import type { Generation } from './generation.js'
 
 export interface CheckReport {
@@ -62,7 +62,11 @@ export function checkFile(gen: Generation, factory: TreeFactory, valueCodec: Cod
 }
 
 /** stats() but the composition: the tree at `head` walked from the file, counting its keys and the bytes of its records. */
-export function measureTree(gen: Generation, factory: TreeFactory, head: Head): Omit<DatabaseStats, 'tree' | 'codec' | 'valueCodec' | 'keyEncoding'> {
+export function measureTree(
+  gen: Generation,
+  factory: TreeFactory,
+  head: Head,
+): Omit<DatabaseStats, 'tree' | 'codec' | 'valueCodec' | 'keyEncoding'> {
   const { storage, context } = gen
   const counting = countingStorage(storage)
   const tree = factory.open({ ...context, storage: counting.storage, cache: new NodeCache(CHECK_CACHE_BYTES) }, head.root)
@@ -83,7 +87,9 @@ export function copiedBytes(file: string): number {
   try {
     return statSync(file).size
   } catch (err) {
-    throw new DbdbError('DBDB_IO', `the backup ${file} is complete, but looking at its size failed: ${(err as Error).message}`, { cause: err })
+    throw new DbdbError('DBDB_IO', `the backup ${file} is complete, but looking at its size failed: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
 }
 

@@ -3,7 +3,7 @@
 // and codec. Replay a failure with DBDB_SEED=<seed>.
 import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, expect, it } from 'vitest'
-import { open, type Database } from './index.js'
+import { type Database, open } from './index.js'
 import { tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()

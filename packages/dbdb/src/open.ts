@@ -2,13 +2,15 @@
 // with what the file records, and hands back the database handle.
 
 import { FileStorage } from '@dbdb/storage'
-import { removeLeftover } from './leftover.js'
 import { Database } from './database.js'
-import { metaFor, reconcile, resolveOptions, type OpenOptions } from './options.js'
+import { removeLeftover } from './leftover.js'
+import { metaFor, type OpenOptions, reconcile, resolveOptions } from './options.js'
 
+// biome-ignore lint/suspicious/noExplicitAny: values default to any, as a Map's do: a handle holds whatever its codec stores
 export function open<V = any>(path: string, options?: OpenOptions & { keyEncoding?: 'utf8' }): Database<string, V>
+// biome-ignore lint/suspicious/noExplicitAny: as above
 export function open<V = any>(path: string, options: OpenOptions & { keyEncoding: 'binary' }): Database<Uint8Array, V>
-export function open(path: string, options: OpenOptions = {}): Database<any, any> {
+export function open(path: string, options: OpenOptions = {}): Database<Uint8Array | string, unknown> {
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
   const resolved = resolveOptions(options)
   const storageOptions = { ...resolved.storage, meta: metaFor(resolved) }

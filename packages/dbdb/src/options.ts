@@ -4,21 +4,21 @@
 import type { Codec } from '@dbdb/codec'
 import type { TreeFactory } from '@dbdb/logical'
 import { DbdbError, type Durability, type StorageMeta } from '@dbdb/storage'
-import { binaryKeys, utf8Keys, type KeyCodec, type KeyEncoding } from './key-encoding.js'
+import { binaryKeys, type KeyCodec, type KeyEncoding, utf8Keys } from './key-encoding.js'
 import {
-  choices,
   CODECS,
+  type CodecName,
+  choices,
   codecNames,
   codecsByName,
   DEFAULT_CODEC,
   DEFAULT_TREE,
   TREES,
+  type TreeName,
   treeNames,
   treesByName,
-  valueCodecNames,
-  type CodecName,
-  type TreeName,
   type ValueCodecName,
+  valueCodecNames,
 } from './registry.js'
 
 export interface OpenOptions {
@@ -54,7 +54,19 @@ export interface OpenOptions {
   maxQueuedBytes?: number
 }
 
-const KNOWN = new Set(['tree', 'codec', 'valueCodec', 'keyEncoding', 'durability', 'lockTimeoutMs', 'readOnly', 'cacheBytes', 'createIfMissing', 'errorIfExists', 'maxQueuedBytes'])
+const KNOWN = new Set([
+  'tree',
+  'codec',
+  'valueCodec',
+  'keyEncoding',
+  'durability',
+  'lockTimeoutMs',
+  'readOnly',
+  'cacheBytes',
+  'createIfMissing',
+  'errorIfExists',
+  'maxQueuedBytes',
+])
 
 export interface Resolved {
   tree: TreeFactory | undefined
@@ -116,7 +128,13 @@ function checkAmount(name: string, value: unknown): void {
 }
 
 function describeValue(value: unknown): string {
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+  return typeof value === 'string'
+    ? `the string ${JSON.stringify(value)}`
+    : value === null
+      ? 'null'
+      : Array.isArray(value)
+        ? 'an array'
+        : typeof value
 }
 
 function toTree(tree: unknown): TreeFactory {
@@ -125,7 +143,12 @@ function toTree(tree: unknown): TreeFactory {
     if (factory === undefined) throw new TypeError(`unknown tree ${JSON.stringify(tree)}; use ${choices(treeNames, 'a tree factory')}`)
     return factory
   }
-  if (typeof tree === 'object' && tree !== null && typeof (tree as TreeFactory).open === 'function' && typeof (tree as TreeFactory).id === 'string') {
+  if (
+    typeof tree === 'object' &&
+    tree !== null &&
+    typeof (tree as TreeFactory).open === 'function' &&
+    typeof (tree as TreeFactory).id === 'string'
+  ) {
     return tree as TreeFactory
   }
   throw new TypeError(`tree must be ${choices(treeNames, 'a tree factory')}`)
@@ -172,7 +195,10 @@ export function reconcile(path: string, meta: StorageMeta, r: Resolved): Composi
   const pick = <T extends { id: string }>(what: string, recorded: string, given: T | undefined, known: ReadonlyMap<string, T>): T => {
     if (given !== undefined) {
       if (given.id !== recorded) {
-        throw new DbdbError('DBDB_MISMATCH', `${path} was created with ${what} '${recorded}', not '${given.id}'; open it without the ${what} option or with '${recorded}'`)
+        throw new DbdbError(
+          'DBDB_MISMATCH',
+          `${path} was created with ${what} '${recorded}', not '${given.id}'; open it without the ${what} option or with '${recorded}'`,
+        )
       }
       return given
     }

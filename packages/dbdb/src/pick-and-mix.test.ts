@@ -5,13 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { jsonCodec, msgpackCodec, type Codec } from '@dbdb/codec'
+import { type Codec, jsonCodec, msgpackCodec } from '@dbdb/codec'
 import { isDbdbError, open } from '@dbdb/dbdb'
 import { NodeCache, type TreeFactory } from '@dbdb/logical'
 import { FileStorage } from '@dbdb/storage'
 import { binaryTree } from '@dbdb/tree-binary'
 import { bplusTree } from '@dbdb/tree-bplus'
+import { afterEach, describe, expect, it } from 'vitest'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
@@ -22,7 +22,10 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true })
   dir = undefined
 })
-const file = (name = 'by-hand.db') => join((dir ??= mkdtempSync(join(tmpdir(), 'dbdb-pick-and-mix-'))), name)
+const file = (name = 'by-hand.db') => {
+  dir ??= mkdtempSync(join(tmpdir(), 'dbdb-pick-and-mix-'))
+  return join(dir, name)
+}
 
 /** The README example, with the path, tree and codec as parameters and a few more keys; returns what it prints. */
 function composeByHand(path: string, factory: TreeFactory, codec: Codec): string {

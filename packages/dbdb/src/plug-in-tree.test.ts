@@ -10,12 +10,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
 import { jsonCodec, msgpackCodec } from '@dbdb/codec'
 import { isDbdbError, open } from '@dbdb/dbdb'
-import { compareKeys, NodeStore, toBounds } from '@dbdb/logical'
 import type { Entry, Key, LogicalTree, NodeType, Range, TreeContext, TreeFactory } from '@dbdb/logical'
+import { compareKeys, NodeStore, toBounds } from '@dbdb/logical'
 import { defineTreeConformance } from '@dbdb/logical/testing'
+import { afterEach, describe, expect, it } from 'vitest'
 
 // ---- the tree ---------------------------------------------------------------
 
@@ -83,16 +83,24 @@ class SortedArrayTree implements LogicalTree {
     this.#address = root
   }
 
-  get size(): number { return this.#node.keys.length }
-  get height(): number { return this.size === 0 ? 0 : 1 }
-  get dirty(): boolean { return this.#address === undefined }
+  get size(): number {
+    return this.#node.keys.length
+  }
+  get height(): number {
+    return this.size === 0 ? 0 : 1
+  }
+  get dirty(): boolean {
+    return this.#address === undefined
+  }
 
   get(key: Key): Uint8Array | undefined {
     const { keys, values } = this.#node
     const i = search(keys, key)
     return i < keys.length && compareKeys(keys[i]!, key) === 0 ? values[i] : undefined
   }
-  has(key: Key): boolean { return this.get(key) !== undefined }
+  has(key: Key): boolean {
+    return this.get(key) !== undefined
+  }
 
   set(key: Key, value: Uint8Array): void {
     const { keys, values } = this.#node
@@ -120,7 +128,9 @@ class SortedArrayTree implements LogicalTree {
     })()
   }
 
-  count(range?: Range): number { return span(this.#node.keys, range).n }
+  count(range?: Range): number {
+    return span(this.#node.keys, range).n
+  }
 
   commit(): number {
     if (this.#address === undefined) this.#address = this.size === 0 ? 0 : this.#store.store(this.#node)
@@ -128,10 +138,16 @@ class SortedArrayTree implements LogicalTree {
   }
 
   // A savepoint is just the node and its address then: nothing it holds ever changes.
-  savepoint(): unknown { return [this.#node, this.#address] }
-  rollbackTo(savepoint: unknown): void { [this.#node, this.#address] = savepoint as [SortedNode, number | undefined] }
+  savepoint(): unknown {
+    return [this.#node, this.#address]
+  }
+  rollbackTo(savepoint: unknown): void {
+    ;[this.#node, this.#address] = savepoint as [SortedNode, number | undefined]
+  }
 
-  check(): void { checkNode(this.#node) }
+  check(): void {
+    checkNode(this.#node)
+  }
 
   #change(node: SortedNode): void {
     this.#node = node
@@ -157,9 +173,16 @@ describe('a tree from outside, plugged into open()', () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
     dir = undefined
   })
-  const file = () => join((dir ??= mkdtempSync(join(tmpdir(), 'dbdb-plug-in-'))), 'plugged.db')
+  const file = () => {
+    dir ??= mkdtempSync(join(tmpdir(), 'dbdb-plug-in-'))
+    return join(dir, 'plugged.db')
+  }
   const errorOf = (fn: () => unknown): unknown => {
-    try { fn() } catch (err) { return err }
+    try {
+      fn()
+    } catch (err) {
+      return err
+    }
   }
 
   it('stores, commits and reopens through the public API', () => {
@@ -168,10 +191,12 @@ describe('a tree from outside, plugged into open()', () => {
     db.set('dog:rex', { breed: 'collie' }).set('dog:fido', { breed: 'mutt' }).set('cat:tom', 'no')
     expect(db.get('dog:rex')).toEqual({ breed: 'collie' })
     db.commit()
-    expect(() => db.transaction(() => {
-      db.delete('dog:rex')
-      throw new Error('changed my mind') // rolls back through savepoint()/rollbackTo()
-    })).toThrow('changed my mind')
+    expect(() =>
+      db.transaction(() => {
+        db.delete('dog:rex')
+        throw new Error('changed my mind') // rolls back through savepoint()/rollbackTo()
+      }),
+    ).toThrow('changed my mind')
     expect(db.has('dog:rex')).toBe(true)
     db.close()
 

@@ -2,8 +2,8 @@
 // past commits): keys and values are decoded here, trees only see bytes.
 
 import type { Codec } from '@dbdb/codec'
-import { DbdbError } from '@dbdb/storage'
 import type { LogicalTree, Range as TreeRange } from '@dbdb/logical'
+import { DbdbError } from '@dbdb/storage'
 import type { KeyCodec } from './key-encoding.js'
 
 export interface Range<K> {
@@ -113,7 +113,9 @@ export function decodeValue<V>(codec: Codec, bytes: Uint8Array): V {
     return codec.decode(bytes) as V
   } catch (err) {
     if (err instanceof DbdbError) throw err
-    throw new DbdbError('DBDB_CORRUPT', `a stored value does not decode with the ${codec.id} codec: ${(err as Error).message}`, { cause: err })
+    throw new DbdbError('DBDB_CORRUPT', `a stored value does not decode with the ${codec.id} codec: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
 }
 

@@ -1,8 +1,8 @@
 // The registry is the one list of built-in trees and codecs: what open() accepts by
 // name, what its types allow, and what its error messages offer all come from it.
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { open, type OpenOptions } from './index.js'
-import { CODECS, codecNames, TREES, treeNames, valueCodecNames, type CodecName, type TreeName, type ValueCodecName } from './registry.js'
+import { type OpenOptions, open } from './index.js'
+import { CODECS, type CodecName, codecNames, TREES, type TreeName, treeNames, type ValueCodecName, valueCodecNames } from './registry.js'
 import { tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()

@@ -3,7 +3,7 @@
 // OpenOptions' types, is listed in their error messages, and lets a file that records
 // it be opened without the option. Anything else is passed as an object.
 
-import { jsonCodec, msgpackCodec, rawCodec, type Codec } from '@dbdb/codec'
+import { type Codec, jsonCodec, msgpackCodec, rawCodec } from '@dbdb/codec'
 import type { TreeFactory } from '@dbdb/logical'
 import { binaryTree } from '@dbdb/tree-binary'
 import { bplusTree } from '@dbdb/tree-bplus'

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs'
 import { COMMIT_RECORD, FileStorage } from '@dbdb/storage'
 import { describe, expect, it } from 'vitest'
-import { between, salvage } from './salvage.js'
 import { open } from './open.js'
+import { between, salvage } from './salvage.js'
 import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
 const dir = useTempDir()

@@ -6,7 +6,7 @@
 // both sides and looks for readable keys between by probing keys in the middle.
 
 import { rmSync } from 'node:fs'
-import { isDbdbError, type DamageReport } from '@dbdb/storage'
+import { type DamageReport, isDbdbError } from '@dbdb/storage'
 import type { Database } from './database.js'
 import { MAX_KEY_BYTES } from './key-encoding.js'
 import { open } from './open.js'
@@ -117,7 +117,7 @@ class Salvager {
     const joined: Gap[] = []
     for (const gap of this.#lost.sort((a, b) => compareBound(a.lo, b.lo))) {
       const last = joined.at(-1)
-      if (last !== undefined && last.hi !== undefined && gap.lo !== undefined && gap.lo.inclusive && equalKeys(last.hi, gap.lo.key)) {
+      if (last !== undefined && last.hi !== undefined && gap.lo?.inclusive && equalKeys(last.hi, gap.lo.key)) {
         joined[joined.length - 1] = { lo: last.lo, hi: gap.hi, addresses: [...new Set([...last.addresses, ...gap.addresses])] }
       } else joined.push(gap)
     }

@@ -7,6 +7,7 @@ import { DbdbError } from '@dbdb/storage'
 import type { KeyCodec } from './key-encoding.js'
 import { Reader } from './reader.js'
 
+// biome-ignore lint/suspicious/noExplicitAny: values default to any, as a Map's do: a view holds whatever its codec stores
 export class Snapshot<K = string, V = any> extends Reader<K, V> {
   /** The commit this view shows. */
   readonly txid: number
@@ -48,7 +49,10 @@ export class Snapshot<K = string, V = any> extends Reader<K, V> {
     // Its records' addresses now hold other transactions' records: reading on would
     // return their data as this commit's.
     if (this.#lost()) {
-      throw new DbdbError('DBDB_NO_SUCH_COMMIT', `transaction ${this.txid}, which this snapshot shows, never committed: its sync failed and its writer cut it off`)
+      throw new DbdbError(
+        'DBDB_NO_SUCH_COMMIT',
+        `transaction ${this.txid}, which this snapshot shows, never committed: its sync failed and its writer cut it off`,
+      )
     }
     return this.#tree
   }

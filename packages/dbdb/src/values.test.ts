@@ -23,17 +23,14 @@ function expectSame(got: unknown, want: unknown, path = 'value'): void {
   if (Object.getPrototypeOf(g) !== proto) fail('a different prototype')
   if (ArrayBuffer.isView(want)) {
     const v = g as ArrayBufferView
-    if (!Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))) fail('different bytes')
+    if (!Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength)))
+      fail('different bytes')
     return
   }
   if (want instanceof Date) return expectSame((g as Date).getTime(), want.getTime(), `${path}.time`)
   if (want instanceof Set) return expectSame([...(g as Set<unknown>)], [...want], path)
   if (want instanceof Map) {
-    return expectSame(
-      [...(g as Map<unknown, unknown>)].flat(),
-      [...want].flat(),
-      path,
-    )
+    return expectSame([...(g as Map<unknown, unknown>)].flat(), [...want].flat(), path)
   }
   const keys = (o: object) => Reflect.ownKeys(o).map(String)
   expect(keys(g), path).toEqual(keys(want))
@@ -62,7 +59,14 @@ const msgpackOnly: [string, unknown][] = [
   ['huge negative bigint', -(2n ** 200n) - 3n],
   ['-0', -0],
   ['NaN and infinities', [NaN, Infinity, -Infinity, -0]],
-  ['Map', new Map<unknown, unknown>([[1, 'one'], ['1', 'string'], [{ k: 1 }, new Set([2n])]])],
+  [
+    'Map',
+    new Map<unknown, unknown>([
+      [1, 'one'],
+      ['1', 'string'],
+      [{ k: 1 }, new Set([2n])],
+    ]),
+  ],
   ['Set', new Set([1, '1', null, undefined, [2]])],
   ['Date', new Date(1_700_000_000_123)],
   ['invalid Date', new Date(NaN)],
@@ -83,11 +87,14 @@ const refused: [string, unknown][] = [
   ['WeakMap', new WeakMap()],
   ['Promise', Promise.resolve(1)],
   ['function property', { f: () => 1 }],
-  ['cyclic', (() => {
-    const o: Record<string, unknown> = {}
-    o.self = o
-    return o
-  })()],
+  [
+    'cyclic',
+    (() => {
+      const o: Record<string, unknown> = {}
+      o.self = o
+      return o
+    })(),
+  ],
 ]
 
 describe.each(['msgpack', 'json'] as const)('%s values through open()', (codec) => {
@@ -110,7 +117,10 @@ describe.each(['msgpack', 'json'] as const)('%s values through open()', (codec) 
   it('gives get() callers a value of their own to change', () => {
     const file = tempFile(dir)
     const db = open(file, { codec, durability: 'none' })
-    const value = codec === 'msgpack' ? { list: [1], bytes: Buffer.from('ab'), map: new Map([[1, 1]]), floats: new Float64Array([1]) } : { list: [1], bytes: Buffer.from('ab') }
+    const value =
+      codec === 'msgpack'
+        ? { list: [1], bytes: Buffer.from('ab'), map: new Map([[1, 1]]), floats: new Float64Array([1]) }
+        : { list: [1], bytes: Buffer.from('ab') }
     db.set('k', value)
     db.commit()
     const first = db.get('k') as typeof value & { map?: Map<number, number>; floats?: Float64Array }
@@ -146,7 +156,13 @@ describe.each(['msgpack', 'json'] as const)('%s values through open()', (codec) 
 
 describe('a stored value that does not decode', () => {
   it('is DBDB_CORRUPT from get, entries and values, with the codec error as cause', () => {
-    const failing = { id: 'fails-to-decode', encode: (v: unknown) => new TextEncoder().encode(String(v)), decode: (): never => { throw new Error('bad bytes') } }
+    const failing = {
+      id: 'fails-to-decode',
+      encode: (v: unknown) => new TextEncoder().encode(String(v)),
+      decode: (): never => {
+        throw new Error('bad bytes')
+      },
+    }
     const db = open(tempFile(dir, 'undecodable.db'), { valueCodec: failing })
     db.set('k', 'v')
     db.commit()

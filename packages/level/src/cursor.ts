@@ -3,7 +3,7 @@
 // reading the commit it was created on whatever is written meanwhile.
 
 import { MAX_KEY_BYTES, type Range, type Snapshot } from '@dbdb/dbdb'
-import { toBytes, type Encoded } from './formats.js'
+import { type Encoded, toBytes } from './formats.js'
 
 /** The range options abstract-level hands to the private API, already encoded. */
 export interface EncodedRange {

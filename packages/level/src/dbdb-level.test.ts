@@ -2,14 +2,14 @@
 // same output on classic-level and on DBDB, DBDB's options reach open(), and the
 // differences from LevelDB that the README states hold.
 
-import { open } from '@dbdb/dbdb'
-import { runModule } from '@dbdb/storage/testing'
-import type { AbstractLevel } from 'abstract-level'
-import { ClassicLevel } from 'classic-level'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { open } from '@dbdb/dbdb'
+import { runModule } from '@dbdb/storage/testing'
+import type { AbstractLevel } from 'abstract-level'
+import { ClassicLevel } from 'classic-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DbdbLevel } from './index.js'
 
@@ -33,7 +33,10 @@ const codeOf = async (promise: Promise<unknown>): Promise<{ code?: string; cause
 }
 
 /** What a Level program is written against: a constructor of abstract-level databases. */
-type LevelClass = new (location: string, options?: { valueEncoding?: string }) => AbstractLevel<string | Buffer | Uint8Array, string, { breed: string; age: number }>
+type LevelClass = new (
+  location: string,
+  options?: { valueEncoding?: string },
+) => AbstractLevel<string | Buffer | Uint8Array, string, { breed: string; age: number }>
 
 /** The README's drop-in program: written for classic-level, it only ever names the class. */
 async function dogShelter(Level: LevelClass, location: string): Promise<string[]> {

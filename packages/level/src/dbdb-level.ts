@@ -3,13 +3,13 @@
 // its private hooks onto a DBDB handle: writes are group-committed DBDB transactions, and every
 // read goes to a view that was fixed when the read was called.
 
-import { MAX_KEY_BYTES, open, type Database, type OpenOptions as DbdbOpenOptions } from '@dbdb/dbdb'
-import { AbstractLevel, type AbstractDatabaseOptions, type AbstractOpenOptions, type AbstractSnapshot } from 'abstract-level'
 import { mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { type Database, type OpenOptions as DbdbOpenOptions, MAX_KEY_BYTES, open } from '@dbdb/dbdb'
+import { type AbstractDatabaseOptions, AbstractLevel, type AbstractOpenOptions, type AbstractSnapshot } from 'abstract-level'
 import { dbdbRange, type EncodedRange, type View } from './cursor.js'
 import { invalidKey, levelError, notOpen } from './errors.js'
-import { fromBytes, storable, toBytes, type Encoded, type Format } from './formats.js'
+import { type Encoded, type Format, fromBytes, storable, toBytes } from './formats.js'
 import { DbdbIterator, DbdbKeyIterator, DbdbValueIterator, type PrivateIteratorOptions } from './iterator.js'
 import { DbdbSnapshot } from './snapshot.js'
 

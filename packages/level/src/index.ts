@@ -1,2 +1,2 @@
-export { DbdbLevel, type DatabaseOptions, type OpenOptions, type DbdbOptions } from './dbdb-level.js'
+export { type DatabaseOptions, DbdbLevel, type DbdbOptions, type OpenOptions } from './dbdb-level.js'
 export type { DbdbSnapshot } from './snapshot.js'

@@ -2,9 +2,9 @@
 // thin shell over a Cursor that converts DBDB's bytes to the format Level asked for.
 // `Db` is the database that made the iterator (its `db`), whatever its class.
 
-import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator, type AbstractSnapshot } from 'abstract-level'
+import { AbstractIterator, AbstractKeyIterator, type AbstractSnapshot, AbstractValueIterator } from 'abstract-level'
 import { Cursor, type EncodedRange, type RawEntry, type View } from './cursor.js'
-import { fromBytes, type Encoded, type Format } from './formats.js'
+import { type Encoded, type Format, fromBytes } from './formats.js'
 
 /** The options abstract-level passes to _iterator(), _keys() and _values(). */
 export interface PrivateIteratorOptions extends EncodedRange {

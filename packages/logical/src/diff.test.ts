@@ -10,16 +10,34 @@ function treeOf(rows: Array<[string, string]>): LogicalTree {
 
 describe('diffTrees', () => {
   it('yields sets for new or changed keys and deletes for removed ones, in key order', () => {
-    const from = treeOf([['a', '1'], ['b', '2'], ['c', '3']])
-    const to = treeOf([['b', '2'], ['c', '30'], ['d', '4']])
+    const from = treeOf([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+    ])
+    const to = treeOf([
+      ['b', '2'],
+      ['c', '30'],
+      ['d', '4'],
+    ])
     const changes = [...diffTrees(from, to)].map(([key, value]) => [Buffer.from(key).toString(), value && Buffer.from(value).toString()])
-    expect(changes).toEqual([['a', undefined], ['c', '30'], ['d', '4']])
+    expect(changes).toEqual([
+      ['a', undefined],
+      ['c', '30'],
+      ['d', '4'],
+    ])
   })
 
   it('applies changes to a tree', () => {
     const calls: string[] = []
-    const tree = { set: (key: Uint8Array) => calls.push(`set ${Buffer.from(key)}`), delete: (key: Uint8Array) => calls.push(`delete ${Buffer.from(key)}`) }
-    const n = applyChanges(tree as unknown as LogicalTree, [[Buffer.from('x'), Buffer.from('1')], [Buffer.from('y'), undefined]])
+    const tree = {
+      set: (key: Uint8Array) => calls.push(`set ${Buffer.from(key)}`),
+      delete: (key: Uint8Array) => calls.push(`delete ${Buffer.from(key)}`),
+    }
+    const n = applyChanges(tree as unknown as LogicalTree, [
+      [Buffer.from('x'), Buffer.from('1')],
+      [Buffer.from('y'), undefined],
+    ])
     expect(n).toBe(2)
     expect(calls).toEqual(['set x', 'delete y'])
   })

@@ -5,7 +5,7 @@ export type Key = Uint8Array
 
 /** memcmp order; shorter sorts first when one key is a prefix of the other. */
 export function compareKeys(a: Key, b: Key): number {
-  const n = Math.min(a.length , b.length)
+  const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) {
     const d = a[i]! - b[i]!
     if (d !== 0) return d

@@ -8,8 +8,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isDbdbError } from './errors.js'
-import { nodeFileIO, type FileIO } from './file-io.js'
-import { FileStorage } from './file-storage.js'
+import { type FileIO, nodeFileIO } from './file-io.js'
+import { type BackupOptions, FileStorage } from './file-storage.js'
 import { SimDisk } from './testing/sim-disk.js'
 
 let dir: string | undefined
@@ -182,7 +182,7 @@ describe('FileStorage.backup with replace', () => {
     }
     expect(leftovers(dir, 'a.db', 'b.db')).toEqual([])
     expect(() => s.backup(dest, { replace: 'yes' as unknown as boolean })).toThrow(TypeError)
-    expect(() => s.backup(dest, null as unknown as {})).toThrow(TypeError)
+    expect(() => s.backup(dest, null as unknown as BackupOptions)).toThrow(TypeError)
     s.close()
   })
 
@@ -214,6 +214,48 @@ describe('FileStorage.backup with replace', () => {
     expect(leftovers(dir, 'a.db', 'folder', 'target', 'link', 'hard.db')).toEqual([])
     expect(rootOf(file).txid).toBe(1)
     s.close()
+  })
+
+  it('refuses to replace through a FileIO that cannot look at the destination or rename: TypeError, nothing written', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
+    const file = path.join(dir, 'a.db')
+    withData(FileStorage.open(file)).close()
+    const dest = path.join(dir, 'b.db')
+    fs.writeFileSync(dest, 'keep me')
+    for (const missing of ['lstatSync', 'statSync', 'renameSync'] as const) {
+      const s = FileStorage.open(file, { io: { ...nodeFileIO, [missing]: undefined } })
+      expect(() => s.backup(dest, { replace: true }), missing).toThrow(TypeError)
+      expect(() => s.backup(file, { replace: true }), missing).toThrow(TypeError)
+      s.close()
+      expect(fs.readFileSync(dest, 'utf8')).toBe('keep me')
+      expect(leftovers(dir, 'a.db', 'b.db')).toEqual([])
+    }
+  })
+
+  it('looks at the destination again before the rename: one that became a folder during the copy is refused', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdb-backup-'))
+    const file = path.join(dir, 'a.db')
+    withData(FileStorage.open(file)).close()
+    const dest = path.join(dir, 'b.db')
+    fs.writeFileSync(dest, 'an older backup')
+    const io: FileIO = {
+      ...nodeFileIO,
+      fsyncSync(fd) {
+        nodeFileIO.fsyncSync(fd)
+        // Someone else puts a folder at the destination while the copy is made.
+        if (fs.statSync(dest).isFile()) {
+          fs.rmSync(dest)
+          fs.mkdirSync(dest)
+        }
+      },
+    }
+    const s = FileStorage.open(file, { io })
+    const err = errorOf(() => s.backup(dest, { replace: true }))
+    s.close()
+    expect(err.code).toBe('DBDB_EXISTS')
+    expect(err.message).toContain('not a regular file')
+    expect(fs.statSync(dest).isDirectory()).toBe(true)
+    expect(leftovers(dir, 'a.db', 'b.db')).toEqual([])
   })
 
   it('ENOSPC or EIO at any call of a replacing backup: the old file whole or the new one, no temporary file', () => {

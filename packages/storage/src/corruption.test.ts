@@ -5,18 +5,9 @@
 
 import { describe, expect, it } from 'vitest'
 import { DbdbError } from './errors.js'
-import { COMMIT_RECORD, DATA_START, encodeSlot, RECORD_HEADER, SLOT_SIZE, SLOT_USED, decodeSlot } from './format.js'
-import {
-  buildSmallDb,
-  commitRecords,
-  dbdbCode,
-  DB,
-  expectAtCommit,
-  expectCode,
-  openDb,
-  openImage,
-  type Commit,
-} from './sim-db.fixture.js'
+import type { FileStorage } from './file-storage.js'
+import { COMMIT_RECORD, DATA_START, decodeSlot, encodeSlot, RECORD_HEADER, SLOT_SIZE, SLOT_USED } from './format.js'
+import { buildSmallDb, type Commit, commitRecords, DB, dbdbCode, expectAtCommit, expectCode, openDb, openImage } from './sim-db.fixture.js'
 import { prng, randomBytes, randomInt, SimDisk, testSeed } from './testing/index.js'
 
 const { history, images, reachable, disk: built } = buildSmallDb()
@@ -227,7 +218,7 @@ describe('truncation', () => {
     for (const length of lengths) {
       for (const readOnly of [false, true]) {
         const where = `length ${length}${readOnly ? ', read-only' : ''} (seed ${seed})`
-        let s
+        let s: FileStorage
         try {
           s = openImage(final.subarray(0, length), { readOnly })
         } catch (err) {
@@ -309,7 +300,15 @@ describe('slots that point somewhere impossible', () => {
         const s = openDb(disk)
         expect(s.head().txid, what).toBe(txid)
         expect(expectCode(() => s.read(address), 'DBDB_CORRUPT').address, what).toBe(address)
-        expect([...s.history()].map((h) => h.txid), what).toEqual(history.slice(0, txid).map((c) => c.head.txid).reverse())
+        expect(
+          [...s.history()].map((h) => h.txid),
+          what,
+        ).toEqual(
+          history
+            .slice(0, txid)
+            .map((c) => c.head.txid)
+            .reverse(),
+        )
         expect(disk.largestRead, what).toBeLessThanOrEqual(final.length)
       }
     }

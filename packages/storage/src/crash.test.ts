@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest'
 import { DbdbError } from './errors.js'
 import type { FileStorage } from './file-storage.js'
 import { COMMIT_RECORD, DATA_START, RECORD_HEADER } from './format.js'
-import { DB, commitRecords, expectAtCommit, expectCode, openDb, writtenAt, type Commit } from './sim-db.fixture.js'
-import { prng, randomBytes, randomInt, SimDisk, testSeed, type PowerLossMode } from './testing/index.js'
+import { type Commit, commitRecords, DB, expectAtCommit, expectCode, openDb, writtenAt } from './sim-db.fixture.js'
+import { type PowerLossMode, prng, randomBytes, randomInt, SimDisk, testSeed } from './testing/index.js'
 
 interface TxPlan {
   readonly records: readonly Buffer[]
@@ -146,7 +146,9 @@ describe('crash at every mutating call', () => {
         reopened++
       }
     }
-    console.log(`[crash] ${calls} crash points x ${modes.length} ways to come back (restart, power losses) = ${reopened} reopens; commits reached: ${reached.size}`)
+    console.log(
+      `[crash] ${calls} crash points x ${modes.length} ways to come back (restart, power losses) = ${reopened} reopens; commits reached: ${reached.size}`,
+    )
     expect(reached.size).toBe(plan.length + 1)
   }, 60_000)
 
@@ -238,7 +240,9 @@ describe('crash at every mutating call', () => {
         checkRecovered(disk.powerLoss(n, 'torn'), [...run.history, ...inFlight], atLoss)
         checkRecovered(disk, run.history, [run.history.length])
       }
-      console.log(`[crash] ${kind} at each of ${calls} calls: ${failedTransactions} failed transactions, ${failedOpens} failed creations, ${tolerated} tolerated`)
+      console.log(
+        `[crash] ${kind} at each of ${calls} calls: ${failedTransactions} failed transactions, ${failedOpens} failed creations, ${tolerated} tolerated`,
+      )
       expect(failedTransactions).toBeGreaterThan(plan.length)
     }, 60_000)
   }

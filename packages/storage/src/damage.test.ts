@@ -10,7 +10,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DbdbError, type DbdbErrorCode } from './errors.js'
-import { nodeFileIO, type FileIO } from './file-io.js'
+import { type FileIO, nodeFileIO } from './file-io.js'
 import { FileStorage, type FileStorageOptions } from './file-storage.js'
 import { COMMIT_RECORD, COMMIT_UNSYNCED_BEFORE, DATA_START, decodeCommitPayload, RECORD_HEADER, SLOT_SIZE } from './format.js'
 import type { Durability, Head } from './storage.js'
@@ -157,7 +157,9 @@ describe('damage that intact commits follow (durability fsync)', () => {
     zeroFill(file, commits[34]!.txStart, commits[34]!.end)
     const before = fs.readFileSync(file)
     const err = expectCode(() => openStorage(file), 'DBDB_CORRUPT')
-    expect(err.message).toContain(`transaction 34 (from address ${commits[34]!.txStart}) is damaged: bytes ${commits[34]!.txStart} to ${commits[34]!.end}`)
+    expect(err.message).toContain(
+      `transaction 34 (from address ${commits[34]!.txStart}) is damaged: bytes ${commits[34]!.txStart} to ${commits[34]!.end}`,
+    )
     const ro = openStorage(file, { readOnly: true })
     expect(ro.head().txid).toBe(40)
     expect(ro.verify().damage).toMatchObject([{ txid: 34, commitsAfter: range(35, 40), torn: false }])

@@ -38,7 +38,12 @@ export interface DamageReport {
  * bytes were on disk, whole, before it was written, so no crash tore them. Only
  * when none had (durability 'none') may the damage be a torn write, and `torn` is set.
  */
-export function lookPast(reader: RecordReader, fileId: Buffer, scanned: ScanResult, size: number): { scanned: ScanResult; later: LaterCommit[]; damage: DamageReport[] } {
+export function lookPast(
+  reader: RecordReader,
+  fileId: Buffer,
+  scanned: ScanResult,
+  size: number,
+): { scanned: ScanResult; later: LaterCommit[]; damage: DamageReport[] } {
   for (let attempt = 0; ; attempt++) {
     if (scanned.stop === 'end') return { scanned, later: [], damage: [] }
     const later = reader.laterCommits(scanned.head, scanned.stoppedAt, fileId, size)

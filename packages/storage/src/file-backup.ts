@@ -18,7 +18,7 @@ import { REFRESH_ATTEMPTS } from './head-record.js'
 const COPY_CHUNK = 1024 * 1024
 /**
  * How long backup() waits for the writer lock, to be sure the commit it copies is
- * finished. A commit holds it for about a millisecond; past this wait the backup
+ * finished. A commit holds it only for its write and sync; past this wait the backup
  * copies the commit before the newest instead, which is finished in any case.
  */
 const BACKUP_LOCK_WAIT_MS = 100
@@ -63,7 +63,8 @@ export interface HeadSource {
 /** Options are type-checked before anything is written. */
 export function checkBackupOptions(options: BackupOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('backup options must be an object')
-  if (options.replace !== undefined && typeof options.replace !== 'boolean') throw new TypeError(`replace must be a boolean, not ${typeof options.replace}`)
+  if (options.replace !== undefined && typeof options.replace !== 'boolean')
+    throw new TypeError(`replace must be a boolean, not ${typeof options.replace}`)
 }
 
 /**
@@ -77,7 +78,9 @@ export function writeBackup(src: BackupSource, dest: string, options: BackupOpti
   if (replace) checkReplaceable(src, dest)
   const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.backup`)
   const failed = (what: string, err: unknown): DbdbError =>
-    err instanceof DbdbError ? err : new DbdbError('DBDB_IO', `backup of ${src.path} to ${dest} failed ${what}: ${(err as Error).message}`, { cause: err })
+    err instanceof DbdbError
+      ? err
+      : new DbdbError('DBDB_IO', `backup of ${src.path} to ${dest} failed ${what}: ${(err as Error).message}`, { cause: err })
   let out: number
   try {
     out = io.openSync(tmp, 'wx+')
@@ -116,8 +119,9 @@ export function writeBackup(src: BackupSource, dest: string, options: BackupOpti
     // until the directory is synced a crash may bring back the old name, never a
     // half-written file.
     try {
-      if (io.renameSync === undefined) throw new Error('this FileIO cannot rename')
-      io.renameSync(tmp, dest)
+      // The copy may have taken long: what is at dest now is what the rename replaces.
+      checkReplaceable(src, dest)
+      io.renameSync!(tmp, dest)
     } catch (err) {
       quietly(() => io.unlinkSync(tmp))
       throw failed(`renaming ${tmp} over it`, err)
@@ -137,9 +141,13 @@ export function writeBackup(src: BackupSource, dest: string, options: BackupOpti
   try {
     io.unlinkSync(tmp)
   } catch (err) {
-    throw new DbdbError('DBDB_IO', `backed up ${src.path} to ${dest}, complete, but removing its temporary name ${tmp} failed: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new DbdbError(
+      'DBDB_IO',
+      `backed up ${src.path} to ${dest}, complete, but removing its temporary name ${tmp} failed: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
   syncDirectory(io, dir)
 }
@@ -207,18 +215,23 @@ function newestButOne(src: HeadSource): FileHead {
  */
 function checkReplaceable(src: BackupSource, dest: string): void {
   const { io } = src
+  if (io.renameSync === undefined || io.lstatSync === undefined || io.statSync === undefined) {
+    throw new TypeError('a backup that replaces its destination needs a FileIO with renameSync, lstatSync and statSync')
+  }
   let there: { isFile(): boolean } | undefined
   let ours = false
   try {
     // Not following a symbolic link: the rename would replace the link itself.
-    there = io.lstatSync?.(dest, { throwIfNoEntry: false })
-    if (there?.isFile() === true && io.statSync !== undefined) {
+    there = io.lstatSync(dest, { throwIfNoEntry: false })
+    if (there?.isFile() === true) {
       const mine = io.fstatSync(src.fd)
       const now = io.statSync(dest)
       ours = now.ino === mine.ino && now.dev === mine.dev
     }
   } catch (err) {
-    throw new DbdbError('DBDB_IO', `cannot back up ${src.path} to ${dest}: looking at ${dest} failed: ${(err as Error).message}`, { cause: err })
+    throw new DbdbError('DBDB_IO', `cannot back up ${src.path} to ${dest}: looking at ${dest} failed: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
   if (there !== undefined && !there.isFile()) {
     throw new DbdbError('DBDB_EXISTS', `${dest} exists and is not a regular file; a backup replaces only a file`)

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path'
 import { DbdbError, isSystemError } from './errors.js'
-import { notAFile, type FileIO } from './file-io.js'
+import { type FileIO, notAFile } from './file-io.js'
 import { baseHead } from './file-reader.js'
 import { DATA_START, encodeSlot } from './format.js'
 import type { StorageMeta } from './storage.js'
@@ -75,7 +75,9 @@ function openError(err: unknown, filePath: string, options: OpenFileOptions): un
       return new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a socket, not a database file`, { cause: err })
     case 'EACCES':
     case 'EPERM':
-      return new DbdbError('DBDB_IO', `permission denied: cannot ${creating ? 'open or create' : 'open'} ${filePath} (${err.message})`, { cause: err })
+      return new DbdbError('DBDB_IO', `permission denied: cannot ${creating ? 'open or create' : 'open'} ${filePath} (${err.message})`, {
+        cause: err,
+      })
     default:
       return new DbdbError('DBDB_IO', `cannot ${creating ? 'open or create' : 'open'} ${filePath}: ${err.message}`, { cause: err })
   }
@@ -151,9 +153,13 @@ function createFile(io: FileIO, filePath: string, options: OpenFileOptions): Ope
     // does not exist. Its target is not created (link(2) never follows a link, and a
     // database made wherever a link points would be a surprise): refused.
     if (!linkedBySomeoneElse || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    throw new DbdbError('DBDB_NOT_A_DATABASE', `${filePath} is a symbolic link to a file that does not exist; DBDB does not create a link's target`, {
-      cause: err,
-    })
+    throw new DbdbError(
+      'DBDB_NOT_A_DATABASE',
+      `${filePath} is a symbolic link to a file that does not exist; DBDB does not create a link's target`,
+      {
+        cause: err,
+      },
+    )
   }
 }
 
@@ -235,4 +241,3 @@ export function syncDirectory(io: FileIO, dir: string): void {
     if (fd !== undefined) io.closeSync(fd)
   }
 }
-

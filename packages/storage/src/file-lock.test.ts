@@ -5,15 +5,15 @@
 //
 // Other threads and processes load the built bundle (dist/), as a user's would.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DbdbError, type DbdbErrorCode } from './errors.js'
-import { loadLock, LOCK_OFFSET, nativeLock } from './file-lock.js'
 import type { FileIO } from './file-io.js'
+import { LOCK_OFFSET, loadLock, nativeLock } from './file-lock.js'
 import { FileStorage, type FileStorageOptions } from './file-storage.js'
 
 const dist = new URL('../dist/bundle/index.js', import.meta.url).href
@@ -86,7 +86,11 @@ class Holder {
     children.push(this.proc)
     this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.#out += chunk
-      this.#waiters = this.#waiters.filter((w) => (this.#out.includes(w.text) ? (w.resolve(), false) : true))
+      this.#waiters = this.#waiters.filter((w) => {
+        if (!this.#out.includes(w.text)) return true
+        w.resolve()
+        return false
+      })
     })
   }
 
@@ -100,7 +104,7 @@ class Holder {
   }
 
   send(line: string): void {
-    this.proc.stdin!.write(line + '\n')
+    this.proc.stdin!.write(`${line}\n`)
   }
 
   exited(): Promise<void> {
@@ -160,7 +164,11 @@ describe('the writer lock excludes', () => {
       { eval: true },
     )
     try {
-      const next = (): Promise<unknown> => new Promise((resolve, reject) => (worker.once('message', resolve), worker.once('error', reject)))
+      const next = (): Promise<unknown> =>
+        new Promise((resolve, reject) => {
+          worker.once('message', resolve)
+          worker.once('error', reject)
+        })
       expect(await next()).toBe('locked')
       expect(codeOf(() => main.lock())).toBe('DBDB_LOCKED')
       worker.postMessage('release')
@@ -344,9 +352,13 @@ describe('where no binary of the lock loads', () => {
     `console.log(JSON.stringify(out))`
 
   const run = (preload: string): { write: string; message?: string; txid: number; byte: number } => {
-    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, '--input-type=module', '-e', script(file)], {
-      encoding: 'utf8',
-    })
+    const r = spawnSync(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, '--input-type=module', '-e', script(file)],
+      {
+        encoding: 'utf8',
+      },
+    )
     expect(r.status, r.stderr).toBe(0)
     return JSON.parse(r.stdout.trim()) as { write: string; message?: string; txid: number; byte: number }
   }

@@ -89,7 +89,8 @@ export function loadLock(how: 'fast' | 'package'): LockSync {
   const lib = require(PACKAGE) as LockPackage
   return (fd, op) => {
     if (op === 'unlock') lib.unlock(fd, LOCK_OFFSET, LOCK_LENGTH)
-    else if (!lib.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH, { shared: op === 'share' })) throw Object.assign(new Error('EAGAIN: the lock is held'), { code: 'EAGAIN' })
+    else if (!lib.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH, { shared: op === 'share' }))
+      throw Object.assign(new Error('EAGAIN: the lock is held'), { code: 'EAGAIN' })
   }
 }
 
@@ -98,7 +99,12 @@ function loadBinding(require: NodeJS.Require): LockBinding | undefined {
   if (process.platform === 'linux' && existsSync('/etc/alpine-release')) return undefined
   let file: string
   try {
-    file = path.join(path.dirname(require.resolve(`${PACKAGE}/package.json`)), 'prebuilds', `${process.platform}-${process.arch}`, `${PACKAGE}.node`)
+    file = path.join(
+      path.dirname(require.resolve(`${PACKAGE}/package.json`)),
+      'prebuilds',
+      `${process.platform}-${process.arch}`,
+      `${PACKAGE}.node`,
+    )
   } catch {
     return undefined
   }

@@ -42,7 +42,8 @@ export function checkOptions(options: FileStorageOptions): void {
     throw new TypeError(`durability must be 'fsync' or 'none', not ${String(options.durability)}`)
   }
   for (const name of ['readOnly', 'create', 'exclusive'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${name} must be a boolean, not ${typeof options[name]}`)
+    if (options[name] !== undefined && typeof options[name] !== 'boolean')
+      throw new TypeError(`${name} must be a boolean, not ${typeof options[name]}`)
   }
   if (options.lockTimeoutMs !== undefined) checkTimeout('lockTimeoutMs', options.lockTimeoutMs)
   if (options.base !== undefined && (!Number.isSafeInteger(options.base) || options.base < 0)) {

@@ -6,9 +6,10 @@ import { crc32 } from 'node:zlib'
 import { corrupt } from './errors.js'
 import type { FileIO } from './file-io.js'
 import {
-  checkRecord,
   COMMIT_PAYLOAD,
   COMMIT_RECORD,
+  type CommitRecord,
+  checkRecord,
   DATA_START,
   decodeCommitPayload,
   RECORD_COMMIT,
@@ -16,7 +17,6 @@ import {
   RECORD_HEADER,
   RECORD_MOVED,
   sameBytes,
-  type CommitRecord,
 } from './format.js'
 import type { Head } from './storage.js'
 

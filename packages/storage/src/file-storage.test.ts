@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import { crc32 } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DbdbError, type DbdbErrorCode } from './errors.js'
-import { type FileIO } from './file-io.js'
+import type { FileIO } from './file-io.js'
 import { FileStorage, type FileStorageOptions } from './file-storage.js'
 import { COMMIT_RECORD, DATA_START, FORMAT_VERSION, SLOT_SIZE, SLOT_USED } from './format.js'
 import { countingFileIO } from './testing/counting-io.js'
@@ -73,9 +73,9 @@ describe('FileStorage: append, read, commit', () => {
     const sizes = [0, 1, 8, 100, 4087, 4088, 4096, 5000, 70000]
     const records = sizes.map((n, i) => Buffer.alloc(n, i + 1))
     const addresses = records.map((r) => s.append(r))
-    records.forEach((r, i) => expect(Buffer.from(s.read(addresses[i]!))).toEqual(r))
+    for (const [i, r] of records.entries()) expect(Buffer.from(s.read(addresses[i]!))).toEqual(r)
     s.commit(addresses.at(-1)!)
-    records.forEach((r, i) => expect(Buffer.from(s.read(addresses[i]!))).toEqual(r))
+    for (const [i, r] of records.entries()) expect(Buffer.from(s.read(addresses[i]!))).toEqual(r)
   })
 
   it('commits a root address', () => {
@@ -239,8 +239,12 @@ describe('FileStorage: reopening and other handles', () => {
   })
 
   it('does not create a missing file when create is false', () => {
-    expect(() => FileStorage.open(file, { create: false })).toThrow(expect.objectContaining({ code: 'DBDB_NOT_FOUND', cause: expect.objectContaining({ code: 'ENOENT' }) }))
-    expect(() => FileStorage.open(file, { readOnly: true })).toThrow(expect.objectContaining({ code: 'DBDB_NOT_FOUND', cause: expect.objectContaining({ code: 'ENOENT' }) }))
+    expect(() => FileStorage.open(file, { create: false })).toThrow(
+      expect.objectContaining({ code: 'DBDB_NOT_FOUND', cause: expect.objectContaining({ code: 'ENOENT' }) }),
+    )
+    expect(() => FileStorage.open(file, { readOnly: true })).toThrow(
+      expect.objectContaining({ code: 'DBDB_NOT_FOUND', cause: expect.objectContaining({ code: 'ENOENT' }) }),
+    )
     expect(fs.existsSync(file)).toBe(false)
   })
 })
@@ -297,7 +301,12 @@ describe('FileStorage: abort and truncation', () => {
     expect(fs.statSync(file).size).toBe(size)
     s.close()
     expect(openStorage().head()).toEqual(head)
-    expect(openStorage().verify()).toMatchObject({ problems: [], tailBytes: 0, reservedBytes: size - head.address - COMMIT_RECORD, commits: head.txid })
+    expect(openStorage().verify()).toMatchObject({
+      problems: [],
+      tailBytes: 0,
+      reservedBytes: size - head.address - COMMIT_RECORD,
+      commits: head.txid,
+    })
   })
 
   it('bytes left after reserved zeros (a torn write whose first sector never landed) are never read as records', () => {
@@ -324,7 +333,10 @@ describe('FileStorage: abort and truncation', () => {
   })
 
   it('durable commits checkpoint the superblock every 1 MiB and at close; a lagging slot costs only a scan', () => {
-    const slotTxids = (): number[] => openStorage().verify().slots.map((slot) => slot.txid ?? -1)
+    const slotTxids = (): number[] =>
+      openStorage()
+        .verify()
+        .slots.map((slot) => slot.txid ?? -1)
     const s = openStorage()
     s.lock()
     const first = s.commit(s.append(bytes('first')))
@@ -449,12 +461,12 @@ describe('FileStorage: abort and truncation', () => {
     const records = largeRecords(2)
     const addresses = records.map((r) => s.append(r))
     expect(fs.statSync(file).size).toBeGreaterThan(DATA_START + 3 * 1024 * 1024)
-    records.forEach((r, i) => expect(Buffer.from(s.read(addresses[i]!)).equals(r)).toBe(true))
+    for (const [i, r] of records.entries()) expect(Buffer.from(s.read(addresses[i]!)).equals(r)).toBe(true)
     const head = s.commit(addresses[0]!)
     s.close()
     const again = openStorage()
     expect(again.head()).toEqual(head)
-    records.forEach((r, i) => expect(Buffer.from(again.read(addresses[i]!)).equals(r)).toBe(true))
+    for (const [i, r] of records.entries()) expect(Buffer.from(again.read(addresses[i]!)).equals(r)).toBe(true)
   })
 
   it('a large transaction aborted after flushing leaves the file at the previous commit', () => {

@@ -4,26 +4,36 @@
 // the durable file, backup and verify. The protocols are described step by step in
 // docs/ARCHITECTURE.md.
 
-import { corrupt, DbdbError } from './errors.js'
-import { FileLock, nativeLock } from './file-lock.js'
-import { openFile } from './file-create.js'
-import { fdatasyncAsync, nodeFileIO, reportingReadErrors, type FileIO } from './file-io.js'
-import { commitChain, publicHead, RecordReader, type FileHead } from './file-reader.js'
-import { COMMIT_RECORD, COMMIT_UNSYNCED_BEFORE, DATA_START, encodeCommitPayload, encodeSlot, RECORD_COMMIT, RECORD_DATA, RECORD_HEADER, RECORD_MAX } from './format.js'
-import type { CommitRecord } from './format.js'
-import type { Durability, Head, Storage, StorageMeta } from './storage.js'
 import type { DamageReport } from './damage.js'
-import { recover } from './recovery.js'
-import { KnownHead } from './known-head.js'
-import { checkBackupOptions, finishedHead, writeBackup, type BackupOptions } from './file-backup.js'
-import { Superblock, SYNCED_CHECKPOINT_BYTES, UNSYNCED_CHECKPOINT_BYTES } from './superblock.js'
 import { DurableFile } from './durable-file.js'
+import { corrupt, DbdbError } from './errors.js'
+import { type BackupOptions, checkBackupOptions, finishedHead, writeBackup } from './file-backup.js'
+import { openFile } from './file-create.js'
+import { type FileIO, fdatasyncAsync, nodeFileIO, reportingReadErrors } from './file-io.js'
+import { FileLock, nativeLock } from './file-lock.js'
+import { type CommitOptions, checkOptions, checkTimeout, type FileStorageOptions } from './file-options.js'
+import { commitChain, type FileHead, publicHead, RecordReader } from './file-reader.js'
+import { type SlotReport, type StorageReport, verifyFile } from './file-verify.js'
+import type { CommitRecord } from './format.js'
+import {
+  COMMIT_RECORD,
+  COMMIT_UNSYNCED_BEFORE,
+  DATA_START,
+  encodeCommitPayload,
+  encodeSlot,
+  RECORD_COMMIT,
+  RECORD_DATA,
+  RECORD_HEADER,
+  RECORD_MAX,
+} from './format.js'
+import { KnownHead } from './known-head.js'
+import { recover } from './recovery.js'
 import { RESERVE_TX_MAX } from './reserved-space.js'
-import { TxBuffer } from './tx-buffer.js'
+import type { Durability, Head, Storage, StorageMeta } from './storage.js'
+import { Superblock, SYNCED_CHECKPOINT_BYTES, UNSYNCED_CHECKPOINT_BYTES } from './superblock.js'
 import { SyncsInFlight } from './syncs-in-flight.js'
+import { TxBuffer } from './tx-buffer.js'
 import { movedError, prepareToWrite } from './writer-lock.js'
-import { checkOptions, checkTimeout, type CommitOptions, type FileStorageOptions } from './file-options.js'
-import { verifyFile, type SlotReport, type StorageReport } from './file-verify.js'
 
 export type { BackupOptions, CommitOptions, DamageReport, FileStorageOptions, SlotReport, StorageReport }
 
@@ -198,7 +208,17 @@ export class FileStorage implements Storage {
       // The handle may have failed or been moved while lockAsync waited.
       this.#checkWritable()
       const refresh = (): void => this.#refresh()
-      prepareToWrite({ path: this.path, durability: this.durability, io: this.#io, fd: this.#fd, reader: this.#reader, fileId: this.#fileId, file: this.#file, known: this.#known, refresh })
+      prepareToWrite({
+        path: this.path,
+        durability: this.durability,
+        io: this.#io,
+        fd: this.#fd,
+        reader: this.#reader,
+        fileId: this.#fileId,
+        file: this.#file,
+        known: this.#known,
+        refresh,
+      })
       this.#confirmed = this.#known.head
       this.#resetBuffer()
       return publicHead(this.#known.head)
@@ -237,7 +257,8 @@ export class FileStorage implements Storage {
 
   commit(root: number, options: CommitOptions = {}): Head {
     this.#checkTransaction()
-    if (this.#syncs.writingZeros) throw new DbdbError('DBDB_TRANSACTION', 'a commit cannot be written while a sync writes reserved zeros where it would go')
+    if (this.#syncs.writingZeros)
+      throw new DbdbError('DBDB_TRANSACTION', 'a commit cannot be written while a sync writes reserved zeros where it would go')
     const address = this.#tx.end
     if (!Number.isSafeInteger(root) || (root !== 0 && (root < DATA_START || root >= address))) {
       throw new RangeError(`root ${root} is not an address of this file`)
@@ -365,7 +386,9 @@ export class FileStorage implements Storage {
         // has appended after the commits being cut off.
         this.#fail(error, back.end)
         this.#moveBackTo(back)
-        throw new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${back.txid}: ${(error as Error).message}`, { cause: error })
+        throw new DbdbError('DBDB_IO', `sync failed, the database stays at transaction ${back.txid}: ${(error as Error).message}`, {
+          cause: error,
+        })
       }
       // Commits written after the sync began are not covered: they wait for the next one.
       if (this.#unsyncedAfter !== undefined && this.#unsyncedAfter.txid < covered.txid) {
@@ -398,7 +421,15 @@ export class FileStorage implements Storage {
     }
     const head = this.#lock.held
       ? this.#known.head
-      : finishedHead({ lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, readOnly: this.readOnly, reader: this.#reader, fileId: this.#fileId, base: this.#base, refresh })
+      : finishedHead({
+          lock: this.#lock,
+          lockTimeoutMs: this.lockTimeoutMs,
+          readOnly: this.readOnly,
+          reader: this.#reader,
+          fileId: this.#fileId,
+          base: this.#base,
+          refresh,
+        })
     const slot = encodeSlot({ ...head, fileId: this.#fileId, base: this.#base, meta: this.#meta })
     writeBackup({ path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, end: head.end, slot }, dest, options)
     return publicHead(head)
@@ -459,7 +490,16 @@ export class FileStorage implements Storage {
   verify(): StorageReport {
     this.#checkOpen()
     this.head()
-    return verifyFile({ io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, fileId: this.#fileId, base: this.#base, head: this.#known.head, locked: this.#lock.held })
+    return verifyFile({
+      io: this.#io,
+      fd: this.#fd,
+      reader: this.#reader,
+      superblock: this.#superblock,
+      fileId: this.#fileId,
+      base: this.#base,
+      head: this.#known.head,
+      locked: this.#lock.held,
+    })
   }
 
   close(): void {
@@ -510,7 +550,18 @@ export class FileStorage implements Storage {
 
   #load(metaForNewFile: StorageMeta): void {
     const found = recover(
-      { path: this.path, io: this.#io, fd: this.#fd, reader: this.#reader, superblock: this.#superblock, headRecord: this.#known.record, readOnly: this.readOnly, lock: this.#lock, lockTimeoutMs: this.lockTimeoutMs, file: this.#file },
+      {
+        path: this.path,
+        io: this.#io,
+        fd: this.#fd,
+        reader: this.#reader,
+        superblock: this.#superblock,
+        headRecord: this.#known.record,
+        readOnly: this.readOnly,
+        lock: this.#lock,
+        lockTimeoutMs: this.lockTimeoutMs,
+        file: this.#file,
+      },
       metaForNewFile,
     )
     this.#fileId = found.fileId

@@ -1,10 +1,10 @@
 // What FileStorage.verify reports: the superblock slots, the commits found, the
 // tail, the reserved space and any damage.
 
+import { type DamageReport, describeDamage, lookPast } from './damage.js'
 import { isDbdbError } from './errors.js'
-import { describeDamage, lookPast, type DamageReport } from './damage.js'
 import type { FileIO } from './file-io.js'
-import { baseHead, publicHead, type FileHead, type RecordReader } from './file-reader.js'
+import { baseHead, type FileHead, publicHead, type RecordReader } from './file-reader.js'
 import type { Head } from './storage.js'
 import type { Superblock } from './superblock.js'
 
@@ -83,11 +83,22 @@ export function verifyFile(src: VerifySource): StorageReport {
   const full = past.scanned
   for (const d of past.damage) if (!d.torn) problems.push(describeDamage(d))
   if (past.damage.length === 0 && full.head.txid < head.txid) {
-    problems.push(`transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`)
+    problems.push(
+      `transaction ${full.head.txid + 1} (from address ${full.stoppedAt}) is damaged; the history before transaction ${head.txid} cannot be replayed`,
+    )
   }
   const end = src.locked ? src.head.end : full.head.txid === head.txid ? full.head.end : src.head.end
   const dataEnd = Math.max(end, lastNonZero(reader, end, size))
-  return { fileBytes: size, head, slots, commits: full.head.txid, tailBytes: dataEnd - end, reservedBytes: size - dataEnd, damage: past.damage, problems }
+  return {
+    fileBytes: size,
+    head,
+    slots,
+    commits: full.head.txid,
+    tailBytes: dataEnd - end,
+    reservedBytes: size - dataEnd,
+    damage: past.damage,
+    problems,
+  }
 }
 
 /** One past the last byte in [from, to) that is not zero, or `from` when all are. */

@@ -144,7 +144,8 @@ export function decodeSlot(buf: Buffer): Slot | undefined {
     base: readU64(buf, 64),
     meta,
   }
-  if (slot.txid < 0 || slot.base < 0 || slot.txid < slot.base || slot.root < 0 || slot.address < 0 || slot.end < DATA_START) return undefined
+  if (slot.txid < 0 || slot.base < 0 || slot.txid < slot.base || slot.root < 0 || slot.address < 0 || slot.end < DATA_START)
+    return undefined
   if (slot.txid === slot.base ? slot.root !== 0 || slot.address !== 0 || slot.end !== DATA_START : slot.address < DATA_START) {
     return undefined
   }

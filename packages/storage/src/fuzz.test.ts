@@ -78,7 +78,8 @@ const mutations: Record<string, Mutation> = {
     if (slot.length < SLOT_CRC_AT + 4) return file
     const offset = pick(rand, [8, 12, 16, 24, 28, 32, 36, 40, 44, 48, 52, 56, 64])
     const value = pick(rand, [0, 1, 2, 100, DATA_START, file.length, file.length + 1, 0xffff_ffff, randomInt(rand, 0x1_0000_0000)])
-    if (offset === 8 && rand() < 0.8) slot.writeUInt32LE(1, offset) // keep the version mostly, to get past it
+    if (offset === 8 && rand() < 0.8)
+      slot.writeUInt32LE(1, offset) // keep the version mostly, to get past it
     else slot.writeUInt32LE(value, offset)
     slot.writeUInt32LE(crc32(slot.subarray(0, SLOT_CRC_AT)), SLOT_CRC_AT)
     return file

@@ -9,7 +9,7 @@
 
 import type { FileIO } from './file-io.js'
 import type { FileHead } from './file-reader.js'
-import { checkRecord, COMMIT_RECORD, decodeCommitPayload, RECORD_COMMIT, RECORD_HEADER, sameBytes } from './format.js'
+import { COMMIT_RECORD, checkRecord, decodeCommitPayload, RECORD_COMMIT, RECORD_HEADER, sameBytes } from './format.js'
 
 /** What HeadRecord.look found: the head is gone (or not as this handle knows it)... */
 export const LOOK_GONE = 0

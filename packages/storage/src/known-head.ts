@@ -5,8 +5,8 @@
 // the head is gone: a commit readable between its write and a failed sync is cut
 // off by its writer, and the handle must go back (a lost commit).
 
-import { DbdbError } from './errors.js'
 import type { DurableFile } from './durable-file.js'
+import { DbdbError } from './errors.js'
 import type { FileIO } from './file-io.js'
 import { baseHead, type FileHead, type RecordReader } from './file-reader.js'
 import { HeadRecord, LOOK_CLEAN, LOOK_GONE, REFRESH_ATTEMPTS } from './head-record.js'

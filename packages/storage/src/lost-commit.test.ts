@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest'
 import { FileStorage } from './file-storage.js'
 import { DATA_START } from './format.js'
-import { DB, commitRecords, expectAtCommit, expectCode, openDb, type Commit } from './sim-db.fixture.js'
+import { type Commit, commitRecords, DB, expectAtCommit, expectCode, openDb } from './sim-db.fixture.js'
 import type { Head } from './storage.js'
 import { SimDisk } from './testing/index.js'
 

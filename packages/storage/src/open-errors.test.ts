@@ -103,7 +103,8 @@ describe('FileStorage.open of a path that is not a regular file', () => {
 })
 
 const asRoot = process.getuid?.() === 0
-if (asRoot) console.log('open-errors.test: running as root, so a folder without permissions cannot refuse; the SimDisk test of EACCES stands for it')
+if (asRoot)
+  console.log('open-errors.test: running as root, so a folder without permissions cannot refuse; the SimDisk test of EACCES stands for it')
 
 describe('permissions on real files', () => {
   it.skipIf(asRoot)('creating a database in a folder without permissions is DBDB_IO saying permission denied', () => {
@@ -130,15 +131,18 @@ describe('FileStorage: the OS failing a call at open, creation or read', () => {
     return disk
   }
 
-  it.each(['ENOSPC', 'EIO', 'EFBIG'])('creating a database under %s (any call of the creation) is DBDB_IO, cause kept, nothing left', (code) => {
-    for (const call of ['openSync', 'writeSync', 'fsyncSync', 'linkSync'] as const) {
-      const disk = new SimDisk()
-      disk.failNext(call, code, { path: call === 'openSync' ? /\.creating$/ : call === 'linkSync' ? DB : undefined })
-      const err = expectCode(() => FileStorage.open(DB, { io: disk }), 'DBDB_IO', new RegExp(code))
-      expect((err.cause as NodeJS.ErrnoException).code, call).toBe(code)
-      expect(disk.list(), call).toEqual([])
-    }
-  })
+  it.each(['ENOSPC', 'EIO', 'EFBIG'])(
+    'creating a database under %s (any call of the creation) is DBDB_IO, cause kept, nothing left',
+    (code) => {
+      for (const call of ['openSync', 'writeSync', 'fsyncSync', 'linkSync'] as const) {
+        const disk = new SimDisk()
+        disk.failNext(call, code, { path: call === 'openSync' ? /\.creating$/ : call === 'linkSync' ? DB : undefined })
+        const err = expectCode(() => FileStorage.open(DB, { io: disk }), 'DBDB_IO', new RegExp(code))
+        expect((err.cause as NodeJS.ErrnoException).code, call).toBe(code)
+        expect(disk.list(), call).toEqual([])
+      }
+    },
+  )
 
   it('creating a database in a folder it may not write to is DBDB_IO saying permission denied', () => {
     const disk = new SimDisk()
@@ -180,7 +184,10 @@ describe('FileStorage: the OS failing a call at open, creation or read', () => {
     const s = FileStorage.open(DB, { io: disk })
     const read = disk.readSync.bind(disk)
     let calls = 0
-    disk.readSync = (...args) => (calls++, read(...args))
+    disk.readSync = (...args) => {
+      calls++
+      return read(...args)
+    }
     expect(s.verify().problems).toEqual([])
     const reads = calls
     expect(reads).toBeGreaterThan(2)

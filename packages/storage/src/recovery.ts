@@ -3,15 +3,15 @@
 // (cut off by the next writer) from damage that intact commits follow (which no
 // open may cut off), and finishing a file whose creation was cut short.
 
-import { corrupt, DbdbError, ioError } from './errors.js'
-import { damaged, lookPast, newestOf, type DamageReport } from './damage.js'
+import { type DamageReport, damaged, lookPast, newestOf } from './damage.js'
 import type { DurableFile } from './durable-file.js'
+import { corrupt, DbdbError, ioError } from './errors.js'
 import { newFileHeader } from './file-create.js'
 import type { FileIO } from './file-io.js'
 import type { FileLock } from './file-lock.js'
 import type { FileHead, RecordReader } from './file-reader.js'
-import { DATA_START, decodeSlot, hasMagic, MAGIC, sameBytes, type Slot } from './format.js'
-import { LOOK_CLEAN, LOOK_GONE, LOOK_MORE, type HeadRecord } from './head-record.js'
+import { DATA_START, decodeSlot, hasMagic, MAGIC, type Slot, sameBytes } from './format.js'
+import { type HeadRecord, LOOK_CLEAN, LOOK_GONE, LOOK_MORE } from './head-record.js'
 import type { StorageMeta } from './storage.js'
 import type { Superblock } from './superblock.js'
 

@@ -4,7 +4,7 @@
 // header of zeros, so zeros are never taken for records; verify() reports them as
 // reserved bytes.
 
-import { writeAsync, type FileIO } from './file-io.js'
+import { type FileIO, writeAsync } from './file-io.js'
 
 /**
  * With durability 'fsync', a small commit (at most RESERVE_TX_MAX bytes) that grows the

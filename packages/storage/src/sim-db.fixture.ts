@@ -56,7 +56,12 @@ export function expectAtCommit(s: FileStorage, history: History, txid: number): 
       if (!bytes.equals(got)) throw new Error(`record ${address} of txid ${commit.head.txid} reads back wrong`)
     }
   }
-  expect([...s.history()].map((h) => h.txid)).toEqual(history.slice(0, txid).map((c) => c.head.txid).reverse())
+  expect([...s.history()].map((h) => h.txid)).toEqual(
+    history
+      .slice(0, txid)
+      .map((c) => c.head.txid)
+      .reverse(),
+  )
 }
 
 /** The bytes of the record at `address`, as written. */
@@ -98,7 +103,7 @@ export function openImage(image: Uint8Array, options: FileStorageOptions = {}): 
 
 function treeNode(addresses: readonly number[]): Buffer {
   const node = Buffer.alloc(4 * addresses.length)
-  addresses.forEach((a, i) => node.writeUInt32LE(a, 4 * i))
+  for (const [i, a] of addresses.entries()) node.writeUInt32LE(a, 4 * i)
   return node
 }
 

@@ -2,10 +2,10 @@
 // commit. Reading and checking them, checkpoints (how often, and which slot one
 // overwrites), and noticing when the slot a checkpoint keeps no longer checks out.
 
-import { DbdbError, corrupt } from './errors.js'
+import { corrupt, DbdbError } from './errors.js'
 import type { FileIO } from './file-io.js'
 import { baseHead, type FileHead, type RecordReader } from './file-reader.js'
-import { COMMIT_RECORD, DATA_START, decodeSlot, encodeSlot, RECORD_DATA, sameBytes, SLOT_SIZE, SLOT_USED, type Slot } from './format.js'
+import { COMMIT_RECORD, DATA_START, decodeSlot, encodeSlot, RECORD_DATA, SLOT_SIZE, SLOT_USED, type Slot, sameBytes } from './format.js'
 
 /** With durability 'none', the superblock is checkpointed (after a sync) this often. */
 export const UNSYNCED_CHECKPOINT_BYTES = 16 * 1024 * 1024
@@ -100,7 +100,12 @@ export class Superblock {
     const keep = this.#slotTxids[0]! <= this.#slotTxids[1]! ? 1 : 0
     const kept = slots[keep]
     const keptIsHead =
-      kept !== undefined && sameBytes(kept.fileId, fileId) && kept.txid === head.txid && kept.address === head.address && kept.root === head.root && kept.end === head.end
+      kept !== undefined &&
+      sameBytes(kept.fileId, fileId) &&
+      kept.txid === head.txid &&
+      kept.address === head.address &&
+      kept.root === head.root &&
+      kept.end === head.end
     if (kept !== undefined && !keptIsHead) {
       try {
         this.validate(kept, fileId)

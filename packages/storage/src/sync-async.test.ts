@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type FileIO } from './file-io.js'
+import type { FileIO } from './file-io.js'
 import { FileStorage } from './file-storage.js'
 
 let dir: string
@@ -42,7 +42,14 @@ function gatedIO(gateWrites = false): { io: FileIO; syncs: Array<{ run: () => vo
     },
     ...(gateWrites
       ? {
-          write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number, callback: (err: NodeJS.ErrnoException | null, n: number) => void): void {
+          write(
+            fd: number,
+            buffer: Uint8Array,
+            offset: number,
+            length: number,
+            position: number,
+            callback: (err: NodeJS.ErrnoException | null, n: number) => void,
+          ): void {
             writes.push(() => fs.write(fd, buffer, offset, length, position, callback))
           },
         }

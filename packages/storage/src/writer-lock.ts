@@ -2,8 +2,8 @@
 // its first append, so that what it appends lands after the newest commit of the
 // file at its path, on a tail that is cut clean, and after bytes that are on disk.
 
-import type { DurableFile } from './durable-file.js'
 import { refuseToCutOffCommits } from './damage.js'
+import type { DurableFile } from './durable-file.js'
 import { DbdbError } from './errors.js'
 import type { FileIO } from './file-io.js'
 import type { RecordReader } from './file-reader.js'

@@ -1,5 +1,5 @@
 import { msgpackCodec } from '@dbdb/codec'
-import { NodeCache, type Entry } from '@dbdb/logical'
+import { type Entry, NodeCache } from '@dbdb/logical'
 import { MemoryStorage } from '@dbdb/storage'
 import { describe, expect, it } from 'vitest'
 import { binaryTree } from './binary-tree.js'
@@ -29,7 +29,25 @@ describe('bottom-up build', () => {
     const context = { storage, codec: msgpackCodec, cache: new NodeCache(0) }
     storage.lock()
     expect(() => binaryTree.build!(context, [[enc('a'), enc('')]], 2)).toThrow(RangeError)
-    expect(() => binaryTree.build!(context, [[enc('a'), enc('')], [enc('b'), enc('')]], 1)).toThrow(RangeError)
-    expect(() => binaryTree.build!(context, [[enc('b'), enc('')], [enc('a'), enc('')]], 2)).toThrow(RangeError)
+    expect(() =>
+      binaryTree.build!(
+        context,
+        [
+          [enc('a'), enc('')],
+          [enc('b'), enc('')],
+        ],
+        1,
+      ),
+    ).toThrow(RangeError)
+    expect(() =>
+      binaryTree.build!(
+        context,
+        [
+          [enc('b'), enc('')],
+          [enc('a'), enc('')],
+        ],
+        2,
+      ),
+    ).toThrow(RangeError)
   })
 })

@@ -3,7 +3,7 @@
 // subtree sizes differ by at most one (a valid AVL tree); children and values are
 // written before their node. Recursion depth is the tree's height, O(log n).
 
-import { compareKeys, NodeStore, type Entry, type Key, type TreeContext } from '@dbdb/logical'
+import { compareKeys, type Entry, type Key, NodeStore, type TreeContext } from '@dbdb/logical'
 import { BinaryNode, binaryNodeType, plainBytes } from './binary-node.js'
 
 export function buildBinaryTree(context: TreeContext, entries: Iterable<Entry>, count: number): number {
@@ -15,7 +15,8 @@ export function buildBinaryTree(context: TreeContext, entries: Iterable<Entry>, 
   const next = (): Entry => {
     const r = source.next()
     if (r.done) throw new RangeError(`build() was promised ${count} entries and got fewer`)
-    if (previous !== undefined && compareKeys(previous, r.value[0]) >= 0) throw new RangeError('build() needs entries in strictly increasing key order')
+    if (previous !== undefined && compareKeys(previous, r.value[0]) >= 0)
+      throw new RangeError('build() needs entries in strictly increasing key order')
     previous = r.value[0]
     return r.value
   }

@@ -62,7 +62,11 @@ it('a commit leaves in the cache only what the newest root reaches, and keeps wh
     }
   }
   const entries = [...h.open(root).entries()].map(([k, v]) => [dec(k), dec(v)])
-  deepStrictEqual(entries, [...model].sort((a, b) => (a[0] < b[0] ? -1 : 1)), `seed ${seed}`)
+  deepStrictEqual(
+    entries,
+    [...model].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    `seed ${seed}`,
+  )
   ok(dropped > 1000, `seed ${seed}: only ${dropped} records were dropped`)
 })
 

@@ -2,7 +2,7 @@
 // sizes and heights, every value readable. Iterative, so a deep (broken) tree cannot overflow the stack.
 
 import { compareKeys, corrupt, type Key, type NodeStore } from '@dbdb/logical'
-import { loadChild, loadValue, type BinaryNode, type Child } from './binary-node.js'
+import { type BinaryNode, type Child, loadChild, loadValue } from './binary-node.js'
 
 interface Frame {
   readonly node: BinaryNode

@@ -47,7 +47,10 @@ describe('BinaryNode to raw', () => {
     expect(dec(key as Uint8Array)).toBe('b')
     expect([size, height]).toEqual([3, 2])
     expect(dec(h.storage.read(value as number))).toBe('2')
-    for (const [address, name] of [[left, 'a'], [right, 'c']] as const) {
+    for (const [address, name] of [
+      [left, 'a'],
+      [right, 'c'],
+    ] as const) {
       expect(address as number).toBeLessThan(root)
       const child = read(address as number)
       expect(dec(child[1] as Uint8Array)).toBe(name)

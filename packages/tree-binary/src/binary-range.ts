@@ -1,8 +1,8 @@
 // Range reads over a binary tree: the ordered, lazy iteration (an explicit stack, so
 // depth never touches the call stack) and counting in O(height) from subtree sizes.
 
-import { aboveLower, belowUpper, compareKeys, toBounds, type Bounds, type Entry, type Key, type NodeStore, type Range } from '@dbdb/logical'
-import { loadChild, loadValue, type BinaryNode, type Child } from './binary-node.js'
+import { aboveLower, type Bounds, belowUpper, compareKeys, type Entry, type Key, type NodeStore, type Range, toBounds } from '@dbdb/logical'
+import { type BinaryNode, type Child, loadChild, loadValue } from './binary-node.js'
 
 /**
  * Entries of the tree rooted at `root` within `range`. The caller passes the root it

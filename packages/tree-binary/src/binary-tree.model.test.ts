@@ -28,7 +28,10 @@ it('matches a Map model under random set/delete/commit/reopen', () => {
       tree = h.reopen(tree, rand() < 0.3 ? 2048 : undefined)
       tree.check()
       expect(tree.dirty, where).toBe(false)
-      expect([...tree.entries()].map(([key]) => dec(key)), where).toEqual(sorted())
+      expect(
+        [...tree.entries()].map(([key]) => dec(key)),
+        where,
+      ).toEqual(sorted())
     }
     expect(tree.size, where).toBe(model.size)
     expect(dec(tree.get(enc(k))), where).toBe(model.get(k))

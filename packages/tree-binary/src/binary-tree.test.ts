@@ -152,11 +152,13 @@ describe('BinaryTree state', () => {
 
   it('deleting the last key commits an empty tree (root 0)', () => {
     const h = new Harness()
-    const tree = h.reopen((() => {
-      const t = h.open()
-      t.set(enc('a'), enc('1'))
-      return t
-    })())
+    const tree = h.reopen(
+      (() => {
+        const t = h.open()
+        t.set(enc('a'), enc('1'))
+        return t
+      })(),
+    )
     tree.delete(enc('a'))
     expect(tree.dirty).toBe(true)
     expect(h.commit(tree)).toBe(0)

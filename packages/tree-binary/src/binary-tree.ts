@@ -1,10 +1,21 @@
 // The binary tree algorithm: an immutable AVL tree. An update copies the path from
 // the changed node up to the root and rebalances on the way back up; everything else is shared.
 
-import { compareKeys, NodeStore, type Entry, type Key, type LogicalTree, type NodeRef, type Range, type TreeContext, type TreeFactory, type ValueRef } from '@dbdb/logical'
+import {
+  compareKeys,
+  type Entry,
+  type Key,
+  type LogicalTree,
+  type NodeRef,
+  NodeStore,
+  type Range,
+  type TreeContext,
+  type TreeFactory,
+  type ValueRef,
+} from '@dbdb/logical'
 import { buildBinaryTree } from './binary-build.js'
 import { checkBinaryTree } from './binary-check.js'
-import { BinaryNode, binaryNodeType, loadChild, loadValue, plainBytes, type Child } from './binary-node.js'
+import { BinaryNode, binaryNodeType, type Child, loadChild, loadValue, plainBytes } from './binary-node.js'
 import { countRange, walkRange } from './binary-range.js'
 
 /** What a savepoint holds: a persistent root is the whole state (and the records superseded by then). */

@@ -1,8 +1,8 @@
 // Test helpers shared by this package's tests: a tree on MemoryStorage, committed
 // and reopened from its root address through a cold cache, as a new handle would.
 
-import { NodeCache, type NodeCodec } from '@dbdb/logical'
 import { msgpackCodec } from '@dbdb/codec'
+import { NodeCache, type NodeCodec } from '@dbdb/logical'
 import { MemoryStorage } from '@dbdb/storage'
 import { type BinaryTree, binaryTree } from './binary-tree.js'
 

@@ -1,6 +1,6 @@
 // The tree's own API edges: options, argument checks, savepoints, dirtiness, counts.
 import { equal, throws } from 'node:assert/strict'
-import { NodeCache, type LogicalTree } from '@dbdb/logical'
+import { type LogicalTree, NodeCache } from '@dbdb/logical'
 import { describe, it } from 'vitest'
 import { enc, Harness } from './harness.fixture.js'
 import { bplusTree, createBPlusTree } from './index.js'

@@ -2,10 +2,10 @@
 // (an address, or the dirty root node), answers reads by descending from it, and
 // hands writes to the Editor and commits to the shared walk of NodeStore.
 
-import { type Entry, type Key, type LogicalTree, type NodeRef, NodeStore, type Range, toBounds, type TreeContext } from '@dbdb/logical'
+import { type Entry, type Key, type LogicalTree, type NodeRef, NodeStore, type Range, type TreeContext, toBounds } from '@dbdb/logical'
 import { checkTree } from './check.js'
 import { scan } from './cursor.js'
-import { EMPTY, Editor } from './editor.js'
+import { Editor, EMPTY } from './editor.js'
 import { BRANCH, countOf, type Leaf, type Node, readSlot, upperBound } from './node.js'
 import { BPlusNodeType } from './node-type.js'
 import type { BPlusTreeSettings } from './settings.js'

@@ -1,4 +1,4 @@
-import { NodeCache, type Entry } from '@dbdb/logical'
+import { type Entry, NodeCache } from '@dbdb/logical'
 import { describe, expect, it } from 'vitest'
 import { createBPlusTree } from './factory.js'
 import { asHex, enc, Harness } from './harness.fixture.js'
@@ -8,9 +8,26 @@ function entries(n: number, valueBytes = 8): Entry[] {
 }
 
 describe('bottom-up build', () => {
-  for (const [order, branchOrder] of [[3, 3], [4, 8], [5, 4], [64, 128]] as const) {
+  for (const [order, branchOrder] of [
+    [3, 3],
+    [4, 8],
+    [5, 4],
+    [64, 128],
+  ] as const) {
     const factory = createBPlusTree({ order, branchOrder, inlineValueMax: 16 })
-    const sizes = [0, 1, 2, order - 1, order, order + 1, 2 * order, order * branchOrder, order * branchOrder + 1, order * branchOrder + order + 1, 5000]
+    const sizes = [
+      0,
+      1,
+      2,
+      order - 1,
+      order,
+      order + 1,
+      2 * order,
+      order * branchOrder,
+      order * branchOrder + 1,
+      order * branchOrder + order + 1,
+      5000,
+    ]
     it(`order ${order}, branches ${branchOrder}: builds valid, packed trees of every awkward size`, () => {
       for (const n of sizes) {
         const h = new Harness(factory)
@@ -43,6 +60,15 @@ describe('bottom-up build', () => {
     const factory = createBPlusTree()
     const h = new Harness(factory)
     h.storage.lock()
-    expect(() => factory.build!({ storage: h.storage, codec: h.codec, cache: new NodeCache(0) }, [[enc('b'), enc('')], [enc('a'), enc('')]], 2)).toThrow(RangeError)
+    expect(() =>
+      factory.build!(
+        { storage: h.storage, codec: h.codec, cache: new NodeCache(0) },
+        [
+          [enc('b'), enc('')],
+          [enc('a'), enc('')],
+        ],
+        2,
+      ),
+    ).toThrow(RangeError)
   })
 })

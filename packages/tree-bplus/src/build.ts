@@ -5,11 +5,11 @@
 
 import { compareKeys, type Entry, type Key, NodeStore, type TreeContext } from '@dbdb/logical'
 import { Branch, Leaf, type Node, separator } from './node.js'
+import { BPlusNodeType } from './node-type.js'
 import { NO_OWNER } from './owner.js'
 import { Packed } from './packed.js'
 import { PackedValues, type Slot } from './packed-values.js'
 import type { BPlusTreeSettings } from './settings.js'
-import { BPlusNodeType } from './node-type.js'
 
 /** A stored subtree waiting for its parent. */
 interface Child {
@@ -55,7 +55,12 @@ export function buildTree(context: TreeContext, settings: BPlusTreeSettings, ent
   }
   const emitBranch = (depth: number, group: Child[]): void => {
     const keys = group.slice(1).map((c, i) => separator(group[i]!.last, c.first))
-    const node = new Branch(Packed.of(keys), group.map((c) => c.address), group.map((c) => c.count), NO_OWNER)
+    const node = new Branch(
+      Packed.of(keys),
+      group.map((c) => c.address),
+      group.map((c) => c.count),
+      NO_OWNER,
+    )
     const address = store.store(node)
     const count = group.reduce((n, c) => n + c.count, 0)
     pushChild(depth + 1, { address, count, first: group[0]!.first, last: group[group.length - 1]!.last })
@@ -63,7 +68,8 @@ export function buildTree(context: TreeContext, settings: BPlusTreeSettings, ent
 
   let previous: Key | undefined
   for (const entry of entries) {
-    if (previous !== undefined && compareKeys(previous, entry[0]) >= 0) throw new RangeError('build() needs entries in strictly increasing key order')
+    if (previous !== undefined && compareKeys(previous, entry[0]) >= 0)
+      throw new RangeError('build() needs entries in strictly increasing key order')
     previous = entry[0]
     push(leaves, entry, order, emitLeaf)
   }

@@ -73,7 +73,8 @@ describe('bplus cache after commits', () => {
       root = h.commit(tree)
       const { reached, bases } = reachable(h, root)
       const after = new Set(cache.addresses())
-      for (const a of after) ok(reached.has(a) || bases.has(a), `seed ${seed}, commit ${t}: the cache still holds ${a}, which the newest root does not reach`)
+      for (const a of after)
+        ok(reached.has(a) || bases.has(a), `seed ${seed}, commit ${t}: the cache still holds ${a}, which the newest root does not reach`)
       for (const a of before) {
         if (reached.has(a)) ok(after.has(a), `seed ${seed}, commit ${t}: ${a} was dropped but is still reached`)
         else if (!after.has(a)) dropped++
@@ -95,6 +96,9 @@ describe('bplus cache after commits', () => {
     for (let i = 0; i < 500; i += 7) tree.set(enc(`k${String(i).padStart(4, '0')}`), enc('changed'))
     tree.rollbackTo(point)
     deepStrictEqual(h.commit(tree), root)
-    deepStrictEqual([...cache.addresses()].sort((a, b) => a - b), cached)
+    deepStrictEqual(
+      [...cache.addresses()].sort((a, b) => a - b),
+      cached,
+    )
   })
 })

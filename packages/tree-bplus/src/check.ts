@@ -58,7 +58,8 @@ function checkNode(
     if (keys.length > limits.order) fail(`a leaf holds ${keys.length} keys, more than ${limits.order}`)
     if (keys.length < least) fail(`a leaf holds ${keys.length} keys, fewer than ${least}`)
     for (const slot of values) {
-      if (!(slot instanceof Uint8Array || slot instanceof LargeValue || typeof slot === 'number')) fail('a value is neither bytes nor an address')
+      if (!(slot instanceof Uint8Array || slot instanceof LargeValue || typeof slot === 'number'))
+        fail('a value is neither bytes nor an address')
       if (!(readSlot(slot, store) instanceof Uint8Array)) fail('a value record is not bytes')
     }
     leafDepths.add(depth)
@@ -74,7 +75,16 @@ function checkNode(
   let total = 0
   for (let i = 0; i < children.length; i++) {
     const last = i === children.length - 1
-    const n = checkNode(store, children[i]!, limits, i === 0 ? lower : keys[i - 1], last ? upper : keys[i], depth + 1, edge && last, leafDepths)
+    const n = checkNode(
+      store,
+      children[i]!,
+      limits,
+      i === 0 ? lower : keys[i - 1],
+      last ? upper : keys[i],
+      depth + 1,
+      edge && last,
+      leafDepths,
+    )
     if (counts[i] !== n) fail(`child ${i} is counted ${counts[i]} but holds ${n} keys`)
     total += n
   }

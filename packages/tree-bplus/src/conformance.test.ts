@@ -10,4 +10,7 @@ defineTreeConformance({ describe, it }, { factory: createBPlusTree({ order: 4 })
 defineTreeConformance({ describe, it }, { factory: createBPlusTree({ order: 16 }), codec, label: 'order 16' })
 defineTreeConformance({ describe, it }, { factory: bplusTree, codec, label: `order ${DEFAULT_ORDER} (default)` })
 // Nearly every value out of line, so the whole suite also runs across the inline threshold.
-defineTreeConformance({ describe, it }, { factory: createBPlusTree({ order: 5, inlineValueMax: 8 }), codec, label: 'order 5, inline up to 8 bytes' })
+defineTreeConformance(
+  { describe, it },
+  { factory: createBPlusTree({ order: 5, inlineValueMax: 8 }), codec, label: 'order 5, inline up to 8 bytes' },
+)

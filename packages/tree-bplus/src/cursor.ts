@@ -2,8 +2,8 @@
 // level above the current leaf. It descends once to where the range starts, then
 // steps leaf to leaf, and stops before loading any node wholly outside the range.
 
-import { aboveLower, belowUpper, compareKeys, type Bounds, type Entry, type NodeRef, type NodeStore } from '@dbdb/logical'
-import { type Branch, BRANCH, type Leaf, lowerBound, type Node, readSlot, upperBound } from './node.js'
+import { aboveLower, type Bounds, belowUpper, compareKeys, type Entry, type NodeRef, type NodeStore } from '@dbdb/logical'
+import { BRANCH, type Branch, type Leaf, lowerBound, type Node, readSlot, upperBound } from './node.js'
 
 /** Entries of the tree under `root` (a value captured by the caller) within `bounds`, lazily. */
 export function* scan(store: NodeStore<Node>, root: NodeRef<Node>, bounds: Bounds): Generator<Entry, void, undefined> {

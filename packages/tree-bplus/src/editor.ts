@@ -19,7 +19,7 @@
 // tree has no root at all (address 0).
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
-import { Branch, BRANCH, countOf, entriesOf, Leaf, LEAF, type Node, separator, upperBound } from './node.js'
+import { BRANCH, Branch, countOf, entriesOf, LEAF, Leaf, type Node, separator, upperBound } from './node.js'
 import { NO_OWNER, type Owner } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues, type Slot } from './packed-values.js'

@@ -30,11 +30,13 @@ export function createBPlusTree(options: BPlusTreeOptions = {}): TreeFactory {
   const order = options.order ?? DEFAULT_ORDER
   const branchOrder = options.branchOrder ?? 2 * order
   const inlineValueMax = options.inlineValueMax ?? DEFAULT_INLINE_VALUE_MAX
-  if (!Number.isSafeInteger(order) || order < MIN_ORDER) throw new RangeError(`order must be an integer >= ${MIN_ORDER}, not ${String(order)}`)
+  if (!Number.isSafeInteger(order) || order < MIN_ORDER)
+    throw new RangeError(`order must be an integer >= ${MIN_ORDER}, not ${String(order)}`)
   if (!Number.isSafeInteger(branchOrder) || branchOrder < MIN_ORDER) {
     throw new RangeError(`branchOrder must be an integer >= ${MIN_ORDER}, not ${String(branchOrder)}`)
   }
-  if (!Number.isSafeInteger(inlineValueMax) || inlineValueMax < 0) throw new RangeError(`inlineValueMax must be an integer >= 0, not ${String(inlineValueMax)}`)
+  if (!Number.isSafeInteger(inlineValueMax) || inlineValueMax < 0)
+    throw new RangeError(`inlineValueMax must be an integer >= 0, not ${String(inlineValueMax)}`)
   const settings = Object.freeze({ order, branchOrder, inlineValueMax })
   return Object.freeze({
     id: 'bplus',

@@ -1,7 +1,7 @@
 // Test helpers shared by this package's tests: a tree on MemoryStorage that can be
 // committed and reopened through a cold cache, and a sorted view of a Map model.
 import { msgpackCodec } from '@dbdb/codec'
-import { compareKeys, NodeCache, type LogicalTree, type NodeCodec, type TreeFactory } from '@dbdb/logical'
+import { compareKeys, type LogicalTree, NodeCache, type NodeCodec, type TreeFactory } from '@dbdb/logical'
 import { MemoryStorage } from '@dbdb/storage'
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s)

@@ -3,7 +3,7 @@
 // an iterator, a savepoint or a reader of an older commit sees never changes.
 import { deepStrictEqual, equal } from 'node:assert/strict'
 import { jsonCodec, msgpackCodec } from '@dbdb/codec'
-import { NodeCache, type LogicalTree, type NodeCodec, type Range } from '@dbdb/logical'
+import { type LogicalTree, NodeCache, type NodeCodec, type Range } from '@dbdb/logical'
 import { prng, randomBytes, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
 import { asHex, enc, Harness, hex, unhex } from './harness.fixture.js'
@@ -64,7 +64,8 @@ function run(config: Config, codec: NodeCodec, label: string): void {
   const iterators: Array<{ it: Iterator<[Uint8Array, Uint8Array]>; rows: Rows }> = []
   let savepoints: Array<{ mark: unknown; model: Model }> = []
 
-  const randomKey = (): Uint8Array => randomBytes(rand, rand() < 0.3 ? randomInt(rand, config.keyLength) : config.keyLength, config.alphabet)
+  const randomKey = (): Uint8Array =>
+    randomBytes(rand, rand() < 0.3 ? randomInt(rand, config.keyLength) : config.keyLength, config.alphabet)
   // Picks a key of the model at random; rebuilt lazily, as the model changes.
   let keyList: string[] | undefined
   const existingKey = (): Uint8Array => {
@@ -219,7 +220,12 @@ function runAppends(order: number, codec: NodeCodec, label: string): void {
 }
 
 describe('bplus appending in key order', () => {
-  for (const [codec, order] of [[msgpackCodec, 3], [msgpackCodec, 4], [msgpackCodec, 8], [jsonCodec, 4]] as const) {
+  for (const [codec, order] of [
+    [msgpackCodec, 3],
+    [msgpackCodec, 4],
+    [msgpackCodec, 8],
+    [jsonCodec, 4],
+  ] as const) {
     const label = `bplus appends / ${codec.id} / order ${order}`
     it(label, () => runAppends(order, codec, label))
   }

@@ -17,7 +17,7 @@
 // The leaf is the base's entries with those keys replaced, added or removed. A small
 // commit changes a key or two of a leaf of ~64, so its patch is ~1/40 of the leaf's
 // bytes; a leaf is written whole again once its patch would hold more than one key
-// in PATCH_SHARE of its own (see Editor), so a patch is always against a whole leaf
+// in PATCH_SHARE of its own (see patch-policy.ts), so a patch is always against a whole leaf
 // and is at most an eighth of one.
 // A branch patch is a branch written as the children changed since its base, an
 // earlier whole branch record (kind 3) with the same keys: for each index, the

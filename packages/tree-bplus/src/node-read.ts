@@ -2,7 +2,7 @@
 // input: every field is validated, and a patch is applied to its base only once both are.
 
 import { checkChildAddress, compareKeys, type Key, type NodeRef, type NodeStore } from '@dbdb/logical'
-import { Branch, BRANCH, Leaf, LEAF, type Node } from './node.js'
+import { BRANCH, Branch, LEAF, Leaf, type Node } from './node.js'
 import { PACKED_BRANCH, PACKED_LEAF, PATCH_BRANCH, PATCH_LEAF } from './node-format.js'
 import { NO_OWNER } from './owner.js'
 import { Packed } from './packed.js'
@@ -81,7 +81,8 @@ function readValues(bytes: unknown, lengths: unknown, large: unknown, count: num
   let previous = -1
   for (let j = 0; j < large.length; j += 2) {
     const i: unknown = large[j]
-    if (!Number.isInteger(i) || (i as number) <= previous || (i as number) >= count) throw new Error(`large value index ${String(i)} is out of order or range`)
+    if (!Number.isInteger(i) || (i as number) <= previous || (i as number) >= count)
+      throw new Error(`large value index ${String(i)} is out of order or range`)
     previous = i as number
     if (inline.end(previous) !== inline.start(previous)) throw new Error(`value ${previous} is both inline and in a record of its own`)
     addresses ??= new Array<number | LargeValue | undefined>(count).fill(undefined)
@@ -107,7 +108,8 @@ function patchedLeaf(raw: unknown[], address: number, store: NodeStore<Node>, re
   const deleted = new Array<boolean>(keys.length).fill(false)
   let previous = -1
   for (const j of gone) {
-    if (!Number.isInteger(j) || (j as number) <= previous || (j as number) >= keys.length) throw new Error(`deleted key index ${String(j)} is out of order or range`)
+    if (!Number.isInteger(j) || (j as number) <= previous || (j as number) >= keys.length)
+      throw new Error(`deleted key index ${String(j)} is out of order or range`)
     previous = j as number
     const value = values.at(previous)
     if (!(value instanceof Uint8Array) || value.length !== 0) throw new Error(`deleted key ${previous} has a value`)
@@ -161,7 +163,8 @@ function patchedBranch(raw: unknown[], address: number, store: NodeStore<Node>, 
   let previous = -1
   for (let j = 0; j < indexes.length; j++) {
     const i: unknown = indexes[j]
-    if (!Number.isInteger(i) || (i as number) <= previous || (i as number) >= out.length) throw new Error(`child index ${String(i)} is out of order or range`)
+    if (!Number.isInteger(i) || (i as number) <= previous || (i as number) >= out.length)
+      throw new Error(`child index ${String(i)} is out of order or range`)
     previous = i as number
     out[previous] = checkChildAddress(children[j], address)
     const n: unknown = counts[j]
@@ -238,7 +241,7 @@ function readKeys(bytes: unknown, lengths: unknown): Packed {
     const s1 = keys.start(i)
     const n0 = s1 - s0
     const n1 = keys.end(i) - s1
-    const n = Math.min(n0 , n1)
+    const n = Math.min(n0, n1)
     let c = 0
     for (let j = 0; j < n && c === 0; j++) c = b[s0 + j]! - b[s1 + j]!
     if (c === 0) c = n0 - n1

@@ -101,7 +101,10 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       equal(Buffer.from(t.get(enc('bb'))!).toString(), 'a large value')
       equal(Buffer.from(t.get(enc('c'))!).toString(), 'c')
       equal(t.get(enc('b')), undefined)
-      equal([...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '), 'a=1 bb=a large value c=c x=9')
+      equal(
+        [...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '),
+        'a=1 bb=a large value c=c x=9',
+      )
       t.check()
     })
 
@@ -112,7 +115,10 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       // b replaced, c deleted, d added with a value kept apart, e deleted though the base never had it.
       const patch = put([4, base, k('bcde'), 1, k('9'), [1, 0, 0, 0], [2, big], [1, 3]])
       const t = h.open(patch)
-      equal([...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '), 'a=1 b=9 d=a large value')
+      equal(
+        [...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '),
+        'a=1 b=9 d=a large value',
+      )
       t.check()
     })
 
@@ -154,7 +160,10 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       let at = put([2, k('abc'), 1, k('123'), 1, []])
       at = put([4, at, k('b'), 1, k('9'), 1, [], []]) // a well-formed patch
       for (let i = 0; i < 20_000; i++) at = put([4, at, k('b'), 1, k('9'), 1, [], []])
-      throws(() => h.open(at).get(enc('a')), (err: unknown) => isCorrupt(at)(err) && /is not a whole leaf/.test((err as Error).message))
+      throws(
+        () => h.open(at).get(enc('a')),
+        (err: unknown) => isCorrupt(at)(err) && /is not a whole leaf/.test((err as Error).message),
+      )
     })
 
     it('reads branch patches: children and counts replaced since their whole base', () => {
@@ -165,7 +174,10 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       const last = put([2, k('xz'), 1, k('39'), 1, []])
       const patch = put([5, base, [1, 2], [other, last], [3, 2]])
       const t = h.open(patch)
-      equal([...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '), 'a=1 b=2 m=5 n=6 o=7 x=3 z=9')
+      equal(
+        [...t.entries()].map(([key, v]) => `${Buffer.from(key).toString()}=${Buffer.from(v).toString()}`).join(' '),
+        'a=1 b=2 m=5 n=6 o=7 x=3 z=9',
+      )
       equal(t.size, 7)
       t.check()
     })
@@ -206,7 +218,10 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       }
       // A child after the patch: children come before their parents.
       const after = put([5, base, [0], [2 ** 31], [2]])
-      throws(() => h.open(after).get(enc('a')), (err: unknown) => isCorrupt(after)(err) && /is not before its parent/.test((err as Error).message))
+      throws(
+        () => h.open(after).get(enc('a')),
+        (err: unknown) => isCorrupt(after)(err) && /is not before its parent/.test((err as Error).message),
+      )
     })
 
     it('refuses a crafted chain of branch patches at its first link, without following it', () => {
@@ -214,7 +229,10 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       let at = put([3, k('m'), 1, [low, high], [2, 2]])
       at = put([5, at, [0], [low], [2]]) // a well-formed patch
       for (let i = 0; i < 20_000; i++) at = put([5, at, [0], [low], [2]])
-      throws(() => h.open(at).get(enc('a')), (err: unknown) => isCorrupt(at)(err) && /is not a whole branch/.test((err as Error).message))
+      throws(
+        () => h.open(at).get(enc('a')),
+        (err: unknown) => isCorrupt(at)(err) && /is not a whole branch/.test((err as Error).message),
+      )
       // Nor may a leaf patch and a branch patch be each other's base.
       const leafBase = put([2, k('abc'), 1, k('123'), 1, []])
       const leafPatch = put([4, leafBase, k('b'), 1, k('9'), 1, [], []])
@@ -233,7 +251,10 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       }
       for (const kind of [0, 1, 6]) {
         const at = put([kind, k('a'), 1, k('1'), 1, []])
-        throws(() => h.open(at).get(enc('a')), (err: unknown) => isCorrupt(at)(err) && /unknown node kind/.test((err as Error).message))
+        throws(
+          () => h.open(at).get(enc('a')),
+          (err: unknown) => isCorrupt(at)(err) && /unknown node kind/.test((err as Error).message),
+        )
       }
     })
 
@@ -266,7 +287,10 @@ for (const codec of [msgpackCodec, jsonCodec]) {
       const higher = put([2, k('z1z2'), 2, k('56'), 1, []])
       const inner = put([3, k('z'), 1, [high, higher], [2, 2]])
       const at = put([3, k('m'), 1, [low, inner], [2, 4]])
-      throws(() => h.open(at).check(), (err: unknown) => /depth/.test((err as Error).message))
+      throws(
+        () => h.open(at).check(),
+        (err: unknown) => /depth/.test((err as Error).message),
+      )
     })
 
     it('check() finds underfull nodes off the right edge, and allows them on it', () => {

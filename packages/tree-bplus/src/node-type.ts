@@ -2,7 +2,7 @@
 // The records are described in node-format.ts; reading them is in node-read.ts.
 
 import type { NodeStore, NodeType } from '@dbdb/logical'
-import { Branch, BRANCH, Leaf, LEAF, type Node } from './node.js'
+import { BRANCH, Branch, LEAF, Leaf, type Node } from './node.js'
 import { PACKED_BRANCH, PACKED_LEAF, PATCH_BRANCH, PATCH_LEAF } from './node-format.js'
 import { NodeReader } from './node-read.js'
 import { NO_OWNER } from './owner.js'

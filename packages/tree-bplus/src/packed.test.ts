@@ -6,10 +6,10 @@ import { deepStrictEqual, equal } from 'node:assert/strict'
 import { prng, randomBytes, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
 import { Leaf } from './node.js'
+import { BPlusNodeType } from './node-type.js'
 import { NO_OWNER, type Owner } from './owner.js'
 import { Packed } from './packed.js'
 import { LargeValue, PackedValues, type Slot } from './packed-values.js'
-import { BPlusNodeType } from './node-type.js'
 
 const nodeType = new BPlusNodeType()
 
@@ -119,7 +119,7 @@ describe('Packed edited in place', () => {
           const s = item()
           edited.insert(i, s)
           model.splice(i, 0, s)
-        // biome-ignore lint/suspicious/noDuplicateElseIf: each rand() draws a new number
+          // biome-ignore lint/suspicious/noDuplicateElseIf: each rand() draws a new number
         } else if (rand() < 0.5) {
           const i = randomInt(rand, model.length)
           edited.remove(i)
@@ -143,7 +143,10 @@ describe('Packed edited in place', () => {
     // Equal again after an edit: written as one width, as if packed from an array.
     const leaf = new Leaf(keys, PackedValues.of([Buffer.from('x'), Buffer.from('')]), owner)
     const raw = nodeType.toRaw(leaf) as unknown[]
-    deepStrictEqual(raw.slice(0, 5).map((f) => (f instanceof Uint8Array ? Buffer.from(f).toString() : f)), [2, 'a1b2', 2, 'x', [1, 0]])
+    deepStrictEqual(
+      raw.slice(0, 5).map((f) => (f instanceof Uint8Array ? Buffer.from(f).toString() : f)),
+      [2, 'a1b2', 2, 'x', [1, 0]],
+    )
   })
 })
 
@@ -175,9 +178,16 @@ describe('PackedValues edited in place', () => {
     }
     for (let round = 0; round < 200; round++) {
       const where = `seed ${seed}, round ${round}`
-      editAgainstArray(rand, where, (slots) => PackedValues.of(slots), slot, slotText, (values) => {
-        if (values.addresses !== null) equal(values.addresses.length, values.inline.length, where)
-      })
+      editAgainstArray(
+        rand,
+        where,
+        (slots) => PackedValues.of(slots),
+        slot,
+        slotText,
+        (values) => {
+          if (values.addresses !== null) equal(values.addresses.length, values.inline.length, where)
+        },
+      )
     }
   })
 })

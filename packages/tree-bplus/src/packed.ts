@@ -116,7 +116,7 @@ export class Packed {
         s = mid === 0 ? 0 : ends[mid - 1]!
         len = ends[mid]! - s
       }
-      const n = Math.min(len , kn)
+      const n = Math.min(len, kn)
       let c = 0
       for (let j = 0; j < n; j++) {
         c = bytes[s + j]! - key[j]!

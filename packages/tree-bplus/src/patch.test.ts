@@ -3,7 +3,7 @@
 // applies them to it.
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
 import { msgpackCodec } from '@dbdb/codec'
-import { NodeCache, type LogicalTree } from '@dbdb/logical'
+import { type LogicalTree, NodeCache } from '@dbdb/logical'
 import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
 import { asHex, enc, Harness, hex, sortedModel, unhex } from './harness.fixture.js'
@@ -127,7 +127,10 @@ describe('bplus leaf patches', () => {
         else model.set(hex(key(k)), v.slice())
       }
       const records = commitRecords(h, tree)
-      ok(records.some((r) => r.raw[0] === 4), `step ${n} wrote a patch`)
+      ok(
+        records.some((r) => r.raw[0] === 4),
+        `step ${n} wrote a patch`,
+      )
       same(h, model, `step ${n}`)
     }
     equal(new TextDecoder().decode(h.open(h.storage.head().root, new NodeCache(0)).get(key(104))), 'small again')
@@ -191,11 +194,22 @@ describe('bplus branch patches', () => {
         ok(b.bytes < 30, `a branch patch of ${b.bytes} bytes`)
       }
       // The first commit after the load changes one child of each whole branch it wrote.
-      if (c === 0) deepStrictEqual(branches.map((b) => [b.raw[0], (b.raw[2] as number[]).length]), [[5, 1], [5, 1], [5, 1]])
+      if (c === 0)
+        deepStrictEqual(
+          branches.map((b) => [b.raw[0], (b.raw[2] as number[]).length]),
+          [
+            [5, 1],
+            [5, 1],
+            [5, 1],
+          ],
+        )
       same(h, model, `commit ${c}`)
     }
     // The rest are written whole: a branch whose patch would hold more than its share.
-    ok(kinds.every((k) => k === 5 || k === 3), kinds.join(' '))
+    ok(
+      kinds.every((k) => k === 5 || k === 3),
+      kinds.join(' '),
+    )
     ok(kinds.filter((k) => k === 5).length >= 40, kinds.join(' '))
   })
 

@@ -95,7 +95,7 @@ describe('bplus edits when a read fails', () => {
     tree.check()
   })
 
-  it('an OS error (EIO) reading any record, a patch\'s base included, is DBDB_IO, never DBDB_CORRUPT', () => {
+  it("an OS error (EIO) reading any record, a patch's base included, is DBDB_IO, never DBDB_CORRUPT", () => {
     const h = new Harness(createBPlusTree({ order: 8, branchOrder: 8 }))
     let tree = h.open()
     for (let i = 0; i < 200; i++) tree.set(enc(`k${String(i).padStart(3, '0')}`), enc(`v${i}`))
@@ -119,7 +119,8 @@ describe('bplus edits when a read fails', () => {
     for (const bad of new Set(seen)) {
       h.storage.read = (address: number) => {
         // The storage of a third party (or an old one) throwing the OS error as it is.
-        if (address === bad) throw Object.assign(new Error(`EIO: i/o error, read (address ${address})`), { code: 'EIO', errno: -5, syscall: 'read' })
+        if (address === bad)
+          throw Object.assign(new Error(`EIO: i/o error, read (address ${address})`), { code: 'EIO', errno: -5, syscall: 'read' })
         return read(address)
       }
       try {

@@ -75,7 +75,8 @@ describe('write path and read path of a 100,000-key tree', () => {
 
   it('a short range reads only the leaves it needs, forwards and backwards', () => {
     const tree = h.open(root)
-    const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => [key(from + i), enc(`value${from + i}`)] as [Uint8Array, Uint8Array])
+    const rows = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => [key(from + i), enc(`value${from + i}`)] as [Uint8Array, Uint8Array])
     const forward = h.measure(() => deepStrictEqual(asHex(tree.entries({ gte: key(40_000), limit: 10 })), asHex(rows(40_000, 40_010))))
     ok(forward.reads <= height + 1, `forward read ${forward.reads} records`)
     const backward = h.measure(() =>

@@ -3,8 +3,8 @@
 // string conversion. Values are 100-byte Buffers stored as is (valueCodec 'raw'), as
 // the peers store raw bytes too; the node codec (msgpack/json) encodes the tree nodes.
 
-import { open as openDbdb } from '@dbdb/dbdb'
 import { join } from 'node:path'
+import { open as openDbdb } from '@dbdb/dbdb'
 import { diskUse } from '../fsutil.mjs'
 
 export const api =

@@ -43,7 +43,9 @@ export async function loadAvailable(family) {
     const peer = PEERS[family]
     if (peer === undefined) throw err
     const missing = err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(`'${peer}'`)
-    const why = missing ? 'is not installed' : `does not load (${err?.code ? `${err.code}: ` : ''}${String(err?.message ?? err).split('\n')[0]})`
+    const why = missing
+      ? 'is not installed'
+      : `does not load (${err?.code ? `${err.code}: ` : ''}${String(err?.message ?? err).split('\n')[0]})`
     return { unavailable: `${peer} ${why}; it is an optional dependency of the benchmark (see packages/bench/README.md)` }
   }
 }

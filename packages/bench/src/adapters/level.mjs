@@ -5,9 +5,9 @@
 // faster than db.get()"); scans read iterators in batches with nextv(1000), the fast
 // documented way. Compaction: db.compactRange over every key.
 
+import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { diskUse } from '../fsutil.mjs'
-import { join } from 'node:path'
 
 export const api =
   "new ClassicLevel(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' }); chained batch().put()....write({ sync }) for bulk load and overwrites; " +

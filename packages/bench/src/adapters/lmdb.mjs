@@ -6,9 +6,9 @@
 // durable modes. No-sync mode is lmdb's noSync: true. Compaction is lmdb's compacting
 // copy, db.backup(path, true): the size after is the copy's.
 
-import { open as openLmdb } from 'lmdb'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { open as openLmdb } from 'lmdb'
 import { diskUse } from '../fsutil.mjs'
 
 export const api =

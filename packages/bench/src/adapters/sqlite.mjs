@@ -3,12 +3,12 @@
 // API. Durable mode is synchronous=FULL (fsync of the WAL at every commit); no-sync
 // mode is synchronous=OFF (no fsync at all).
 
-import Database from 'better-sqlite3'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { diskUse } from '../fsutil.mjs'
 
 export const api =
-  "journal_mode=WAL, synchronous=FULL (durable) or OFF (no-sync); table kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID; prepared INSERT OR REPLACE, bulk load and overwrites in one db.transaction(); " +
+  'journal_mode=WAL, synchronous=FULL (durable) or OFF (no-sync); table kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID; prepared INSERT OR REPLACE, bulk load and overwrites in one db.transaction(); ' +
   'small commits: one autocommit statement each; get: SELECT v ... pluck(); scans: SELECT k, v ... ORDER BY k [LIMIT] .raw().iterate(); compaction: VACUUM + wal_checkpoint(TRUNCATE)'
 
 /** better-sqlite3 loads its native part at the first `new Database`, not at import. */

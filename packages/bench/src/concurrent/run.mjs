@@ -47,7 +47,16 @@ function runChild(args, tmp, timeoutSec, prefix = []) {
 function syncCalls(store, c, n, tmp, timeoutSec) {
   const out = join(mkdtempSync(join(tmp, 'dbdb-bench-strace-')), 'calls')
   try {
-    const r = runChild([store.id, String(c), String(n)], tmp, timeoutSec, ['strace', '-f', '--seccomp-bpf', '-e', 'trace=fsync,fdatasync', '-c', '-o', out])
+    const r = runChild([store.id, String(c), String(n)], tmp, timeoutSec, [
+      'strace',
+      '-f',
+      '--seccomp-bpf',
+      '-e',
+      'trace=fsync,fdatasync',
+      '-c',
+      '-o',
+      out,
+    ])
     if (r.unavailable) return undefined
     let calls = 0
     for (const line of readFileSync(out, 'utf8').split('\n')) {
@@ -67,7 +76,14 @@ function syncsPerWrite(store, c, n, tmp, timeoutSec) {
   return withWrites === undefined || without === undefined ? undefined : Math.max(0, withWrites - without) / n
 }
 
-export function runConcurrent({ writers = [1, 16, 64, 256], writes = 20_000, runs = 3, stores = STORES, tmp = tmpdir(), timeoutSec = 1800 } = {}) {
+export function runConcurrent({
+  writers = [1, 16, 64, 256],
+  writes = 20_000,
+  runs = 3,
+  stores = STORES,
+  tmp = tmpdir(),
+  timeoutSec = 1800,
+} = {}) {
   const strace = hasStrace()
   if (!strace) log('strace is not installed: fsync calls per write are not counted')
   const rows = []
@@ -96,7 +112,9 @@ export function runConcurrent({ writers = [1, 16, 64, 256], writes = 20_000, run
         syncsPerWrite: strace ? syncsPerWrite(store, c, Math.min(writes, 4000), tmp, timeoutSec) : undefined,
       }
       rows.push(row)
-      log(`${store.id} C=${c}: ${Math.round(row.writesPerSec)} writes/s (runs ${row.runs.join(', ')}), p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, loop p99 ${row.loopP99.toFixed(2)} ms${row.syncsPerWrite === undefined ? '' : `, ${row.syncsPerWrite.toFixed(3)} fsync/write`}`)
+      log(
+        `${store.id} C=${c}: ${Math.round(row.writesPerSec)} writes/s (runs ${row.runs.join(', ')}), p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, loop p99 ${row.loopP99.toFixed(2)} ms${row.syncsPerWrite === undefined ? '' : `, ${row.syncsPerWrite.toFixed(3)} fsync/write`}`,
+      )
     }
   }
   return { writers, writes, runs, rows, stores: stores.map(({ id, label, durable, api }) => ({ id, label, durable, api })) }
@@ -109,10 +127,25 @@ export function goals(result) {
   const at = (store, c) => find(result, store, c)?.writesPerSec
   const ratio = (a, b) => (a === undefined || b === undefined ? undefined : a / b)
   return [
-    { goal: 'C = 64: DBDB durable writes/s ≥ 1.5× lmdb await put', value: ratio(at('dbdb-async', 64), at('lmdb-put', 64)), target: 1.5, higher: true },
-    { goal: 'C = 64: DBDB durable writes/s ≥ 10× better-sqlite3 FULL', value: ratio(at('dbdb-async', 64), at('sqlite-full', 64)), target: 10, higher: true },
+    {
+      goal: 'C = 64: DBDB durable writes/s ≥ 1.5× lmdb await put',
+      value: ratio(at('dbdb-async', 64), at('lmdb-put', 64)),
+      target: 1.5,
+      higher: true,
+    },
+    {
+      goal: 'C = 64: DBDB durable writes/s ≥ 10× better-sqlite3 FULL',
+      value: ratio(at('dbdb-async', 64), at('sqlite-full', 64)),
+      target: 10,
+      higher: true,
+    },
     { goal: 'C = 64: event loop p99 delay ≤ 1 ms', value: find(result, 'dbdb-async', 64)?.loopP99, target: 1, higher: false, unit: 'ms' },
-    { goal: 'C = 1: await setAsync at most 10% slower than set + commit()', value: ratio(at('dbdb-sync', 1), at('dbdb-async', 1)), target: 1.1, higher: false },
+    {
+      goal: 'C = 1: await setAsync at most 10% slower than set + commit()',
+      value: ratio(at('dbdb-sync', 1), at('dbdb-async', 1)),
+      target: 1.1,
+      higher: false,
+    },
   ]
 }
 
@@ -133,7 +166,9 @@ export function concurrentMarkdown(result, meta) {
       lines.push(`| ${s.label} | ${s.durable ? 'yes' : 'no'} | all | unavailable (not installed) | | | | |`)
       continue
     }
-    lines.push(`| ${s.label} | ${s.durable ? 'yes' : 'no'} | ${r.c} | ${Math.round(r.writesPerSec).toLocaleString('en-US')} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.loopP99)} | ${fmt(r.syncsPerWrite, 3)} |`)
+    lines.push(
+      `| ${s.label} | ${s.durable ? 'yes' : 'no'} | ${r.c} | ${Math.round(r.writesPerSec).toLocaleString('en-US')} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.loopP99)} | ${fmt(r.syncsPerWrite, 3)} |`,
+    )
   }
   lines.push('', '| goal | measured | met |', '| --- | ---: | --- |')
   for (const g of goals(result)) {
@@ -168,12 +203,22 @@ export function parseConcurrentArgs(args) {
     const value = () => inline ?? args[++i]
     if (flag === '--writers') o.writers = value().split(',').map(Number)
     else if (flag === '--writes') o.writes = Number(value())
-    else if (flag === '--stores') o.stores = value().split(',').map((id) => STORES.find((s) => s.id === id) ?? (() => { throw new Error(`unknown store ${id}`) })())
+    else if (flag === '--stores')
+      o.stores = value()
+        .split(',')
+        .map(
+          (id) =>
+            STORES.find((s) => s.id === id) ??
+            (() => {
+              throw new Error(`unknown store ${id}`)
+            })(),
+        )
     else if (flag === '--runs') o.runs = Number(value())
     else if (flag === '--tmp') o.tmp = resolve(value())
     else if (flag === '--out') o.out = resolve(value())
     else if (flag === '--no-latest') o.latest = false
-    else if (flag !== '--') throw new Error(`unknown option ${args[i]}\nusage: concurrent [--runs R] [--tmp DIR] [--out DIR] [--no-latest]\n${CONCURRENT_USAGE}`)
+    else if (flag !== '--')
+      throw new Error(`unknown option ${args[i]}\nusage: concurrent [--runs R] [--tmp DIR] [--out DIR] [--no-latest]\n${CONCURRENT_USAGE}`)
   }
   return o
 }

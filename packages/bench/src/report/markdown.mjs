@@ -35,7 +35,9 @@ export function toMarkdown(report) {
       `The raw bytes of all keys and values are ${formatBytes(m.n * (KEY_BYTES + VALUE_BYTES))}, the floor for every size column.`,
   )
   out.push('')
-  out.push(`${m.date} · Node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${formatBytes(m.memTotal)} RAM · stores in ${m.tmp}${m.ramDisk ? ' (**a RAM disk: durable figures are meaningless**)' : ''} · took ${formatMs(m.durationMs)}`)
+  out.push(
+    `${m.date} · Node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${formatBytes(m.memTotal)} RAM · stores in ${m.tmp}${m.ramDisk ? ' (**a RAM disk: durable figures are meaningless**)' : ''} · took ${formatMs(m.durationMs)}`,
+  )
   out.push('')
   out.push('Columns:')
   for (const f of report.figures) out.push(`- **${f.label}**: ${f.title}`)
@@ -66,13 +68,18 @@ export function toMarkdown(report) {
   out.push('## Correctness')
   out.push('')
   if (failed.length === 0) {
-    out.push(`Every store passed every check (values read back, misses, counts, key order, values after overwrites and compaction, reopen): ${formatCount(report.targets.reduce((a, t) => a + t.checksPassed, 0))} checks.`)
+    out.push(
+      `Every store passed every check (values read back, misses, counts, key order, values after overwrites and compaction, reopen): ${formatCount(report.targets.reduce((a, t) => a + t.checksPassed, 0))} checks.`,
+    )
   } else {
     out.push('These stores returned wrong results or failed; their figures do not count (struck out above):')
     out.push('')
     for (const t of failed) {
       for (const e of t.errors) out.push(`- **${t.id}**: ${e}`)
-      for (const c of t.checks.filter((c) => c.failed)) out.push(`- **${t.id}**: ${c.name}: ${c.failed} failed, e.g. ${c.examples.map((e) => `\`${e.replaceAll('`', "'").slice(0, 300)}\``).join('; ')}`)
+      for (const c of t.checks.filter((c) => c.failed))
+        out.push(
+          `- **${t.id}**: ${c.name}: ${c.failed} failed, e.g. ${c.examples.map((e) => `\`${e.replaceAll('`', "'").slice(0, 300)}\``).join('; ')}`,
+        )
     }
   }
   out.push('')
@@ -80,7 +87,9 @@ export function toMarkdown(report) {
   if (unavailable.length) {
     out.push('## Unavailable here')
     out.push('')
-    out.push('Not run: their store is not installed on this machine (figures of the others are unaffected; a ratio to a missing better-sqlite3 is n/a).')
+    out.push(
+      'Not run: their store is not installed on this machine (figures of the others are unaffected; a ratio to a missing better-sqlite3 is n/a).',
+    )
     out.push('')
     for (const t of unavailable) out.push(`- **${t.id}**: ${t.reason}`)
     out.push('')

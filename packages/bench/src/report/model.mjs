@@ -3,7 +3,7 @@
 // A ratio is the median of per-round ratios: each run of a store is divided by the
 // better-sqlite3 run of the same round, so both saw the same state of the machine.
 
-import { FIGURES, FIGURE_KEYS } from '../figures.mjs'
+import { FIGURE_KEYS, FIGURES } from '../figures.mjs'
 import { median, summarize } from '../stats.mjs'
 import { baselineOf } from '../targets.mjs'
 

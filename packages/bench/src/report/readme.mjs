@@ -44,7 +44,8 @@ function beforeAfter(before, after) {
 }
 
 function storeCell(t) {
-  const name = t.id === DEFAULT_TARGET || t.id === DEFAULT_NOSYNC ? `**${t.id}** (default${t.durable ? '' : ' with durability none'})` : t.id
+  const name =
+    t.id === DEFAULT_TARGET || t.id === DEFAULT_NOSYNC ? `**${t.id}** (default${t.durable ? '' : ' with durability none'})` : t.id
   const named = BASELINE_LABEL[t.id] ? `${name} (${BASELINE_LABEL[t.id]})` : name
   return t.ok === false ? `~~${named}~~ (failed its checks)` : named
 }
@@ -54,7 +55,9 @@ export function latestRows(report, { mode = 'durable', dbdb = 'default' } = {}) 
   if (mode !== 'durable' && mode !== 'nosync') throw new Error(`bench:latest: mode is durable or nosync, not ${mode}`)
   if (dbdb !== 'default' && dbdb !== 'all') throw new Error(`bench:latest: dbdb is default or all, not ${dbdb}`)
   const durable = mode === 'durable'
-  return report.targets.filter((t) => t.durable === durable && (t.family !== 'dbdb' || dbdb === 'all' || t.id === DEFAULT_TARGET || t.id === DEFAULT_NOSYNC))
+  return report.targets.filter(
+    (t) => t.durable === durable && (t.family !== 'dbdb' || dbdb === 'all' || t.id === DEFAULT_TARGET || t.id === DEFAULT_NOSYNC),
+  )
 }
 
 /** The main workload's table: times with their ratio to better-sqlite3, sizes, memory. */
@@ -62,7 +65,20 @@ export function latestTable(report, options = {}) {
   const m = report.meta
   const rows = latestRows(report, options)
   const durable = (options.mode ?? 'durable') === 'durable'
-  const head = ['store', 'bulk load', 'size after load', 'small commits', 'point gets', 'full scan', 'range scans', 'overwrites', 'size before / after compaction', 'reopen + 1 get', 'import', 'peak RSS']
+  const head = [
+    'store',
+    'bulk load',
+    'size after load',
+    'small commits',
+    'point gets',
+    'full scan',
+    'range scans',
+    'overwrites',
+    'size before / after compaction',
+    'reopen + 1 get',
+    'import',
+    'peak RSS',
+  ]
   const lines = [
     `\`pnpm bench\` of ${dayOf(m.date)}: N = ${m.n.toLocaleString('en-US')} entries (16-byte keys, 100-byte values), ` +
       `medians of ${m.runs} run${m.runs === 1 ? '' : 's'}, each store in its own process, Node ${m.node} on ${m.cpus} × ${m.cpuModel}. ` +
@@ -89,7 +105,8 @@ export function latestTable(report, options = {}) {
     ]
     lines.push(`| ${cells.join(' | ')} |`)
   }
-  for (const t of (report.unavailable ?? []).filter((u) => u.durable === durable)) lines.push(`| ${t.id} | unavailable: ${t.reason} |${' |'.repeat(head.length - 2)}`)
+  for (const t of (report.unavailable ?? []).filter((u) => u.durable === durable))
+    lines.push(`| ${t.id} | unavailable: ${t.reason} |${' |'.repeat(head.length - 2)}`)
   return lines.join('\n')
 }
 
@@ -108,7 +125,14 @@ export function concurrentTable(result, { writers, at } = {}) {
   const cs = writers === undefined ? [...new Set(measured.map((r) => r.c))].sort((a, b) => a - b) : counts(writers, 'writers')
   const atC = at === undefined ? (cs.includes(64) ? 64 : Math.max(...cs)) : counts(at, 'at')[0]
   const fmt = (x, d = 2) => (typeof x !== 'number' || Number.isNaN(x) ? 'n/a' : x.toFixed(d))
-  const head = ['store', 'durable when acked', ...cs.map((c) => `writes/s, C = ${c}`), `p50 / p99 ack ms, C = ${atC}`, `event loop p99 ms, C = ${atC}`, `fsync calls per write, C = ${atC}`]
+  const head = [
+    'store',
+    'durable when acked',
+    ...cs.map((c) => `writes/s, C = ${c}`),
+    `p50 / p99 ack ms, C = ${atC}`,
+    `event loop p99 ms, C = ${atC}`,
+    `fsync calls per write, C = ${atC}`,
+  ]
   const lines = [
     `\`pnpm bench\` of ${dayOf(result.date)}: C writers, each awaiting one-key writes in turn (16-byte keys, 100-byte values), ` +
       `${result.writes.toLocaleString('en-US')} writes, medians of ${result.runs} run${result.runs === 1 ? '' : 's'}, each store in its own process, Node ${result.node}.`,

@@ -90,9 +90,13 @@ export function toSvg(report) {
   const s = []
 
   s.push(`<svg xmlns='http://www.w3.org/2000/svg' width='${W}' height='${H}' viewBox='0 0 ${W} ${H}' ${FONT} font-size='11'>`)
-  s.push(`<defs><pattern id='hatch' width='6' height='6' patternUnits='userSpaceOnUse' patternTransform='rotate(45)'><rect width='6' height='6' fill='#fff'/><line x1='0' y1='0' x2='0' y2='6' stroke='#c53030' stroke-width='2'/></pattern></defs>`)
+  s.push(
+    `<defs><pattern id='hatch' width='6' height='6' patternUnits='userSpaceOnUse' patternTransform='rotate(45)'><rect width='6' height='6' fill='#fff'/><line x1='0' y1='0' x2='0' y2='6' stroke='#c53030' stroke-width='2'/></pattern></defs>`,
+  )
   s.push(`<rect width='100%' height='100%' fill='#ffffff'/>`)
-  s.push(`<text x='${margin}' y='30' font-size='20' font-weight='bold' fill='#1a202c'>DBDB and its peers, relative to better-sqlite3</text>`)
+  s.push(
+    `<text x='${margin}' y='30' font-size='20' font-weight='bold' fill='#1a202c'>DBDB and its peers, relative to better-sqlite3</text>`,
+  )
   s.push(
     `<text x='${margin}' y='52' font-size='12' fill='#2d3748'>${esc(
       `N = ${formatCount(m.n)} entries of 16-byte keys and 100-byte values · median of ${m.runs} run(s), each store in its own process · log scale · shorter bars to the left are better`,
@@ -133,7 +137,9 @@ export function toSvg(report) {
     const bottom = top + targets.length * rowH
     for (const v of ticks) {
       const x = X(v).toFixed(1)
-      s.push(`<line x1='${x}' y1='${top - 2}' x2='${x}' y2='${bottom + 2}' stroke='${v === 1 ? '#1a202c' : '#e2e8f0'}' stroke-width='${v === 1 ? 1.5 : 1}'/>`)
+      s.push(
+        `<line x1='${x}' y1='${top - 2}' x2='${x}' y2='${bottom + 2}' stroke='${v === 1 ? '#1a202c' : '#e2e8f0'}' stroke-width='${v === 1 ? 1.5 : 1}'/>`,
+      )
       s.push(`<text x='${x}' y='${bottom + 14}' text-anchor='middle' font-size='10' fill='#4a5568'>${tickLabel(v)}</text>`)
     }
     s.push(`<text x='${x0}' y='${bottom + 26}' font-size='10' fill='#2f855a'>← better than better-sqlite3</text>`)
@@ -141,7 +147,9 @@ export function toSvg(report) {
     targets.forEach((t, j) => {
       const y = top + j * rowH
       const cy = y + rowH / 2 + 4
-      s.push(`<text x='${x0 - 8}' y='${cy}' text-anchor='end' fill='${t.ok ? '#1a202c' : '#c53030'}'>${esc(t.ok ? t.label : `✗ ${t.label}`)}</text>`)
+      s.push(
+        `<text x='${x0 - 8}' y='${cy}' text-anchor='end' fill='${t.ok ? '#1a202c' : '#c53030'}'>${esc(t.ok ? t.label : `✗ ${t.label}`)}</text>`,
+      )
       const r = t.ratio[f.key]
       if (typeof r !== 'number') {
         s.push(`<text x='${X(1) + 5}' y='${cy}' font-style='italic' fill='#718096'>n/a</text>`)
@@ -155,7 +163,10 @@ export function toSvg(report) {
       s.push(
         `<rect x='${left.toFixed(1)}' y='${y + 2}' width='${width.toFixed(1)}' height='${rowH - 4}' fill='${fill}' fill-opacity='${t.ok && !t.durable ? 0.45 : 1}'${t.ok ? '' : " stroke='#c53030'"}><title>${esc(`${t.id}: ${valueText(f, t)}, ${formatRatio(r)} better-sqlite3`)}</title></rect>`,
       )
-      if (r > hi || r < lo) s.push(`<text x='${r > hi ? b - 3 : b + 3}' y='${cy}' text-anchor='${r > hi ? 'end' : 'start'}' font-weight='bold' fill='#fff'>${r > hi ? '»' : '«'}</text>`)
+      if (r > hi || r < lo)
+        s.push(
+          `<text x='${r > hi ? b - 3 : b + 3}' y='${cy}' text-anchor='${r > hi ? 'end' : 'start'}' font-weight='bold' fill='#fff'>${r > hi ? '»' : '«'}</text>`,
+        )
       if (t.id === t.baseline) {
         s.push(`<text x='${x1 + 8}' y='${cy}' fill='#718096'>baseline</text>`)
       } else {
@@ -176,7 +187,9 @@ export function toSvg(report) {
     s.push(`<rect x='0' y='0' width='${PW}' height='${panelH}' fill='#ffffff' stroke='#e2e8f0' rx='4'/>`)
     s.push(`<text x='10' y='18' font-size='14' font-weight='bold' fill='#1a202c'>Correctness and notes</text>`)
     lines.slice(0, Math.floor((panelH - 30) / 15)).forEach(([text, color], j) => {
-      s.push(`<text x='10' y='${38 + j * 15}' font-size='11' fill='${color}'>${esc(text.length > 105 ? `${text.slice(0, 104)}…` : text)}</text>`)
+      s.push(
+        `<text x='10' y='${38 + j * 15}' font-size='11' fill='${color}'>${esc(text.length > 105 ? `${text.slice(0, 104)}…` : text)}</text>`,
+      )
     })
     s.push(`</g>`)
   }
@@ -193,7 +206,12 @@ function notesOf(report) {
     out.push(['   misses, counts, key order, values after overwrites and compaction, and after reopening.', '#22543d'])
   } else {
     for (const t of failed) {
-      const why = t.errors[0] ?? t.checks.filter((c) => c.failed).map((c) => `${c.name} (${c.failed} failed)`).join(', ')
+      const why =
+        t.errors[0] ??
+        t.checks
+          .filter((c) => c.failed)
+          .map((c) => `${c.name} (${c.failed} failed)`)
+          .join(', ')
       out.push([`✗ ${t.id}: ${why}`, '#c53030'])
     }
     out.push(['   Hatched bars: figures of a store that returned wrong results do not count.', '#c53030'])
@@ -202,7 +220,10 @@ function notesOf(report) {
   out.push(['Durable rows sync every commit (fsync / synchronous=FULL / lmdb sync / level sync: true);', '#4a5568'])
   out.push(['no-sync rows never sync. lmdb: size after compaction is its compacting copy (backup).', '#4a5568'])
   const harness = harnessRss(report)
-  out.push([`Peak RSS includes ${harness ? `${formatBytes(harness)} held by every child before it opens its store` : "the harness's own data"} (Node + data);`, '#4a5568'])
+  out.push([
+    `Peak RSS includes ${harness ? `${formatBytes(harness)} held by every child before it opens its store` : "the harness's own data"} (Node + data);`,
+    '#4a5568',
+  ])
   out.push(["lmdb's also counts the resident pages of its memory-mapped file.", '#4a5568'])
   out.push([`Full figures, spreads and every run: the JSON file of ${report.meta.date}.`, '#4a5568'])
   return out

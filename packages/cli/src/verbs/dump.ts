@@ -1,8 +1,8 @@
 // dump: the database (or a range of it) as JSON lines, the format load reads.
 
-import { progress } from '../progress.js'
-import { rangeFromOptions, RANGE_OPTIONS } from '../range.js'
 import { jsonLine } from '../format.js'
+import { progress } from '../progress.js'
+import { RANGE_OPTIONS, rangeFromOptions } from '../range.js'
 import { EXIT, type Verb } from '../verb.js'
 
 export const dump: Verb = {

@@ -1,10 +1,10 @@
 // Looking after a database file: check, stats, history, compact, backup.
 
 import { statSync } from 'node:fs'
-import { isDbdbError, salvage as salvageDatabase, type DamageReport } from '@dbdb/dbdb'
+import { type DamageReport, isDbdbError, salvage as salvageDatabase } from '@dbdb/dbdb'
+import { oneLine, percent } from '../format.js'
 import { showKey } from '../keys.js'
 import { during } from '../progress.js'
-import { oneLine, percent } from '../format.js'
 import { CliError, EXIT, type Verb } from '../verb.js'
 
 export const check: Verb = {
@@ -13,7 +13,7 @@ export const check: Verb = {
   options: [{ name: 'json', help: 'print the report as one JSON object' }],
   summary: 'verify the whole file and the tree (exit 5 on damage)',
   details: [
-    'Verifies both superblock slots, every record\'s checksum, the commit chain, and every node',
+    "Verifies both superblock slots, every record's checksum, the commit chain, and every node",
     'and value of the newest tree, read from disk. Exit 0 when sound, 5 when damaged.',
   ],
   examples: ['dbdb app.db check', 'dbdb app.db check --json'],
@@ -70,13 +70,16 @@ export const salvage: Verb = {
   examples: ['dbdb app.db salvage app-salvaged.db', 'dbdb app.db salvage app-salvaged.db --json'],
   opens: 'read',
   run({ file, args: [dest], options, out }) {
-    if (statSync(dest!, { throwIfNoEntry: false }) !== undefined) throw new CliError(EXIT.DB_ERROR, `${dest} exists; salvage writes a new file`)
+    if (statSync(dest!, { throwIfNoEntry: false }) !== undefined)
+      throw new CliError(EXIT.DB_ERROR, `${dest} exists; salvage writes a new file`)
     if (statSync(file, { throwIfNoEntry: false }) === undefined) throw new CliError(EXIT.DB_ERROR, `${file} does not exist`)
     const r = during(out.progress, `salvaging ${file}`, () => salvageDatabase(file, dest!))
     const code = r.lost.length === 0 ? EXIT.OK : EXIT.DAMAGED
     if (options.flag('json')) {
       const bound = (k: Uint8Array | undefined): string | null => (k === undefined ? null : showKey(k))
-      out.stdout(`${JSON.stringify({ ...r, lost: r.lost.map((l) => ({ after: bound(l.after), before: bound(l.before), addresses: l.addresses })) })}\n`)
+      out.stdout(
+        `${JSON.stringify({ ...r, lost: r.lost.map((l) => ({ after: bound(l.after), before: bound(l.before), addresses: l.addresses })) })}\n`,
+      )
       return code
     }
     const range = (after: Uint8Array | undefined, before: Uint8Array | undefined): string =>
@@ -90,8 +93,14 @@ export const salvage: Verb = {
     out.stdout(
       [
         `salvaged ${file} at txid ${r.txid} into ${dest}: ${r.keys} keys`,
-        ...r.damage.filter((d) => !d.torn).map((d) => `damage   transaction ${d.txid} (bytes ${d.start} to ${d.end}), intact commits after it: ${d.commitsAfter.join(', ')}`),
-        ...r.lost.map((l) => `lost     ${range(l.after, l.before)} (damaged record${l.addresses.length === 1 ? '' : 's'} at ${l.addresses.join(', ')})`),
+        ...r.damage
+          .filter((d) => !d.torn)
+          .map(
+            (d) => `damage   transaction ${d.txid} (bytes ${d.start} to ${d.end}), intact commits after it: ${d.commitsAfter.join(', ')}`,
+          ),
+        ...r.lost.map(
+          (l) => `lost     ${range(l.after, l.before)} (damaged record${l.addresses.length === 1 ? '' : 's'} at ${l.addresses.join(', ')})`,
+        ),
         `result   ${r.lost.length === 0 ? 'every key copied' : 'some keys could not be read'}`,
         '',
       ].join('\n'),
@@ -150,7 +159,9 @@ export const history: Verb = {
     const width = Math.max(0, ...commits.map((c) => String(c.txid).length))
     for (const c of commits) {
       const time = new Date(c.time).toISOString()
-      out.stdout(json ? `${JSON.stringify({ txid: c.txid, time, keys: c.size })}\n` : `${String(c.txid).padStart(width)}  ${time}  ${c.size} keys\n`)
+      out.stdout(
+        json ? `${JSON.stringify({ txid: c.txid, time, keys: c.size })}\n` : `${String(c.txid).padStart(width)}  ${time}  ${c.size} keys\n`,
+      )
     }
     return EXIT.OK
   },
@@ -172,7 +183,11 @@ export const compact: Verb = {
     const db = open()
     const r = during(out.progress, `compacting ${file}`, () => db.compact(keep === undefined ? {} : { keepHistory: keep }))
     const change =
-      r.after < r.before ? `${percent(r.before - r.after, r.before)}% smaller` : r.after > r.before ? `${percent(r.after - r.before, r.before)}% larger` : 'no change'
+      r.after < r.before
+        ? `${percent(r.before - r.after, r.before)}% smaller`
+        : r.after > r.before
+          ? `${percent(r.after - r.before, r.before)}% larger`
+          : 'no change'
     out.stdout(`compacted ${file}: ${r.before} -> ${r.after} bytes (${change})\n`)
     return EXIT.OK
   },

@@ -1,8 +1,8 @@
 // Reading: get one key, scan a range.
 
-import { HEX_OPTION, jsonKey, keyArg, showKey } from '../keys.js'
-import { rangeFromOptions, RANGE_OPTIONS } from '../range.js'
 import { formatValue, jsonLine } from '../format.js'
+import { HEX_OPTION, jsonKey, keyArg, showKey } from '../keys.js'
+import { RANGE_OPTIONS, rangeFromOptions } from '../range.js'
 import { EXIT, type Verb } from '../verb.js'
 
 export const get: Verb = {

@@ -124,10 +124,25 @@ export function defineTreeConformance(api: TestApi, options: ConformanceOptions)
 
     it('orders keys by unsigned bytes, including empty keys, 0x00 and 0xff', () => {
       const t = fresh().open()
-      const keys = [Uint8Array.of(), Uint8Array.of(0), Uint8Array.of(0, 0), Uint8Array.of(1), Uint8Array.of(0x7f), Uint8Array.of(0x80), Uint8Array.of(0xff), Uint8Array.of(0xff, 0)]
+      const keys = [
+        Uint8Array.of(),
+        Uint8Array.of(0),
+        Uint8Array.of(0, 0),
+        Uint8Array.of(1),
+        Uint8Array.of(0x7f),
+        Uint8Array.of(0x80),
+        Uint8Array.of(0xff),
+        Uint8Array.of(0xff, 0),
+      ]
       for (const k of [...keys].reverse()) t.set(k, k)
-      deepStrictEqual([...t.entries()].map(([k]) => [...k]), keys.map((k) => [...k]))
-      deepStrictEqual([...t.entries({ reverse: true })].map(([k]) => [...k]), keys.map((k) => [...k]).reverse())
+      deepStrictEqual(
+        [...t.entries()].map(([k]) => [...k]),
+        keys.map((k) => [...k]),
+      )
+      deepStrictEqual(
+        [...t.entries({ reverse: true })].map(([k]) => [...k]),
+        keys.map((k) => [...k]).reverse(),
+      )
       for (const k of keys) deepStrictEqual([...t.get(k)!], [...k])
       t.check()
     })
@@ -273,11 +288,14 @@ export function defineTreeConformance(api: TestApi, options: ConformanceOptions)
       const bogus = h.storage.append(options.codec.encode(['not', 'a', 'node', 42]))
       h.storage.commit(bogus)
       h.storage.unlock()
-      throws(() => {
-        const broken = h.open(bogus)
-        broken.get(enc('k1'))
-        broken.check()
-      }, (err: unknown) => (err as { code?: string }).code === 'DBDB_CORRUPT')
+      throws(
+        () => {
+          const broken = h.open(bogus)
+          broken.get(enc('k1'))
+          broken.check()
+        },
+        (err: unknown) => (err as { code?: string }).code === 'DBDB_CORRUPT',
+      )
     })
 
     it(`matches a Map model under random set/delete/commit/reopen/savepoint`, () => {

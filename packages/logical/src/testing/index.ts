@@ -1,3 +1,3 @@
-export { defineTreeConformance, type ConformanceOptions, type TestApi } from './conformance.js'
-export { prng, testSeed, randomInt, randomBytes } from './random.js'
+export { type ConformanceOptions, defineTreeConformance, type TestApi } from './conformance.js'
+export { prng, randomBytes, randomInt, testSeed } from './random.js'
 export { savepointsAtRandom } from './savepoints.js'

@@ -427,7 +427,10 @@ export class SimDisk implements FileIO {
     if (op === 'unlock') {
       if (file.lockedBy === fd) file.lockedBy = undefined
       file.sharedBy.delete(fd)
-    } else if ((file.lockedBy !== undefined && file.lockedBy !== fd) || (op === 'lock' && [...file.sharedBy].some((other) => other !== fd))) {
+    } else if (
+      (file.lockedBy !== undefined && file.lockedBy !== fd) ||
+      (op === 'lock' && [...file.sharedBy].some((other) => other !== fd))
+    ) {
       throw errno('EAGAIN', 'lock')
     } else if (op === 'share') {
       file.sharedBy.add(fd)
