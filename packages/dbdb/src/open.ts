@@ -10,7 +10,8 @@ import { metaFor, type OpenOptions, reconcile, resolveOptions } from './options.
 export function open<V = any>(path: string, options?: OpenOptions & { keyEncoding?: 'utf8' }): Database<string, V>
 // biome-ignore lint/suspicious/noExplicitAny: as above
 export function open<V = any>(path: string, options: OpenOptions & { keyEncoding: 'binary' }): Database<Uint8Array, V>
-export function open(path: string, options: OpenOptions = {}): Database<Uint8Array | string, unknown> {
+// biome-ignore lint/suspicious/noExplicitAny: the implementation behind both signatures
+export function open(path: string, options: OpenOptions = {}): Database<any, any> {
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
   const resolved = resolveOptions(options)
   const storageOptions = { ...resolved.storage, meta: metaFor(resolved) }
