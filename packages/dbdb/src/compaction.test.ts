@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { open } from './index.js'
+import { createBPlusTree, open } from './index.js'
 import { compactionPath } from './leftover.js'
 import { code, tempFile, useTempDir } from './test-helpers.fixture.js'
 
@@ -189,6 +189,18 @@ describe('backup and stats', () => {
     expect(s.height).toBeGreaterThanOrEqual(2)
     expect(s.liveBytes).toBeGreaterThan(50_000)
     expect(s.liveBytes).toBeLessThan(s.fileBytes)
+    db.close()
+  })
+
+  it('measures a sound file written with other B+ orders, which check() judges by the orders it opens with', () => {
+    const file = tempFile(dir)
+    const narrow = open(file, { tree: createBPlusTree({ order: 8, branchOrder: 8 }) })
+    for (let i = 0; i < 2000; i++) narrow.set(`k${i}`, i)
+    narrow.commit()
+    narrow.close()
+    const db = open(file)
+    expect(db.stats()).toMatchObject({ keys: 2000, txid: 1, tree: 'bplus' })
+    expect(db.get('k1999')).toBe(1999)
     db.close()
   })
 })
