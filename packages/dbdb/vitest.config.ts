@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     name: '@dbdb/dbdb',
-    // Vitest's 5 s default is a flake on a shared 2-core machine: tests here that start
+    // Vitest's 5 s default is a flake on a loaded machine: tests here that start
     // child processes or try every bit flip took 2-3 s idle and 4-6 s under load.
     testTimeout: 60_000,
   },

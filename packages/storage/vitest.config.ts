@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     name: '@dbdb/storage',
-    // Vitest's default timeout is a flake on a shared machine: tests here start child
+    // Vitest's default timeout is a flake on a loaded machine: tests here start child
     // processes or try every bit flip, and take several times longer under load.
     testTimeout: 60_000,
   },
