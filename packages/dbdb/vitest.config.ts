@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     name: '@dbdb/dbdb',
     // Vitest's 5 s default is a flake on a loaded machine: tests here that start
-    // child processes or try every bit flip took 2-3 s idle and 4-6 s under load.
+    // child processes or try every bit flip take several times longer under load.
     testTimeout: 60_000,
   },
 })
