@@ -92,9 +92,10 @@ function checkRange(b: Uint8Array, start: number, n: number, depth: number): voi
           items = (need(4) && view.getUint32(p)) * 2
           p += 4
           break
+        // fixext 1, 2, 4, 8, 16
         case 0xd4:
           skip = 1
-          break // fixext 1, 2, 4, 8, 16
+          break
         case 0xd5:
           skip = 2
           break
@@ -107,10 +108,11 @@ function checkRange(b: Uint8Array, start: number, n: number, depth: number): voi
         case 0xd8:
           skip = 16
           break
+        // ext 8, 16, 32
         case 0xc7:
           skip = need(1) && b[p]!
           p += 1
-          break // ext 8, 16, 32
+          break
         case 0xc8:
           skip = need(2) && view.getUint16(p)
           p += 2
