@@ -199,6 +199,35 @@ describe('the tail', () => {
   })
 })
 
+describe('a hole of zeros right after the commit the open starts from', () => {
+  // The newest commit found only by the forward scan (its checkpoint never reached the
+  // disk): the newest valid slot points at commit 3, the other at commit 2.
+  const tail = built.powerLoss(0, 'drop').readFile(DB)
+  const [c2, c3] = [history[1]!, history[2]!]
+  const c3Root = c3.records.at(-1)!
+  // Zeros from where commit 3 starts into its root record: the slot of commit 3 no longer
+  // checks out, the open falls back to the slot of commit 2, and zeros follow commit 2.
+  // Commit 3's commit record and all of commit 4 are intact.
+  const holed = Buffer.from(tail)
+  holed.fill(0, c2.end, c3Root.address + RECORD_HEADER + 2)
+
+  it('is damage when intact commits follow: the writer refuses at its lock and writes nothing', () => {
+    expect(slotTxids(holed).sort()).toEqual([newest - 2, newest - 1])
+    const disk = new SimDisk()
+    disk.writeFile(DB, holed)
+    const s = openDb(disk)
+    // The open looks no further than the bytes after the head's commit record.
+    expect(s.head().txid).toBe(2)
+    const err = expectCode(() => s.lock(), 'DBDB_CORRUPT')
+    expect(err.address).toBe(c2.end)
+    expect(err.message).toContain(`transaction 3 (from address ${c2.end}) is damaged: bytes ${c2.end} to ${c3.end}`)
+    expect(err.message).toContain('(transaction 4)')
+    expect(s.locked).toBe(false)
+    s.close()
+    expect(disk.readFile(DB).equals(holed)).toBe(true)
+  })
+})
+
 /** A record header claiming 0xffffffff bytes. */
 function lengthBomb(): Buffer {
   const header = Buffer.alloc(RECORD_HEADER)

@@ -29,6 +29,13 @@ export interface DamageReport {
 }
 
 /**
+ * How far past a record header of zeros recovery and a writer taking the lock look
+ * for bytes that are not zero (a hole with something after it, rather than reserved
+ * space, which runs to the end of the file): one small read.
+ */
+export const ZERO_LOOK = 64 * 1024
+
+/**
  * DURABILITY: where a scan stopped short of the end of the file, tells a torn tail
  * from damage. It looks at everything up to `size` for intact later commits: none
  * means a torn tail (or reserved zeros). With some, the scan looks again first (a
