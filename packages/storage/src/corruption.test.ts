@@ -199,6 +199,72 @@ describe('the tail', () => {
   })
 })
 
+describe('a hole of zeros right after the commit the open starts from', () => {
+  // The newest commit found only by the forward scan (its checkpoint never reached the
+  // disk): the newest valid slot points at commit 3, the other at commit 2.
+  const tail = built.powerLoss(0, 'drop').readFile(DB)
+  const [c2, c3] = [history[1]!, history[2]!]
+  const c3Root = c3.records.at(-1)!
+  // Zeros from where commit 3 starts into its root record: the slot of commit 3 no longer
+  // checks out, the open falls back to the slot of commit 2, and zeros follow commit 2.
+  // Commit 3's commit record and all of commit 4 are intact.
+  const holed = Buffer.from(tail)
+  holed.fill(0, c2.end, c3Root.address + RECORD_HEADER + 2)
+
+  it('is damage when intact commits follow: the writer refuses at its lock and writes nothing', () => {
+    expect(slotTxids(holed).sort()).toEqual([newest - 2, newest - 1])
+    const disk = new SimDisk()
+    disk.writeFile(DB, holed)
+    const s = openDb(disk)
+    // The open looks no further than the bytes after the head's commit record.
+    expect(s.head().txid).toBe(2)
+    const err = expectCode(() => s.lock(), 'DBDB_CORRUPT')
+    expect(err.address).toBe(c2.end)
+    expect(err.message).toContain(`transaction 3 (from address ${c2.end}) is damaged: bytes ${c2.end} to ${c3.end}`)
+    expect(err.message).toContain('(transaction 4)')
+    expect(s.locked).toBe(false)
+    s.close()
+    expect(disk.readFile(DB).equals(holed)).toBe(true)
+  })
+
+  it('a commit an earlier writer made over it, its checkpoint lost: opens there, and the commit left past it is not damage', () => {
+    // What a writer that wrote over the hole left: its commit 3 (a shorter transaction)
+    // at commit 2's end, the rest of the hole, what is left of the old commit 3, and the
+    // old commit 4, intact, whose txid is the next after the new head's.
+    const clean = new SimDisk()
+    clean.writeFile(DB, tail.subarray(0, c2.end))
+    const w = openDb(clean)
+    w.lock()
+    const mine = commitRecords(w, [Buffer.from('over the hole')], { index: 0 })
+    w.close()
+    expect(mine.end).toBeLessThan(c3Root.address + RECORD_HEADER + 2)
+    const image = Buffer.from(holed)
+    clean.readFile(DB).copy(image, c2.end, c2.end, mine.end)
+    const mixed = [...history.slice(0, 2), mine]
+
+    for (const readOnly of [false, true]) {
+      const s = openImage(image, { readOnly })
+      expectAtCommit(s, mixed, 3)
+      expect(s.verify().damage).toEqual([])
+      s.close()
+    }
+
+    // The next writer cuts off what follows the head, durably, and commits on top.
+    const disk = new SimDisk()
+    disk.writeFile(DB, image)
+    const s = openDb(disk)
+    s.lock()
+    expect(disk.readFile(DB).length).toBe(mine.end)
+    const next = commitRecords(s, [Buffer.from('next')], { index: 0 })
+    s.close()
+    for (let seed = 0; seed < 20; seed++) {
+      const again = openDb(disk.powerLoss(seed, seed === 0 ? 'drop' : 'torn'))
+      expectAtCommit(again, [...mixed, next], 4)
+      again.close()
+    }
+  })
+})
+
 /** A record header claiming 0xffffffff bytes. */
 function lengthBomb(): Buffer {
   const header = Buffer.alloc(RECORD_HEADER)

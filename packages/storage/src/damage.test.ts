@@ -128,6 +128,19 @@ describe('damage that intact commits follow (durability fsync)', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true)
   })
 
+  it('damage in the last transaction but one, with the last commit intact after it, is still damage', () => {
+    const { file, commits } = writeAndKill(40, 'fsync')
+    flipBit(file, commits[39]!.txStart + RECORD_HEADER + 20)
+    const before = fs.readFileSync(file)
+    const err = expectCode(() => openStorage(file), 'DBDB_CORRUPT')
+    expect(err.message).toContain(`transaction 39 (from address ${commits[39]!.txStart}) is damaged`)
+    expect(err.message).toContain('(transaction 40)')
+    const ro = openStorage(file, { readOnly: true })
+    expect(ro.head().txid).toBe(40)
+    ro.close()
+    expect(fs.readFileSync(file).equals(before)).toBe(true)
+  })
+
   it('a writer whose handle knew the file before the damage refuses to cut it off at its lock', () => {
     const live = path.join(dir, 'shared.db')
     const writer = openStorage(live)

@@ -29,6 +29,13 @@ export interface DamageReport {
 }
 
 /**
+ * How far past a record header of zeros recovery and a writer taking the lock look
+ * for bytes that are not zero (a hole with something after it, rather than reserved
+ * space, which runs to the end of the file): one small read.
+ */
+export const ZERO_LOOK = 64 * 1024
+
+/**
  * DURABILITY: where a scan stopped short of the end of the file, tells a torn tail
  * from damage. It looks at everything up to `size` for intact later commits: none
  * means a torn tail (or reserved zeros). With some, the scan looks again first (a
@@ -37,6 +44,13 @@ export interface DamageReport {
  * (COMMIT_UNSYNCED_BEFORE clear): if any commit after the damage had, the damaged
  * bytes were on disk, whole, before it was written, so no crash tore them. Only
  * when none had (durability 'none') may the damage be a torn write, and `torn` is set.
+ *
+ * Only a commit whose txid is above the one after the head's counts: the transaction
+ * the scan stopped in has a txid above the head's, and a commit written after it a
+ * greater one still (its own record, intact, says so). A commit past the head with a
+ * txid no greater than the head's plus one was never written on top of the head: it
+ * is what is left of an older tail that a writer has written a transaction of its
+ * own over, and cutting it off loses nothing of the head's history.
  */
 export function lookPast(
   reader: RecordReader,
@@ -46,15 +60,19 @@ export function lookPast(
 ): { scanned: ScanResult; later: LaterCommit[]; damage: DamageReport[] } {
   for (let attempt = 0; ; attempt++) {
     if (scanned.stop === 'end') return { scanned, later: [], damage: [] }
-    const later = reader.laterCommits(scanned.head, scanned.stoppedAt, fileId, size)
-    if (later.length === 0) return { scanned, later, damage: [] }
+    const found = reader.laterCommits(scanned.head, scanned.stoppedAt, fileId, size)
+    if (found.length === 0) return { scanned, later: [], damage: [] }
     // Without the lock a writer may be committing meanwhile: the scan stopped in a
     // transaction still being written, which was whole, with commits after it, by
     // the time the rest of the file was read. Damage stays where it is: only a scan
     // that stops at the same place again has found it. One that keeps moving is
     // following a writer, and what it reached is the head.
     const again = reader.scan(scanned.head, fileId, size)
-    if (again.head.txid === scanned.head.txid) return { scanned, later, damage: damageRegions(scanned, later) }
+    if (again.head.txid === scanned.head.txid) {
+      const after = scanned.head.txid + 1
+      const later = found.filter((c) => c.txid > after)
+      return { scanned, later, damage: later.length === 0 ? [] : damageRegions(scanned, later) }
+    }
     if (attempt === 3) return { scanned: again, later: [], damage: [] }
     scanned = again
   }

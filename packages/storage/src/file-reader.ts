@@ -36,6 +36,8 @@ const SCAN_WINDOW_FIRST = 16 * 1024
 const SCAN_WINDOW_MAX = 1024 * 1024
 /** laterCommits reads the rest of the file this much at a time. */
 const SEARCH_CHUNK = 1024 * 1024
+/** What nonZeroWithin compares the bytes it reads with. */
+const ZEROS = Buffer.alloc(READ_AHEAD)
 
 export interface FileHead extends Head {
   /** First byte after this commit's record. */
@@ -219,16 +221,20 @@ export class RecordReader {
     return found
   }
 
-  /** Whether any of the bytes [position, position + length) that the file holds is not zero. */
+  /**
+   * Whether any of the bytes [position, position + length) that the file holds is not
+   * zero. Reads through the read-ahead buffer (a writer asks this at its lock, where a
+   * fresh buffer of the whole length would cost more than the reads).
+   */
   nonZeroWithin(position: number, length: number): boolean {
-    const buf = Buffer.alloc(length)
-    let done = 0
-    while (done < length) {
-      const n = this.#io.readSync(this.#fd, buf, done, length - done, position + done)
-      if (n === 0) break
-      done += n
+    const buf = this.#scratch
+    for (let at = position, end = position + length; at < end; ) {
+      const n = this.#io.readSync(this.#fd, buf, 0, Math.min(buf.length, end - at), at)
+      if (n === 0) return false
+      if (!buf.subarray(0, n).equals(ZEROS.subarray(0, n))) return true
+      at += n
     }
-    return !buf.subarray(0, done).equals(Buffer.alloc(done))
+    return false
   }
 
   /** crc32 of the bytes [start, end). */

@@ -27,6 +27,14 @@ export class KnownHead {
   #head: FileHead = baseHead(0)
   /** Whether the bytes at the head's end were zeros (reserved space) or the end of the file when last looked at. */
   #tailClean = true
+  /**
+   * Whether this handle knows what lies past the zeros at the head's end (a header of
+   * zeros says nothing of the bytes after it): it cut the tail, or looked past the
+   * zeros (see prepareToWrite), and since then only commits were added at the head's
+   * end, its own or other writers' (who looked, too, before they wrote). Lost at open
+   * and when the head vanishes.
+   */
+  #tailLooked = false
   /** Set once the file at the path is another one (compaction replaced it): the handle must reopen. */
   #moved = false
 
@@ -53,6 +61,10 @@ export class KnownHead {
     return this.#tailClean
   }
 
+  get tailLooked(): boolean {
+    return this.#tailLooked
+  }
+
   get moved(): boolean {
     return this.#moved
   }
@@ -63,6 +75,7 @@ export class KnownHead {
     this.#base = found.base
     this.#head = found.head
     this.#tailClean = found.tailClean
+    this.#tailLooked = false
   }
 
   /** This handle committed `head`, whose commit record is `record`, at the end of the file. */
@@ -70,17 +83,30 @@ export class KnownHead {
     this.#head = head
     this.#headRecord.keep(record)
     this.#tailClean = true
+    this.#tailLooked = true
   }
 
   /** What followed the head was cut off: the head is the end of the file. */
   cutTail(): void {
     this.#tailClean = true
+    this.#tailLooked = true
+  }
+
+  /** The zeros at the head's end were looked past, and nothing else follows them (reserved space). */
+  lookedPast(): void {
+    this.#tailLooked = true
+  }
+
+  /** Bytes that are not zero follow the zeros at the head's end: a tail to cut off like any other. */
+  tailNotClean(): void {
+    this.#tailClean = false
   }
 
   /** After commits of this handle's were cut off: `head` (the last one before them) is the head again. */
   moveBackTo(head: FileHead): void {
     this.#head = head
     this.#headRecord.forget()
+    this.#tailLooked = false
   }
 
   /** After the rename that markMoved announced: the file is no longer the database. */
@@ -117,6 +143,7 @@ export class KnownHead {
         // Never scan on from a head that is gone: start again from the slots, which
         // only ever point at commits that were synced by a writer holding the lock.
         if (attempt === 1) lost = seen
+        this.#tailLooked = false
         head = this.#superblock.newestAbove(slots, this.#fileId, -1) ?? baseHead(this.#base)
       } else {
         head = this.#superblock.newestAbove(slots, this.#fileId, seen.txid) ?? seen

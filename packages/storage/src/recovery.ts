@@ -3,7 +3,7 @@
 // (cut off by the next writer) from damage that intact commits follow (which no
 // open may cut off), and finishing a file whose creation was cut short.
 
-import { type DamageReport, damaged, lookPast, newestOf } from './damage.js'
+import { type DamageReport, damaged, lookPast, newestOf, ZERO_LOOK } from './damage.js'
 import type { DurableFile } from './durable-file.js'
 import { corrupt, DbdbError, ioError } from './errors.js'
 import { newFileHeader } from './file-create.js'
@@ -14,12 +14,6 @@ import { DATA_START, decodeSlot, hasMagic, MAGIC, type Slot, sameBytes } from '.
 import { type HeadRecord, LOOK_CLEAN, LOOK_GONE, LOOK_MORE } from './head-record.js'
 import type { StorageMeta } from './storage.js'
 import type { Superblock } from './superblock.js'
-
-/**
- * How far an open looks past a header of zeros it stopped at for bytes that are not
- * zero (a hole with commits after it, rather than reserved space): one small read.
- */
-const ZERO_LOOK = 64 * 1024
 
 /** What recover() reads and writes through: the parts of the handle being opened. */
 export interface RecoverySource {

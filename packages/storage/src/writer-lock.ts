@@ -2,7 +2,7 @@
 // its first append, so that what it appends lands after the newest commit of the
 // file at its path, on a tail that is cut clean, and after bytes that are on disk.
 
-import { refuseToCutOffCommits } from './damage.js'
+import { refuseToCutOffCommits, ZERO_LOOK } from './damage.js'
 import type { DurableFile } from './durable-file.js'
 import { DbdbError } from './errors.js'
 import type { FileIO } from './file-io.js'
@@ -41,6 +41,18 @@ export function prepareToWrite(h: LockedHandle): void {
   // only then compares inodes (a stat per commit would add a system call to every commit).
   h.refresh()
   if (known.moved) throw movedError(h.path)
+  // DURABILITY: zeros at the head's end are reserved space only if nothing else follows
+  // them (reserved zeros run to the end of the file); the open reads no further than
+  // the first of them. The zeros of a hole may hide a torn tail, or damage that intact
+  // commits follow: writing over them would bury the damage under this handle's
+  // commits, and leave the commits after it to be read as later commits of its own.
+  // So the first lock after the open looks past them (ZERO_LOOK), and what it finds
+  // is a tail like any other: cut off, or refused as damage. Commits added since, its
+  // own or other writers' (who looked before they wrote), keep the tail known.
+  if (known.tailClean && !known.tailLooked) {
+    if (h.reader.nonZeroWithin(known.head.end, ZERO_LOOK)) known.tailNotClean()
+    else known.lookedPast()
+  }
   if (!known.tailClean) {
     // Bytes of a transaction that never committed (its writer crashed or its
     // commit failed). Cut them off durably before appending after the commit,
