@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { measureSyncCosts } from '../src/concurrent/machine.mjs'
 import { concurrentMarkdown, goals } from '../src/concurrent/run.mjs'
 import { STORES } from '../src/concurrent/stores.mjs'
 
@@ -26,6 +27,19 @@ describe('concurrent writers: one tiny run per store', () => {
       }
     })
   }
+})
+
+describe("this machine's sync costs", () => {
+  it('measures a sync on the main thread, on the thread pool, and a round trip with no I/O', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbdb-bench-machine-test-'))
+    try {
+      const costs = await measureSyncCosts(dir, 5)
+      expect(Object.keys(costs).sort()).toEqual(['poolRoundTripUs', 'poolSyncUs', 'syncUs'])
+      for (const [k, v] of Object.entries(costs)) expect(Number.isInteger(v) && v >= 0, `${k} ${v}`).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
 
 describe('concurrent writers report', () => {
@@ -64,5 +78,12 @@ describe('concurrent writers report', () => {
     expect(md).toContain('| DBDB await setAsync | yes | 64 | 3,000 |')
     expect(md).toContain('classic-level put sync | yes | all | unavailable')
     expect(md).toMatch(/≥ 1.5× lmdb await put \| 3.00× \| yes/)
+    expect(md).not.toContain('thread pool;')
+  })
+
+  it("says what a sync costs on the machine when the results have it", () => {
+    const md = concurrentMarkdown({ ...result, machine: { syncUs: 150, poolSyncUs: 1250, poolRoundTripUs: 95 } }, 'meta')
+    expect(md).toContain('take 150 µs on the main thread and 1,250 µs with the fdatasync on libuv\'s thread pool')
+    expect(md).toContain('takes 95 µs (medians)')
   })
 })

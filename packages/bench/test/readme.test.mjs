@@ -106,6 +106,10 @@ describe('results tables', () => {
     expect(some[4]).toBe('| DBDB await setAsync | yes | 4,191 | n/a | 1.44 / 8.43 | 4.73 | n/a |')
     expect(concurrentTable(concurrent, { writers: '1' })).toContain('C = 1 |')
     expect(() => concurrentTable(concurrent, { writers: '1,x' })).toThrow(/list of counts/)
+    expect(all.at(-1)).toMatch(/^\| lmdb/)
+    const withCosts = concurrentTable({ ...concurrent, machine: { syncUs: 160, poolSyncUs: 250, poolRoundTripUs: 90 } }).split('\n')
+    expect(withCosts.at(-2)).toBe('')
+    expect(withCosts.at(-1)).toMatch(/^On this machine a 4 KiB write and its fdatasync take 160 µs on the main thread and 250 µs .* 90 µs \(medians\)/)
   })
 })
 

@@ -11,10 +11,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { syncCostsSentence } from '../report/readme.mjs'
 import { STORES } from './stores.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const CHILD = join(here, 'child.mjs')
+const MACHINE = join(here, 'machine.mjs')
 const log = (msg) => process.stderr.write(`${msg}\n`)
 
 export const CONCURRENT_USAGE = `  --writers LIST     concurrent writers of the concurrent workload (default 1,16,64,256)
@@ -37,6 +39,18 @@ function runChild(args, tmp, timeoutSec, prefix = []) {
     const argv = prefix.length ? [...rest, process.execPath, CHILD, ...args, dir] : [CHILD, ...args, dir]
     const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: timeoutSec * 1000, maxBuffer: 1 << 24 })
     if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status ?? r.signal}\n${r.stderr}`)
+    return JSON.parse(r.stdout.trim().split('\n').pop())
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** What a sync costs on this machine, apart from any store (machine.mjs), in a process of its own. */
+function syncCosts(tmp, timeoutSec) {
+  const dir = mkdtempSync(join(tmp, 'dbdb-bench-machine-'))
+  try {
+    const r = spawnSync(process.execPath, [MACHINE, dir], { encoding: 'utf8', timeout: timeoutSec * 1000 })
+    if (r.status !== 0) throw new Error(`machine.mjs: exit ${r.status ?? r.signal}\n${r.stderr}`)
     return JSON.parse(r.stdout.trim().split('\n').pop())
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -86,6 +100,10 @@ export function runConcurrent({
 } = {}) {
   const strace = hasStrace()
   if (!strace) log('strace is not installed: fsync calls per write are not counted')
+  const machine = syncCosts(tmp, timeoutSec)
+  log(
+    `this machine: write + fdatasync ${machine.syncUs} µs, with the fdatasync on the thread pool ${machine.poolSyncUs} µs, a thread-pool round trip ${machine.poolRoundTripUs} µs`,
+  )
   const rows = []
   for (const store of stores) {
     for (const c of writers) {
@@ -117,7 +135,7 @@ export function runConcurrent({
       )
     }
   }
-  return { writers, writes, runs, rows, stores: stores.map(({ id, label, durable, api }) => ({ id, label, durable, api })) }
+  return { writers, writes, runs, machine, rows, stores: stores.map(({ id, label, durable, api }) => ({ id, label, durable, api })) }
 }
 
 const find = (result, store, c) => result.rows.find((r) => r.store === store && r.c === c && r.unavailable === undefined)
@@ -170,6 +188,8 @@ export function concurrentMarkdown(result, meta) {
       `| ${s.label} | ${s.durable ? 'yes' : 'no'} | ${r.c} | ${Math.round(r.writesPerSec).toLocaleString('en-US')} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.loopP99)} | ${fmt(r.syncsPerWrite, 3)} |`,
     )
   }
+  const costs = syncCostsSentence(result.machine)
+  if (costs) lines.push('', costs)
   lines.push('', '| goal | measured | met |', '| --- | ---: | --- |')
   for (const g of goals(result)) {
     const met = g.value === undefined ? 'n/a' : (g.higher ? g.value >= g.target : g.value <= g.target) ? 'yes' : 'no'

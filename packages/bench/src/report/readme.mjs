@@ -110,6 +110,17 @@ export function latestTable(report, options = {}) {
   return lines.join('\n')
 }
 
+/** The machine's sync costs (machine.mjs) as a sentence, or undefined for results without them. */
+export function syncCostsSentence(machine) {
+  if (machine === undefined) return undefined
+  const us = (x) => `${x.toLocaleString('en-US')} µs`
+  return (
+    `On this machine a 4 KiB write and its fdatasync take ${us(machine.syncUs)} on the main thread and ${us(machine.poolSyncUs)} ` +
+    `with the fdatasync on libuv's thread pool; a thread-pool round trip that does no I/O takes ${us(machine.poolRoundTripUs)} (medians). ` +
+    'A lone writer of `setAsync` pays that difference on every commit.'
+  )
+}
+
 /**
  * The concurrent writers table, a row per store: writes/s at each C (default every C
  * that was run), then latency, event loop delay and syncs per write at C = `at`
@@ -159,6 +170,8 @@ export function concurrentTable(result, { writers, at } = {}) {
     ]
     lines.push(`| ${cells.join(' | ')} |`)
   }
+  const costs = syncCostsSentence(result.machine)
+  if (costs) lines.push('', costs)
   return lines.join('\n')
 }
 
