@@ -104,7 +104,7 @@ export function loadLock(how: 'fast' | 'package'): LockSync {
  * there that holds the package. Undefined if no such folder holds it, or if that
  * package has no binary for this platform.
  */
-export function prebuiltBinary(from: string = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
+export function prebuiltBinary(from: string = moduleFolder()): string | undefined {
   for (let dir = from; ; ) {
     // Node looks in no node_modules/node_modules folder either.
     if (path.basename(dir) !== 'node_modules') {
@@ -118,6 +118,11 @@ export function prebuiltBinary(from: string = path.dirname(fileURLToPath(import.
     if (up === dir) return undefined
     dir = up
   }
+}
+
+/** This module's folder; import.meta.dirname spares a new process its first fileURLToPath (undefined outside file: URLs). */
+function moduleFolder(): string {
+  return import.meta.dirname ?? path.dirname(fileURLToPath(import.meta.url))
 }
 
 function loadBinding(): LockBinding | undefined {
