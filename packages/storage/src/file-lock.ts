@@ -128,6 +128,8 @@ function moduleFolder(): string {
 function loadBinding(): LockBinding | undefined {
   // require-addon picks a -musl binary there (none is shipped); so do we, by not guessing.
   if (process.platform === 'linux' && existsSync('/etc/alpine-release')) return undefined
+  // A runtime without process.dlopen loads it through require(), in the package's loader.
+  if (typeof process.dlopen !== 'function') return undefined
   const file = prebuiltBinary()
   if (file === undefined) return undefined
   const addon = { exports: {} as Partial<LockBinding> }
