@@ -55,8 +55,12 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #depth = 0
   readonly #snapshots = new Set<Snapshot<K, V>>()
   #closed = false
-  /** The async write path (group commit); holds the writer lock while it has work. */
-  readonly #group: GroupCommit
+  /**
+   * The async write path (group commit); holds the writer lock while it has work.
+   * Made at the first async write: a handle that never makes one never builds it.
+   */
+  #group: GroupCommit | undefined
+  readonly #maxQueuedBytes: number
   /** Async writes waiting for a synchronous transaction of this handle to end. */
   #txWaiters: Array<() => void> = []
 
@@ -67,7 +71,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     this.#nodeCodec = parts.codec
     this.#lockTimeoutMs = parts.lockTimeoutMs
     this.#latestView = new LatestView(parts.storage, parts.reopen, parts.tree, parts.codec, parts.cacheBytes)
-    this.#group = new GroupCommit(this.#groupHost(), parts.maxQueuedBytes ?? MAX_QUEUED_BYTES)
+    this.#maxQueuedBytes = parts.maxQueuedBytes ?? MAX_QUEUED_BYTES
   }
 
   get path(): string {
@@ -137,7 +141,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#group.enqueue(
+    return this.#groupCommit().enqueue(
       () => {
         this.#tx!.set(k, v)
       },
@@ -155,7 +159,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.#group.enqueue(() => this.#tx!.delete(k), k.length, true)
+    return this.#groupCommit().enqueue(() => this.#tx!.delete(k), k.length, true)
   }
 
   /**
@@ -168,7 +172,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   transactionAsync<T>(fn: (db: this) => T): Promise<T> {
     if (typeof fn !== 'function') return Promise.reject(new TypeError('transactionAsync() takes a function'))
     if (this.#closed) return Promise.reject(this.#closedError())
-    return this.#group.enqueue(() => {
+    return this.#groupCommit().enqueue(() => {
       const result = fn(this)
       if (isThenable(result)) {
         throw new DbdbError('DBDB_TRANSACTION', 'transaction functions must be synchronous: the lock cannot be held across await')
@@ -179,12 +183,12 @@ export class Database<K = string, V = any> extends Reader<K, V> {
 
   /** Bytes of async writes queued and not yet durable, as counted against maxQueuedBytes. */
   get queuedBytes(): number {
-    return this.#group.queuedBytes
+    return this.#group?.queuedBytes ?? 0
   }
 
   /** Resolves once every async write called so far has settled (durable, or rejected). */
   get flushed(): Promise<void> {
-    return this.#group.idle
+    return this.#group?.idle ?? Promise.resolve()
   }
 
   /** Removes `key`; true if it existed. Starts a write transaction like set(). */
@@ -294,7 +298,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
    */
   compact(options: CompactOptions = {}): CompactInfo {
     this.#checkOpen()
-    if (this.#tx !== undefined || this.#group.active)
+    if (this.#tx !== undefined || this.#asyncActive)
       throw new DbdbError('DBDB_TRANSACTION', 'commit or roll back (and await async writes) before compact()')
     if (this.readOnly) throw new DbdbError('DBDB_READ_ONLY', `${this.path} is open read-only`)
     this.#latest()
@@ -363,7 +367,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   close(): void {
     if (this.#closed) return
     try {
-      this.#group.close()
+      this.#group?.close()
       this.#depth = 0
       this.#tx = undefined
       this.#wakeTxWaiters()
@@ -390,7 +394,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     // While the async path holds the lock, the file's head may be a group written but
     // not yet synced: reads see the last group that is durable (published).
     const latest = this.#latestView
-    if (!latest.stale || (this.#group.active && this.#tx === undefined && this.#gen.storage.locked)) return latest.view
+    if (!latest.stale || (this.#asyncActive && this.#tx === undefined && this.#gen.storage.locked)) return latest.view
     return latest.refresh()
   }
 
@@ -407,7 +411,7 @@ export class Database<K = string, V = any> extends Reader<K, V> {
   #begin(): LogicalTree {
     this.#checkOpen()
     if (this.#tx !== undefined) return this.#tx
-    if (this.#group.active) {
+    if (this.#asyncActive) {
       throw new DbdbError(
         'DBDB_TRANSACTION',
         'async writes are in progress on this handle: await them (db.flushed) before a synchronous write',
@@ -463,6 +467,17 @@ export class Database<K = string, V = any> extends Reader<K, V> {
     const waiters = this.#txWaiters
     this.#txWaiters = []
     for (const wake of waiters) wake()
+  }
+
+  /** The async write path, made at its first use. */
+  #groupCommit(): GroupCommit {
+    this.#group ??= new GroupCommit(this.#groupHost(), this.#maxQueuedBytes)
+    return this.#group
+  }
+
+  /** True while async writes are queued, applied or syncing (the lock is then theirs). */
+  get #asyncActive(): boolean {
+    return this.#group?.active ?? false
   }
 
   /** What the async write path may do to this handle (see group-commit.ts). */

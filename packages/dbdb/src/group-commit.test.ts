@@ -59,6 +59,34 @@ describe('async writes', () => {
     again.close()
   })
 
+  it('on a handle that has made none: flushed resolves, nothing is queued, sync writes, compact and close work, and a first one after them commits', async () => {
+    const path = tempFile(dir)
+    const db = open(path)
+    expect(db.queuedBytes).toBe(0)
+    await db.flushed
+    db.set('a', 1)
+    db.commit()
+    db.compact()
+    await db.setAsync('b', 2)
+    expect(db.queuedBytes).toBe(0)
+    await db.flushed
+    expect([...db.entries()]).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ])
+    db.close()
+    const unused = open(path)
+    unused.close()
+    await expect(unused.setAsync('c', 3)).rejects.toMatchObject({ code: 'DBDB_CLOSED' })
+    await expect(unused.transactionAsync(() => 1)).rejects.toMatchObject({ code: 'DBDB_CLOSED' })
+    const again = open(path, { readOnly: true })
+    expect([...again.entries()]).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ])
+    again.close()
+  })
+
   it('makes one group, one write and one fdatasync of every call in one turn', async () => {
     const path = tempFile(dir)
     const { io, calls } = countingFileIO()

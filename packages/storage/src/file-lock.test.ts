@@ -7,13 +7,15 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
+import { createRequire } from 'node:module'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DbdbError, type DbdbErrorCode } from './errors.js'
 import type { FileIO } from './file-io.js'
-import { LOCK_OFFSET, loadLock, nativeLock } from './file-lock.js'
+import { LOCK_OFFSET, loadLock, nativeLock, prebuiltBinary } from './file-lock.js'
 import { FileStorage, type FileStorageOptions } from './file-storage.js'
 
 const dist = new URL('../dist/bundle/index.js', import.meta.url).href
@@ -201,6 +203,27 @@ describe('the writer lock excludes', () => {
   })
 })
 
+describe('loading the lock', () => {
+  it("finds the binary in the package Node's resolution finds, and none in a folder that holds no package", () => {
+    const pkg = path.dirname(createRequire(import.meta.url).resolve('fs-native-extensions/package.json'))
+    const binary = path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`, 'fs-native-extensions.node')
+    expect(fs.realpathSync(prebuiltBinary()!)).toBe(fs.realpathSync(binary))
+    expect(prebuiltBinary(dir)).toBeUndefined()
+  })
+
+  it('for a writing open, in a new process, loads the binary itself: not through require(), whose first use there costs more', () => {
+    openStorage().close()
+    const script =
+      `import { FileStorage } from ${JSON.stringify(dist)}; import { createRequire } from 'node:module'; ` +
+      `const s = FileStorage.open(${JSON.stringify(file)}); s.lock(); s.unlock(); s.close(); ` +
+      `console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+    expect(r.status, r.stderr).toBe(0)
+    const required = JSON.parse(r.stdout.trim()) as string[]
+    expect(required.filter((k) => k.includes('fs-native-extensions'))).toEqual([])
+  })
+})
+
 describe('the kernel', () => {
   it('releases the lock of a process killed with SIGKILL', async () => {
     openStorage().close()
@@ -345,19 +368,18 @@ describe('a release that fails', () => {
 })
 
 describe('where no binary of the lock loads', () => {
-  const script = (target: string): string =>
-    `import { FileStorage } from ${JSON.stringify(dist)}; const out = {}; ` +
+  const script = (target: string, bundle: string): string =>
+    `import { FileStorage } from ${JSON.stringify(bundle)}; const out = {}; ` +
     `try { FileStorage.open(${JSON.stringify(target)}).close(); out.write = 'opened' } catch (e) { out.write = e.code; out.message = e.message } ` +
     `const r = FileStorage.open(${JSON.stringify(target)}, { readOnly: true }); out.txid = r.head().txid; out.byte = r.read(r.head().root)[0]; r.close(); ` +
     `console.log(JSON.stringify(out))`
 
-  const run = (preload: string): { write: string; message?: string; txid: number; byte: number } => {
+  const run = (preload: string, bundle = dist): { write: string; message?: string; txid: number; byte: number } => {
     const r = spawnSync(
       process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, '--input-type=module', '-e', script(file)],
-      {
-        encoding: 'utf8',
-      },
+      ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, '--input-type=module', '-e', script(file, bundle)],
+      // Without NODE_PATH (pnpm sets one that holds every package of the workspace): where Node looks is where the bundle is.
+      { encoding: 'utf8', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_PATH')) },
     )
     expect(r.status, r.stderr).toBe(0)
     return JSON.parse(r.stdout.trim()) as { write: string; message?: string; txid: number; byte: number }
@@ -377,14 +399,14 @@ describe('where no binary of the lock loads', () => {
   })
 
   it('(the module not installed) likewise', () => {
-    const out = run(
-      `import Module from 'node:module'; const resolve = Module._resolveFilename; ` +
-        `Module._resolveFilename = function (request, ...rest) { ` +
-        `if (request.startsWith('fs-native-extensions')) throw Object.assign(new Error('Cannot find module ' + request), { code: 'MODULE_NOT_FOUND' }); ` +
-        `return resolve.call(this, request, ...rest) }`,
-    )
+    // The bundle alone, in a folder that no node_modules with the module is above.
+    const copy = path.join(dir, 'bundle', 'index.js')
+    fs.mkdirSync(path.dirname(copy))
+    fs.copyFileSync(new URL(dist), copy)
+    expect(prebuiltBinary(path.dirname(copy))).toBeUndefined()
+    const out = run('', pathToFileURL(copy).href)
     expect(out.write).toBe('DBDB_LOCK_UNAVAILABLE')
-    expect(out.message).toMatch(/Cannot find module fs-native-extensions/)
+    expect(out.message).toMatch(/Cannot find module 'fs-native-extensions'/)
     expect(out).toMatchObject({ txid: 1, byte: 9 })
   })
 

@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import * as path from 'node:path'
 import { setTimeout as wait } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { DbdbError } from './errors.js'
 
 /**
@@ -71,14 +72,17 @@ export function nativeLock(): LockSync {
 
 /**
  * Loads the lock calls. 'fast' loads this platform's prebuilt binary from its known
- * place in the package: the package's own loader (require-addon) takes far longer per
- * process to find it than loading the binary does. Anything unusual (another layout, musl, a
- * platform without a binary there) goes through the package's loader, as 'package' does.
+ * place in the package (see prebuiltBinary) with process.dlopen, as require() would
+ * load it, but without the CommonJS loader: a handle that may write loads the lock
+ * at open, and in a new process the loader's first resolution (createRequire, the
+ * package's exports, realpaths, the require cache) costs more than loading the
+ * binary, as does the package's own loader (require-addon). Anything unusual
+ * (another layout, musl, a platform without a binary there, a package found only
+ * through NODE_PATH) goes through the package's loader, as 'package' does.
  */
 export function loadLock(how: 'fast' | 'package'): LockSync {
-  const require = createRequire(import.meta.url)
   if (how === 'fast') {
-    const binding = loadBinding(require)
+    const binding = loadBinding()
     if (binding !== undefined) {
       return (fd, op) => {
         if (op === 'unlock') binding.unlock(fd, LOCK_OFFSET, LOCK_LENGTH)
@@ -86,7 +90,7 @@ export function loadLock(how: 'fast' | 'package'): LockSync {
       }
     }
   }
-  const lib = require(PACKAGE) as LockPackage
+  const lib = createRequire(import.meta.url)(PACKAGE) as LockPackage
   return (fd, op) => {
     if (op === 'unlock') lib.unlock(fd, LOCK_OFFSET, LOCK_LENGTH)
     else if (!lib.tryLock(fd, LOCK_OFFSET, LOCK_LENGTH, { shared: op === 'share' }))
@@ -94,22 +98,43 @@ export function loadLock(how: 'fast' | 'package'): LockSync {
   }
 }
 
-function loadBinding(require: NodeJS.Require): LockBinding | undefined {
+/**
+ * This platform's prebuilt binary in the package that Node's resolution from `from`
+ * (this module's folder) finds: the one in the first `node_modules` folder up from
+ * there that holds the package. Undefined if no such folder holds it, or if that
+ * package has no binary for this platform.
+ */
+export function prebuiltBinary(from: string = moduleFolder()): string | undefined {
+  for (let dir = from; ; ) {
+    // Node looks in no node_modules/node_modules folder either.
+    if (path.basename(dir) !== 'node_modules') {
+      const pkg = path.join(dir, 'node_modules', PACKAGE)
+      if (existsSync(path.join(pkg, 'package.json'))) {
+        const file = path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`, `${PACKAGE}.node`)
+        return existsSync(file) ? file : undefined
+      }
+    }
+    const up = path.dirname(dir)
+    if (up === dir) return undefined
+    dir = up
+  }
+}
+
+/** This module's folder; import.meta.dirname spares a new process its first fileURLToPath (undefined outside file: URLs). */
+function moduleFolder(): string {
+  return import.meta.dirname ?? path.dirname(fileURLToPath(import.meta.url))
+}
+
+function loadBinding(): LockBinding | undefined {
   // require-addon picks a -musl binary there (none is shipped); so do we, by not guessing.
   if (process.platform === 'linux' && existsSync('/etc/alpine-release')) return undefined
-  let file: string
-  try {
-    file = path.join(
-      path.dirname(require.resolve(`${PACKAGE}/package.json`)),
-      'prebuilds',
-      `${process.platform}-${process.arch}`,
-      `${PACKAGE}.node`,
-    )
-  } catch {
-    return undefined
-  }
-  if (!existsSync(file)) return undefined
-  const binding = require(file) as Partial<LockBinding>
+  // A runtime without process.dlopen loads it through require(), in the package's loader.
+  if (typeof process.dlopen !== 'function') return undefined
+  const file = prebuiltBinary()
+  if (file === undefined) return undefined
+  const addon = { exports: {} as Partial<LockBinding> }
+  process.dlopen(addon, path.toNamespacedPath(file))
+  const binding = addon.exports
   return typeof binding.tryLock === 'function' && typeof binding.unlock === 'function' ? (binding as LockBinding) : undefined
 }
 
