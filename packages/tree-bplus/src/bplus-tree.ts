@@ -3,7 +3,7 @@
 // hands writes to the Editor and commits to the shared walk of NodeStore.
 
 import { type Entry, type Key, type LogicalTree, type NodeRef, NodeStore, type Range, type TreeContext, toBounds } from '@dbdb/logical'
-import { checkTree } from './check.js'
+import { type CheckLimits, checkTree, fillRule } from './check.js'
 import { scan } from './cursor.js'
 import { Editor, EMPTY } from './editor.js'
 import { BRANCH, countOf, type Leaf, type Node, readSlot, upperBound } from './node.js'
@@ -119,8 +119,12 @@ export class BPlusTree implements LogicalTree {
   }
 
   check(): void {
-    const { order, min, branchOrder, branchMin } = this.#editor
-    const count = checkTree(this.#store, this.#root, { order, min, branchOrder, branchMin })
+    this.checkWith(fillRule(this.#editor))
+  }
+
+  /** check() with the fill rule `limits`; for this package's own tests (see fill.fixture.ts), not part of LogicalTree. */
+  checkWith(limits: CheckLimits): void {
+    const count = checkTree(this.#store, this.#root, limits)
     if (this.#size >= 0 && this.#size !== count) throw new Error(`bplus: size is ${this.#size} but the tree holds ${count} keys`)
   }
 

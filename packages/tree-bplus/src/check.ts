@@ -17,6 +17,12 @@ export interface CheckLimits {
   readonly branchMin: number
 }
 
+/** The editor's fill rule for `order` and `branchOrder` (see editor.ts). */
+export function fillRule(orders: { readonly order: number; readonly branchOrder: number }): CheckLimits {
+  const { order, branchOrder } = orders
+  return { order, min: Math.ceil(order / 2), branchOrder, branchMin: Math.ceil(branchOrder / 2) }
+}
+
 /** Checks the tree under `root` and returns its key count. */
 export function checkTree(store: NodeStore<Node>, root: NodeRef<Node>, limits: CheckLimits): number {
   if (root === 0) return 0
