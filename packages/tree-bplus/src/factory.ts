@@ -1,6 +1,7 @@
 // The tree factories: `bplusTree` with the defaults, `createBPlusTree` for other
 // node sizes. Node size is not part of the file format (each node records its own
-// entries), so every configuration shares the id 'bplus' and reads every file.
+// entries), so every configuration shares the id 'bplus' and reads, writes and
+// checks every file (check() judges fill by what every order keeps: see check.ts).
 
 import type { Entry, LogicalTree, TreeContext, TreeFactory } from '@dbdb/logical'
 import { BPlusTree } from './bplus-tree.js'
