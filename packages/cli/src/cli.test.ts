@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { open } from '@dbdb/dbdb'
+import { createBPlusTree, open } from '@dbdb/dbdb'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js')
@@ -619,6 +619,18 @@ describe('check', () => {
     expect(r.stdout).toContain('result   ok')
     const json = JSON.parse(dbdb(file, 'check', '--json').stdout)
     expect(json).toMatchObject({ ok: true, txid: 5, keys: 5, problems: [] })
+  })
+
+  it('reports a sound file written with other B+ orders sound, and exits 0', () => {
+    const db = open(file, { tree: createBPlusTree({ order: 16, branchOrder: 8 }), durability: 'none' })
+    db.transaction(() => {
+      for (let i = 0; i < 3000; i++) db.set(`k${(i * 7919) % 3000}`, i)
+    })
+    db.close()
+    const r = dbdb(file, 'check')
+    expect(r.status, r.stdout).toBe(0)
+    expect(r.stdout).toContain('commit   txid 1, 3000 keys')
+    expect(r.stdout).toContain('result   ok')
   })
 
   it('finds a flipped bit in an old record and in the newest root, and exits 5', () => {

@@ -70,8 +70,7 @@ export function measureTree(
   const { storage, context } = gen
   const counting = countingStorage(storage)
   const tree = factory.open({ ...context, storage: counting.storage, cache: new NodeCache(CHECK_CACHE_BYTES) }, head.root)
-  // Only a walk: stats() measures, check() judges (its fill rules are the orders the
-  // tree was opened with, which a sound file written with other orders may not meet).
+  // Only a walk: stats() measures, check() judges.
   let keys = 0
   for (const _ of tree.entries()) keys++
   return {

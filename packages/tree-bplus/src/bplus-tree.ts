@@ -3,7 +3,7 @@
 // hands writes to the Editor and commits to the shared walk of NodeStore.
 
 import { type Entry, type Key, type LogicalTree, type NodeRef, NodeStore, type Range, type TreeContext, toBounds } from '@dbdb/logical'
-import { checkTree } from './check.js'
+import { ANY_ORDER, type CheckLimits, checkTree } from './check.js'
 import { scan } from './cursor.js'
 import { Editor, EMPTY } from './editor.js'
 import { BRANCH, countOf, type Leaf, type Node, readSlot, upperBound } from './node.js'
@@ -118,9 +118,18 @@ export class BPlusTree implements LogicalTree {
     this.#editor.superseded = savepoint.superseded.slice()
   }
 
+  /**
+   * Judges fill only by what every order keeps (see check.ts), not by this tree's
+   * orders: the file does not say which orders wrote it, and under-fill is a matter
+   * of balance, not damage.
+   */
   check(): void {
-    const { order, min, branchOrder, branchMin } = this.#editor
-    const count = checkTree(this.#store, this.#root, { order, min, branchOrder, branchMin })
+    this.checkWith(ANY_ORDER)
+  }
+
+  /** check() with the fill rule `limits`; for this package's own tests (see fill.fixture.ts), not part of LogicalTree. */
+  checkWith(limits: CheckLimits): void {
+    const count = checkTree(this.#store, this.#root, limits)
     if (this.#size >= 0 && this.#size !== count) throw new Error(`bplus: size is ${this.#size} but the tree holds ${count} keys`)
   }
 

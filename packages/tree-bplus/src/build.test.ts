@@ -1,6 +1,7 @@
 import { type Entry, NodeCache } from '@dbdb/logical'
 import { describe, expect, it } from 'vitest'
 import { createBPlusTree } from './factory.js'
+import { strictBPlusTree } from './fill.fixture.js'
 import { asHex, enc, Harness } from './harness.fixture.js'
 
 function entries(n: number, valueBytes = 8): Entry[] {
@@ -14,7 +15,7 @@ describe('bottom-up build', () => {
     [5, 4],
     [64, 128],
   ] as const) {
-    const factory = createBPlusTree({ order, branchOrder, inlineValueMax: 16 })
+    const factory = strictBPlusTree({ order, branchOrder, inlineValueMax: 16 })
     const sizes = [
       0,
       1,

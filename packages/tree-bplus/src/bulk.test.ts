@@ -4,14 +4,14 @@ import { equal } from 'node:assert/strict'
 import { NodeCache } from '@dbdb/logical'
 import { prng, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
+import { strictBPlusTree } from './fill.fixture.js'
 import { enc, Harness } from './harness.fixture.js'
-import { bplusTree } from './index.js'
 
 const N = 200_000
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b))
 
 function load(keys: number[]) {
-  const h = new Harness(bplusTree)
+  const h = new Harness(strictBPlusTree())
   const t = h.open(0, new NodeCache())
   for (const i of keys) t.set(enc(`k${String(i).padStart(7, '0')}`), enc(`v${i}`))
   equal(t.size, N)

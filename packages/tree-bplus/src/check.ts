@@ -1,6 +1,15 @@
 // The invariant check: walks the whole tree and throws at the first broken rule.
 // A rule broken by a stored node is reported as DBDB_CORRUPT naming its address;
 // one broken by a node of the open transaction is a bug, reported as a plain Error.
+//
+// Key order, separator bounds, subtree counts, equal leaf depth and every record
+// are judged strictly. Fill is judged only by what every order keeps (ANY_ORDER):
+// `order` and `branchOrder` are a writer's tuning, which the file does not record,
+// and any tree opens and writes with any, so a sound tree may hold nodes larger
+// than the opened orders allow or smaller than half of them. How full a node is
+// says how well the tree is balanced, not whether it is damaged; only a node no
+// order could have written (one key, or one child, off the right edge) is damage.
+// The editor's own, stricter rule for its orders (fillRule) is for its tests.
 
 import { compareKeys, corrupt, type Key, type NodeRef, type NodeStore } from '@dbdb/logical'
 import { BRANCH, type Node, readSlot } from './node.js'
@@ -15,6 +24,23 @@ export interface CheckLimits {
   readonly branchOrder: number
   /** Fewest children a branch off the right edge may have (on it: two). */
   readonly branchMin: number
+}
+
+/**
+ * What every order keeps, off the right edge: two keys in a leaf and two children in
+ * a branch (half of MIN_ORDER, 3, rounded up), and no most.
+ */
+export const ANY_ORDER: CheckLimits = Object.freeze({
+  order: Number.POSITIVE_INFINITY,
+  min: 2,
+  branchOrder: Number.POSITIVE_INFINITY,
+  branchMin: 2,
+})
+
+/** The editor's fill rule for `order` and `branchOrder` (see editor.ts). */
+export function fillRule(orders: { readonly order: number; readonly branchOrder: number }): CheckLimits {
+  const { order, branchOrder } = orders
+  return { order, min: Math.ceil(order / 2), branchOrder, branchMin: Math.ceil(branchOrder / 2) }
 }
 
 /** Checks the tree under `root` and returns its key count. */

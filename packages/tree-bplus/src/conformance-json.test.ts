@@ -3,8 +3,9 @@
 import { jsonCodec } from '@dbdb/codec'
 import { defineTreeConformance } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
-import { bplusTree, createBPlusTree, DEFAULT_ORDER } from './index.js'
+import { strictBPlusTree } from './fill.fixture.js'
+import { DEFAULT_ORDER } from './index.js'
 
 const codec = jsonCodec
-defineTreeConformance({ describe, it }, { factory: createBPlusTree({ order: 4 }), codec, label: 'order 4' })
-defineTreeConformance({ describe, it }, { factory: bplusTree, codec, label: `order ${DEFAULT_ORDER} (default)` })
+defineTreeConformance({ describe, it }, { factory: strictBPlusTree({ order: 4 }), codec, label: 'order 4' })
+defineTreeConformance({ describe, it }, { factory: strictBPlusTree(), codec, label: `order ${DEFAULT_ORDER} (default)` })

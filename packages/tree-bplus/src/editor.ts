@@ -17,6 +17,16 @@
 // keys and the new key starts a new last leaf (SQLite's "quick balance", LMDB's
 // append mode), instead of leaving a trail of half-full leaves behind. An empty
 // tree has no root at all (address 0).
+//
+// The orders are this editor's, not the file's: a tree written with other orders
+// may hold nodes outside this rule, and edits split, merge and borrow by this
+// editor's orders all the same. A tree written with several orders in turn keeps
+// the rule of their range: at most the largest order, and off the right edge at
+// least half the smallest. An insert splits only a node it takes past this order,
+// into halves no larger than that node and at least half this order. A delete that
+// takes a node below half this order borrows one entry back for it (so it ends as
+// large as it was) from a sibling above that half (which stays at least that
+// large), or merges the two, which then fit in this order.
 
 import type { Key, NodeRef, NodeStore } from '@dbdb/logical'
 import { BRANCH, Branch, countOf, entriesOf, LEAF, Leaf, type Node, separator, upperBound } from './node.js'

@@ -5,8 +5,9 @@ import { deepStrictEqual, equal } from 'node:assert/strict'
 import { jsonCodec, msgpackCodec } from '@dbdb/codec'
 import { prng, randomBytes } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
+import { strictBPlusTree } from './fill.fixture.js'
 import { asHex, enc, Harness, hex } from './harness.fixture.js'
-import { bplusTree, createBPlusTree, DEFAULT_INLINE_VALUE_MAX } from './index.js'
+import { bplusTree, DEFAULT_INLINE_VALUE_MAX } from './index.js'
 
 const rand = prng(42)
 const bytes = (n: number): Uint8Array => randomBytes(rand, n)
@@ -14,7 +15,7 @@ const bytes = (n: number): Uint8Array => randomBytes(rand, n)
 describe('values across the inline threshold', () => {
   for (const codec of [msgpackCodec, jsonCodec]) {
     for (const max of [DEFAULT_INLINE_VALUE_MAX, 10]) {
-      const factory = max === DEFAULT_INLINE_VALUE_MAX ? bplusTree : createBPlusTree({ inlineValueMax: max })
+      const factory = strictBPlusTree(max === DEFAULT_INLINE_VALUE_MAX ? {} : { inlineValueMax: max })
       const sizes = [0, max - 1, max, max + 1, 3 * 1024 * 1024]
 
       it(`stores up to ${max} bytes inline and more out of line (${codec.id})`, () => {
@@ -82,7 +83,7 @@ describe('values across the inline threshold', () => {
   })
 
   it('keeps Buffer keys and values (what codecs decode) through the json codec', () => {
-    const h = new Harness(createBPlusTree({ order: 4, inlineValueMax: 4 }), jsonCodec)
+    const h = new Harness(strictBPlusTree({ order: 4, inlineValueMax: 4 }), jsonCodec)
     let t = h.open()
     for (let i = 0; i < 40; i++) t.set(Buffer.from(`key${i}`), Buffer.from(`value${i}`))
     for (let round = 0; round < 3; round++) {

@@ -6,8 +6,9 @@ import { jsonCodec, msgpackCodec } from '@dbdb/codec'
 import { type LogicalTree, NodeCache, type NodeCodec, type Range } from '@dbdb/logical'
 import { prng, randomBytes, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
+import { strictBPlusTree } from './fill.fixture.js'
 import { asHex, enc, Harness, hex, unhex } from './harness.fixture.js'
-import { createBPlusTree, DEFAULT_ORDER } from './index.js'
+import { DEFAULT_ORDER } from './index.js'
 
 /** Hex of each key to hex of its value. */
 type Model = Map<string, string>
@@ -56,7 +57,7 @@ function run(config: Config, codec: NodeCodec, label: string): void {
   const seed = testSeed(label)
   const rand = prng(seed)
   // Small values are inline, larger ones get records of their own.
-  const h = new Harness(createBPlusTree({ order: config.order, branchOrder: config.branchOrder, inlineValueMax: 12 }), codec)
+  const h = new Harness(strictBPlusTree({ order: config.order, branchOrder: config.branchOrder, inlineValueMax: 12 }), codec)
   let cache = new NodeCache(1 << 20)
   let tree: LogicalTree = h.open(0, cache)
   const model: Model = new Map()
@@ -179,7 +180,7 @@ function run(config: Config, codec: NodeCodec, label: string): void {
 function runAppends(order: number, codec: NodeCodec, label: string): void {
   const seed = testSeed(label)
   const rand = prng(seed)
-  const h = new Harness(createBPlusTree({ order }), codec)
+  const h = new Harness(strictBPlusTree({ order }), codec)
   let tree = h.open(0, new NodeCache(1 << 20))
   const model: Model = new Map()
   const key = (n: number) => enc(`${String(n).padStart(6, '0')}`)

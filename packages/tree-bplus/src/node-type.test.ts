@@ -4,8 +4,8 @@
 import { equal, throws } from 'node:assert/strict'
 import { jsonCodec, msgpackCodec } from '@dbdb/codec'
 import { describe, it } from 'vitest'
+import { strictBPlusTree } from './fill.fixture.js'
 import { enc, Harness } from './harness.fixture.js'
-import { createBPlusTree } from './index.js'
 
 const k = (s: string) => Buffer.from(s)
 const isCorrupt = (address?: number) => (err: unknown) => {
@@ -16,7 +16,7 @@ const isCorrupt = (address?: number) => (err: unknown) => {
 for (const codec of [msgpackCodec, jsonCodec]) {
   describe(`bplus node records (${codec.id})`, () => {
     const setup = () => {
-      const h = new Harness(createBPlusTree({ order: 4 }), codec)
+      const h = new Harness(strictBPlusTree({ order: 4 }), codec)
       h.storage.lock()
       const put = (raw: unknown) => h.storage.append(codec.encode(raw))
       // Two well-formed leaves to point at.

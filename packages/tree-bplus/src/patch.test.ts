@@ -6,8 +6,9 @@ import { msgpackCodec } from '@dbdb/codec'
 import { type LogicalTree, NodeCache } from '@dbdb/logical'
 import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
 import { describe, it } from 'vitest'
+import { strictBPlusTree } from './fill.fixture.js'
 import { asHex, enc, Harness, hex, sortedModel, unhex } from './harness.fixture.js'
-import { createBPlusTree, DEFAULT_ORDER } from './index.js'
+import { DEFAULT_ORDER } from './index.js'
 import { PATCH_SHARE } from './patch-policy.js'
 
 const key = (i: number) => enc(`key${String(i).padStart(6, '0')}`)
@@ -32,7 +33,7 @@ function commitRecords(h: Harness, tree: LogicalTree): Array<{ raw: unknown[]; b
 
 /** A tree of `n` keys, committed, and its model. */
 function loaded(n: number, options = {}) {
-  const h = new Harness(createBPlusTree(options))
+  const h = new Harness(strictBPlusTree(options))
   const model = new Map<string, Uint8Array>()
   const tree = h.open()
   for (let i = 0; i < n; i++) {

@@ -7,14 +7,14 @@ import { NodeCache } from '@dbdb/logical'
 import { prng, randomInt, testSeed } from '@dbdb/logical/testing'
 import { DbdbError } from '@dbdb/storage'
 import { describe, it } from 'vitest'
+import { strictBPlusTree } from './fill.fixture.js'
 import { asHex, enc, Harness, hex, sortedModel, unhex } from './harness.fixture.js'
-import { createBPlusTree } from './index.js'
 
 describe('bplus edits when a read fails', () => {
   it('throw and change nothing, then go on (seeded inserts and deletes through a cold cache)', () => {
     const seed = testSeed('bplus read failures')
     const rand = prng(seed)
-    const h = new Harness(createBPlusTree({ order: 4, branchOrder: 4 }))
+    const h = new Harness(strictBPlusTree({ order: 4, branchOrder: 4 }))
     const model = new Map<string, Uint8Array>()
     const load = h.open()
     for (let i = 0; i < 400; i++) {
@@ -77,7 +77,7 @@ describe('bplus edits when a read fails', () => {
   })
 
   it('a delete whose sibling cannot be read throws before it removes anything', () => {
-    const h = new Harness(createBPlusTree({ order: 4, branchOrder: 4 }))
+    const h = new Harness(strictBPlusTree({ order: 4, branchOrder: 4 }))
     const t = h.open()
     for (let i = 0; i < 8; i++) t.set(enc(`k${i}`), enc('v'))
     const root = h.commit(t)
@@ -96,7 +96,7 @@ describe('bplus edits when a read fails', () => {
   })
 
   it("an OS error (EIO) reading any record, a patch's base included, is DBDB_IO, never DBDB_CORRUPT", () => {
-    const h = new Harness(createBPlusTree({ order: 8, branchOrder: 8 }))
+    const h = new Harness(strictBPlusTree({ order: 8, branchOrder: 8 }))
     let tree = h.open()
     for (let i = 0; i < 200; i++) tree.set(enc(`k${String(i).padStart(3, '0')}`), enc(`v${i}`))
     let root = h.commit(tree)

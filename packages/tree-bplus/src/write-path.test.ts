@@ -3,14 +3,14 @@
 // cold cache, never the whole tree.
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
 import { beforeAll, describe, it } from 'vitest'
+import { strictBPlusTree } from './fill.fixture.js'
 import { asHex, enc, Harness } from './harness.fixture.js'
-import { bplusTree } from './index.js'
 
 const N = 100_000
 const key = (i: number) => enc(`key${String(i).padStart(6, '0')}`)
 
 describe('write path and read path of a 100,000-key tree', () => {
-  const h = new Harness(bplusTree)
+  const h = new Harness(strictBPlusTree())
   let root = 0
   let height = 0
   beforeAll(() => {
