@@ -1,8 +1,9 @@
 // What a commit's sync costs on this machine, measured apart from any store: a 4 KiB
 // write followed by fdatasync on the main thread, the same with the fdatasync on
 // libuv's thread pool (as DBDB's group commit runs it), and a thread-pool round trip
-// that does no I/O (an fstat). The difference is what a lone async writer pays on
-// every commit. The three are interleaved, so that a busy moment slows all alike.
+// that does no I/O (an fstat): what a lone async writer's commit costs beside a
+// synchronous one, apart from any store. The three are interleaved, so that a busy
+// moment slows all alike.
 // Usage: node machine.mjs DIR   (prints one JSON line of medians in µs)
 
 import { closeSync, fdatasync, fdatasyncSync, fstat, openSync, writeSync } from 'node:fs'
@@ -25,16 +26,31 @@ export async function measureSyncCosts(dir, trials = TRIALS) {
     const times = { syncUs: [], poolSyncUs: [], poolRoundTripUs: [] }
     let slot = 0
     const us = (since) => Number(process.hrtime.bigint() - since) / 1000
-    for (let i = 0; i < trials + WARMUP; i++) {
-      let t = process.hrtime.bigint()
+    const onMain = () => {
+      const t = process.hrtime.bigint()
       writeSync(fd, block, 0, BLOCK, slot++ * BLOCK)
       fdatasyncSync(fd)
-      const sync = us(t)
-      t = process.hrtime.bigint()
+      return us(t)
+    }
+    const onPool = async () => {
+      const t = process.hrtime.bigint()
       writeSync(fd, block, 0, BLOCK, slot++ * BLOCK)
       await new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())))
-      const poolSync = us(t)
-      t = process.hrtime.bigint()
+      return us(t)
+    }
+    for (let i = 0; i < trials + WARMUP; i++) {
+      // Which sync goes first alternates: the one after a thread-pool call may find the
+      // disk (or the CPU) in another state than the one after a sync on the main thread.
+      let sync
+      let poolSync
+      if (i % 2 === 0) {
+        sync = onMain()
+        poolSync = await onPool()
+      } else {
+        poolSync = await onPool()
+        sync = onMain()
+      }
+      const t = process.hrtime.bigint()
       await new Promise((resolve, reject) => fstat(fd, (err) => (err ? reject(err) : resolve())))
       const roundTrip = us(t)
       if (i < WARMUP) continue

@@ -116,8 +116,7 @@ export function syncCostsSentence(machine) {
   const us = (x) => `${x.toLocaleString('en-US')} µs`
   return (
     `On this machine a 4 KiB write and its fdatasync take ${us(machine.syncUs)} on the main thread and ${us(machine.poolSyncUs)} ` +
-    `with the fdatasync on libuv's thread pool; a thread-pool round trip that does no I/O takes ${us(machine.poolRoundTripUs)} (medians). ` +
-    'A lone writer of `setAsync` pays that difference on every commit.'
+    `with the fdatasync on libuv's thread pool; a thread-pool round trip that does no I/O takes ${us(machine.poolRoundTripUs)} (medians, apart from any store).`
   )
 }
 
