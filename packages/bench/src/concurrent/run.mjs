@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { syncCostsSentence } from '../report/readme.mjs'
 import { STORES } from './stores.mjs'
@@ -32,25 +32,14 @@ function hasStrace() {
   return spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0
 }
 
-function runChild(args, tmp, timeoutSec, prefix = []) {
+/** Runs `script` with `args` and a fresh directory (removed after) in a process of its own; returns its last line, parsed. */
+function runScript(script, args, tmp, timeoutSec, prefix = []) {
   const dir = mkdtempSync(join(tmp, 'dbdb-bench-concurrent-'))
   try {
     const [cmd, ...rest] = prefix.length ? prefix : [process.execPath]
-    const argv = prefix.length ? [...rest, process.execPath, CHILD, ...args, dir] : [CHILD, ...args, dir]
+    const argv = prefix.length ? [...rest, process.execPath, script, ...args, dir] : [script, ...args, dir]
     const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: timeoutSec * 1000, maxBuffer: 1 << 24 })
-    if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status ?? r.signal}\n${r.stderr}`)
-    return JSON.parse(r.stdout.trim().split('\n').pop())
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** What a sync costs on this machine, apart from any store (machine.mjs), in a process of its own. */
-function syncCosts(tmp, timeoutSec) {
-  const dir = mkdtempSync(join(tmp, 'dbdb-bench-machine-'))
-  try {
-    const r = spawnSync(process.execPath, [MACHINE, dir], { encoding: 'utf8', timeout: timeoutSec * 1000 })
-    if (r.status !== 0) throw new Error(`machine.mjs: exit ${r.status ?? r.signal}\n${r.stderr}`)
+    if (r.status !== 0) throw new Error(`${[basename(script), ...args].join(' ')}: exit ${r.status ?? r.signal}\n${r.stderr}`)
     return JSON.parse(r.stdout.trim().split('\n').pop())
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -61,7 +50,7 @@ function syncCosts(tmp, timeoutSec) {
 function syncCalls(store, c, n, tmp, timeoutSec) {
   const out = join(mkdtempSync(join(tmp, 'dbdb-bench-strace-')), 'calls')
   try {
-    const r = runChild([store.id, String(c), String(n)], tmp, timeoutSec, [
+    const r = runScript(CHILD, [store.id, String(c), String(n)], tmp, timeoutSec, [
       'strace',
       '-f',
       '--seccomp-bpf',
@@ -100,7 +89,8 @@ export function runConcurrent({
 } = {}) {
   const strace = hasStrace()
   if (!strace) log('strace is not installed: fsync calls per write are not counted')
-  const machine = syncCosts(tmp, timeoutSec)
+  // What a sync costs on this machine, apart from any store.
+  const machine = runScript(MACHINE, [], tmp, timeoutSec)
   log(
     `this machine: write + fdatasync ${machine.syncUs} µs, with the fdatasync on the thread pool ${machine.poolSyncUs} µs, a thread-pool round trip ${machine.poolRoundTripUs} µs`,
   )
@@ -110,7 +100,7 @@ export function runConcurrent({
       const results = []
       let unavailable
       for (let r = 0; r < runs && unavailable === undefined; r++) {
-        const res = runChild([store.id, String(c), String(writes)], tmp, timeoutSec)
+        const res = runScript(CHILD, [store.id, String(c), String(writes)], tmp, timeoutSec)
         if (res.unavailable) unavailable = res.unavailable
         else results.push(res)
       }
